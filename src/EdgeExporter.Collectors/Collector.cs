@@ -1,0 +1,39 @@
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter.Collectors;
+
+/// <summary>
+/// A source of metrics read at scrape time (host files). It declares its families when it is built,
+/// before the store is sealed, and refreshes their values in <see cref="Update"/>.
+/// </summary>
+public abstract class Collector
+{
+    private readonly List<Series> _owned = [];
+
+    protected Collector(string name)
+    {
+        Name = name;
+    }
+
+    /// <summary>The name used in <c>--collector.&lt;name&gt;</c> and the <c>collector</c> label.</summary>
+    public string Name { get; }
+
+    /// <summary>Reads the source and updates the series. May throw; the caller records the failure.</summary>
+    public abstract CollectorOutcome Update();
+
+    /// <summary>Hides every series of this collector, so a failed read exports nothing stale.</summary>
+    public void HideAll()
+    {
+        foreach (Series series in _owned)
+        {
+            series.Hide();
+        }
+    }
+
+    /// <summary>Registers a series as this collector's, so <see cref="HideAll"/> reaches it.</summary>
+    protected Series Own(Series series)
+    {
+        _owned.Add(series);
+        return series;
+    }
+}

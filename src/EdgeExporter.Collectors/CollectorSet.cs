@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter.Collectors;
+
+/// <summary>
+/// Runs the enabled collectors one after another on each scrape and reports, per collector,
+/// node_exporter's <c>node_scrape_collector_duration_seconds</c> and <c>node_scrape_collector_success</c>.
+/// A collector that throws is marked failed and its series hidden; the others are not affected.
+/// </summary>
+public sealed class CollectorSet
+{
+    private readonly Collector[] _collectors;
+    private readonly Series[] _duration;
+    private readonly Series[] _success;
+    private readonly bool[] _failing;
+
+    public CollectorSet(MetricStore store, IReadOnlyList<Collector> collectors)
+    {
+        _collectors = [.. collectors];
+        MetricFamily duration = store.AddFamily(
+            "node_scrape_collector_duration_seconds", "node_exporter: Duration of a collector scrape.", MetricType.Gauge, "collector");
+        MetricFamily success = store.AddFamily(
+            "node_scrape_collector_success", "node_exporter: Whether a collector succeeded.", MetricType.Gauge, "collector");
+        _duration = [.. _collectors.Select(c => duration.AddSeries(c.Name))];
+        _success = [.. _collectors.Select(c => success.AddSeries(c.Name))];
+        _failing = new bool[_collectors.Length];
+    }
+
+    public IReadOnlyList<Collector> Collectors => _collectors;
+
+    /// <summary>Called when a collector starts failing (once, not on every scrape).</summary>
+    public Action<Collector, Exception>? Failed { get; set; }
+
+    /// <summary>Called when a failing collector succeeds again.</summary>
+    public Action<Collector>? Recovered { get; set; }
+
+    public void Collect()
+    {
+        for (int i = 0; i < _collectors.Length; i++)
+        {
+            Collector collector = _collectors[i];
+            long start = Stopwatch.GetTimestamp();
+            bool succeeded;
+            try
+            {
+                // node_exporter reports "no data" as success 0 too (collector/collector.go).
+                succeeded = collector.Update() == CollectorOutcome.Success;
+                if (_failing[i])
+                {
+                    _failing[i] = false;
+                    Recovered?.Invoke(collector);
+                }
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+            {
+                succeeded = false;
+                collector.HideAll();
+                if (!_failing[i])
+                {
+                    _failing[i] = true;
+                    Failed?.Invoke(collector, error);
+                }
+            }
+
+            _duration[i].Set(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            _success[i].Set(succeeded ? 1 : 0);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter.Collectors.Devices;
+
+/// <summary>
+/// A device read by a poller on its own interval, never at scrape time. Readings are written with
+/// an expiry of <see cref="Staleness"/>: a device that stops answering keeps its last reading only
+/// that long, then the reading disappears instead of being repeated forever.
+/// </summary>
+public abstract class PolledDevice
+{
+    private static readonly DeviceError[] ErrorKinds = [DeviceError.Nack, DeviceError.Crc, DeviceError.Timeout, DeviceError.Io];
+
+    private readonly Series _up;
+    private readonly Series[] _errors;
+    private readonly Series _lastSuccess;
+
+    protected PolledDevice(DeviceMetrics metrics, DeviceIdentity identity, TimeSpan interval)
+    {
+        Metrics = metrics;
+        Identity = identity;
+        Interval = interval;
+        _up = metrics.Up.AddSeries(identity.Name, identity.Model);
+        _up.Set(0);
+        _errors = [.. ErrorKinds.Select(kind => metrics.Errors.AddSeries(identity.Name, kind.ToString().ToLowerInvariant()))];
+        _lastSuccess = metrics.LastSuccess.AddSeries(identity.Name);
+        _lastSuccess.Hide();
+    }
+
+    public DeviceIdentity Identity { get; }
+
+    public TimeSpan Interval { get; }
+
+    /// <summary>How long a reading stays exported without a successful poll: three intervals.</summary>
+    public TimeSpan Staleness => Interval * 3;
+
+    protected DeviceMetrics Metrics { get; }
+
+    /// <summary>Reads the device once and records the outcome in the device's health series.</summary>
+    public DeviceError Poll()
+    {
+        DeviceError error;
+        try
+        {
+            error = Read(Metrics.Store.After(Staleness));
+        }
+        catch (IOException)
+        {
+            error = DeviceError.Io;
+        }
+
+        if (error == DeviceError.None)
+        {
+            _up.Set(1);
+            _lastSuccess.Set(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+        }
+        else
+        {
+            _up.Set(0);
+            _errors[Array.IndexOf(ErrorKinds, error)].Increment();
+        }
+
+        return error;
+    }
+
+    /// <summary>
+    /// Reads the device and, on success, writes its readings with <c>SetUntil(value, validUntil)</c>.
+    /// </summary>
+    protected abstract DeviceError Read(long validUntil);
+
+    /// <summary>Declares a reading series of this device in one of the shared families.</summary>
+    protected Series AddReading(MetricFamily family)
+    {
+        Series series = family.AddSeries(Identity.Name, Identity.Model, Identity.Bus, Identity.Address);
+        series.Hide(); // nothing to export before the first successful read
+        return series;
+    }
+}

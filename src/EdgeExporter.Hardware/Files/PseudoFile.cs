@@ -1,0 +1,72 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace EdgeExporter.Hardware.Files;
+
+/// <summary>
+/// A /proc or /sys file read whole into a buffer sized once. The handle stays open and every read
+/// starts again at offset 0 (<c>pread</c>), which makes the kernel regenerate a seq_file; so a read
+/// allocates nothing. A read that fills the buffer is reported as a failure rather than parsed
+/// truncated.
+/// </summary>
+public sealed class PseudoFile : IDisposable
+{
+    private const int MinimumCapacity = 4096;
+
+    private readonly byte[] _buffer;
+    private SafeFileHandle? _handle;
+
+    /// <param name="path">The file.</param>
+    /// <param name="expectedBytes">How large the file is now; the buffer gets room to grow.</param>
+    public PseudoFile(string path, int expectedBytes = 0)
+    {
+        Path = path;
+        int capacity = Math.Max(MinimumCapacity, expectedBytes * 2);
+        _buffer = new byte[(capacity + MinimumCapacity - 1) / MinimumCapacity * MinimumCapacity];
+    }
+
+    public string Path { get; }
+
+    /// <summary>Opens a file that exists now and sizes the buffer from its current content.</summary>
+    public static PseudoFile OpenSized(string path)
+    {
+        int length = File.ReadAllBytes(path).Length;
+        return new PseudoFile(path, length);
+    }
+
+    /// <summary>Reads the file. Throws <see cref="IOException"/> when it cannot be read or does not fit.</summary>
+    public ReadOnlySpan<byte> Read()
+    {
+        try
+        {
+            _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            int total = 0;
+            while (true)
+            {
+                int read = RandomAccess.Read(_handle, _buffer.AsSpan(total), total);
+                if (read == 0)
+                {
+                    return _buffer.AsSpan(0, total);
+                }
+
+                total += read;
+                if (total == _buffer.Length)
+                {
+                    throw new IOException($"{Path} is larger than its {_buffer.Length}-byte buffer");
+                }
+            }
+        }
+        catch
+        {
+            // Reopen next time: the file may have been replaced (module reload, hot-plug).
+            _handle?.Dispose();
+            _handle = null;
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _handle?.Dispose();
+        _handle = null;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+
+namespace EdgeExporter.Hardware.Linux;
+
+/// <summary>
+/// libc calls the framework does not offer. In the static binary these bind at link time through
+/// <c>&lt;DirectPInvoke Include="libc" /&gt;</c>; without it a static binary dlopens a second libc
+/// and fails in an empty rootfs (shared/research/hardware.md, A.2 rows 8-10).
+/// </summary>
+public static unsafe partial class Libc
+{
+    public const int RlimitNoFile = 7; // RLIMIT_NOFILE, asm-generic/resource.h
+    public const int RlimitAs = 9;     // RLIMIT_AS
+    public const ulong RlimInfinity = ulong.MaxValue;
+
+    // struct dirent on 64-bit glibc: d_ino(8) d_off(8) d_reclen(2) d_type(1) d_name[256].
+    private const int DirentNameOffset = 19;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    public static partial int GetRLimit(int resource, out RLimit limit);
+
+    [LibraryImport("libc", EntryPoint = "opendir", SetLastError = true)]
+    private static partial nint OpenDir(byte* path);
+
+    [LibraryImport("libc", EntryPoint = "readdir")]
+    private static partial byte* ReadDir(nint directory);
+
+    [LibraryImport("libc", EntryPoint = "closedir")]
+    private static partial int CloseDir(nint directory);
+
+    /// <summary>
+    /// Counts the entries of a directory other than "." and "..", without allocating.
+    /// <paramref name="nulTerminatedPath"/> is a UTF-8 path ending in a NUL byte. Returns -1 on error.
+    /// </summary>
+    public static int CountDirectoryEntries(ReadOnlySpan<byte> nulTerminatedPath)
+    {
+        if (nulTerminatedPath.IsEmpty || nulTerminatedPath[^1] != 0)
+        {
+            throw new ArgumentException("the path must end in a NUL byte", nameof(nulTerminatedPath));
+        }
+
+        nint directory;
+        fixed (byte* path = nulTerminatedPath)
+        {
+            directory = OpenDir(path);
+        }
+
+        if (directory == 0)
+        {
+            return -1;
+        }
+
+        int count = 0;
+        try
+        {
+            for (byte* entry = ReadDir(directory); entry != null; entry = ReadDir(directory))
+            {
+                byte* name = entry + DirentNameOffset;
+                bool dot = name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
+                if (!dot)
+                {
+                    count++;
+                }
+            }
+        }
+        finally
+        {
+            CloseDir(directory);
+        }
+
+        return count;
+    }
+}

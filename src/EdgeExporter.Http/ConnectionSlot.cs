@@ -1,0 +1,368 @@
+using System.Buffers.Text;
+using System.Net.Sockets;
+using System.Text;
+
+namespace EdgeExporter.Http;
+
+/// <summary>
+/// One connection at a time, with its receive and send buffers allocated once at start-up. Serves
+/// keep-alive and pipelined requests until the peer closes, a limit is hit, or the server stops.
+/// </summary>
+internal sealed class ConnectionSlot
+{
+    // Room in front of the body for the status line and headers, so a response goes out as one
+    // contiguous write without copying the body.
+    private const int HeadRoom = 512;
+
+    private readonly MetricsServer _server;
+    private readonly HttpServerOptions _options;
+    private readonly byte[] _receive;
+    private readonly byte[] _send;
+    private CancellationTokenSource _timeout = new();
+    private Socket? _socket;
+    private volatile bool _waitingForRequest;
+
+    public ConnectionSlot(MetricsServer server, HttpServerOptions options, int maxBodyBytes)
+    {
+        _server = server;
+        _options = options;
+        _receive = new byte[options.MaxRequestHeadBytes];
+        _send = new byte[HeadRoom + Math.Max(maxBodyBytes, server.LargestStaticBody)];
+    }
+
+    public Task Running { get; private set; } = Task.CompletedTask;
+
+    public void Start(Socket socket)
+    {
+        _socket = socket;
+        Running = ServeAsync(socket);
+    }
+
+    /// <summary>Closes the connection now if it is only waiting for another request.</summary>
+    public void CloseIfIdle()
+    {
+        if (_waitingForRequest)
+        {
+            Close(_socket);
+        }
+    }
+
+    private static void Close(Socket? socket)
+    {
+        if (socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        socket.Dispose();
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        try
+        {
+            int filled = 0;
+            while (!_server.IsStopping)
+            {
+                int headEnd = FindHeadEnd(_receive.AsSpan(0, filled));
+                long deadline = 0;
+                while (headEnd < 0)
+                {
+                    if (filled == _receive.Length)
+                    {
+                        bool lineComplete = _receive.AsSpan(0, filled).IndexOf((byte)'\n') >= 0;
+                        await RespondErrorAsync(socket, lineComplete ? 431 : 414);
+                        return;
+                    }
+
+                    if (filled > 0 && _receive.AsSpan(0, Math.Min(filled, _options.MaxRequestLineBytes + 1)).IndexOf((byte)'\n') < 0
+                        && filled > _options.MaxRequestLineBytes)
+                    {
+                        await RespondErrorAsync(socket, 414);
+                        return;
+                    }
+
+                    TimeSpan wait;
+                    if (filled == 0)
+                    {
+                        wait = _options.IdleTimeout;
+                        _waitingForRequest = true;
+                        if (_server.IsStopping)
+                        {
+                            return;
+                        }
+                    }
+                    else
+                    {
+                        if (deadline == 0)
+                        {
+                            deadline = Environment.TickCount64 + (long)_options.RequestHeaderTimeout.TotalMilliseconds;
+                        }
+
+                        wait = TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64));
+                    }
+
+                    int received = await ReceiveAsync(socket, _receive.AsMemory(filled), wait);
+                    _waitingForRequest = false;
+                    if (received == 0)
+                    {
+                        return; // peer closed
+                    }
+
+                    if (received < 0)
+                    {
+                        if (filled > 0)
+                        {
+                            await RespondErrorAsync(socket, 408);
+                        }
+
+                        return; // idle keep-alive connection timed out: close quietly
+                    }
+
+                    if (filled == 0 && deadline == 0)
+                    {
+                        deadline = Environment.TickCount64 + (long)_options.RequestHeaderTimeout.TotalMilliseconds;
+                    }
+
+                    filled += received;
+                    headEnd = FindHeadEnd(_receive.AsSpan(0, filled));
+                }
+
+                (int length, bool close, int consumed) = Handle(headEnd, filled);
+                if (!await SendAsync(socket, _send.AsMemory(HeadRoom - HeaderLength, length)))
+                {
+                    return;
+                }
+
+                if (close)
+                {
+                    return;
+                }
+
+                // Keep any pipelined bytes that followed this request.
+                _receive.AsSpan(consumed, filled - consumed).CopyTo(_receive);
+                filled -= consumed;
+            }
+        }
+        catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
+        {
+            // The connection broke; nothing to answer.
+        }
+        finally
+        {
+            _waitingForRequest = false;
+            Close(socket);
+            _server.Release(this);
+        }
+    }
+
+    private int HeaderLength { get; set; }
+
+    /// <summary>Parses and answers the request whose head ends at <paramref name="headEnd"/>.</summary>
+    private (int Length, bool Close, int Consumed) Handle(int headEnd, int filled)
+    {
+        int status = HttpRequestHead.Parse(_receive.AsSpan(0, headEnd), out HttpRequestHead request);
+        if (status != 0)
+        {
+            return (BuildError(status), true, filled);
+        }
+
+        bool close = request.Http11 ? request.ConnectionClose : !request.ConnectionKeepAlive;
+        close |= _server.IsStopping;
+        if (request.Chunked)
+        {
+            return (BuildError(501), true, filled); // no request bodies on these routes; cannot skip a chunked one safely
+        }
+
+        int consumed = headEnd;
+        if (request.ContentLength > 0)
+        {
+            // A body we do not read would be taken for the next request: answer and close.
+            return (BuildError(413), true, filled);
+        }
+
+        bool head = request.Method.SequenceEqual("HEAD"u8);
+        bool get = request.Method.SequenceEqual("GET"u8);
+        Route route = _server.Match(request.Path);
+        if (route == Route.NotFound)
+        {
+            return (Build(404, close, "text/plain; charset=utf-8", "404 page not found\n"u8, head), close, consumed);
+        }
+
+        if (!get && !head)
+        {
+            return (Build(405, close, "text/plain; charset=utf-8", "405 method not allowed\n"u8, head, allowGetHead: true), close, consumed);
+        }
+
+        return route switch
+        {
+            Route.Metrics => (BuildMetrics(close, head), close, consumed),
+            Route.Landing => (Build(200, close, "text/html; charset=utf-8", _server.LandingPage, head), close, consumed),
+            Route.Healthy => (Build(200, close, "text/plain; charset=utf-8", "Healthy\n"u8, head), close, consumed),
+            _ => (Build(200, close, "text/plain; charset=utf-8", "Ready\n"u8, head), close, consumed),
+        };
+    }
+
+    private int BuildMetrics(bool close, bool head)
+    {
+        if (!_server.TryEnterScrape())
+        {
+            ReadOnlySpan<byte> busy = "Limit of concurrent requests reached, try again later.\n"u8;
+            return Build(503, close, "text/plain; charset=utf-8", busy, head);
+        }
+
+        try
+        {
+            Span<byte> body = _send.AsSpan(HeadRoom);
+            int length = _server.Endpoint.WriteBody(body);
+            return Finish(200, close, _server.Endpoint.ContentType, length, head, allowGetHead: false);
+        }
+        finally
+        {
+            _server.ExitScrape();
+        }
+    }
+
+    private int BuildError(int status)
+    {
+        ReadOnlySpan<byte> reason = HttpStatus.StatusLine(status)[4..];
+        Span<byte> body = _send.AsSpan(HeadRoom);
+        reason.CopyTo(body);
+        body[reason.Length] = (byte)'\n';
+        return Finish(status, close: true, "text/plain; charset=utf-8", reason.Length + 1, head: false, allowGetHead: false);
+    }
+
+    private int Build(int status, bool close, string contentType, ReadOnlySpan<byte> body, bool head, bool allowGetHead = false)
+    {
+        body.CopyTo(_send.AsSpan(HeadRoom));
+        return Finish(status, close, contentType, body.Length, head, allowGetHead);
+    }
+
+    /// <summary>
+    /// Writes the status line and headers right-aligned in front of the body already at
+    /// <see cref="HeadRoom"/>, and returns the length of the whole response.
+    /// </summary>
+    private int Finish(int status, bool close, string contentType, int bodyLength, bool head, bool allowGetHead)
+    {
+        Span<byte> header = stackalloc byte[HeadRoom];
+        int n = 0;
+        Put(header, ref n, "HTTP/1.1 "u8);
+        Put(header, ref n, HttpStatus.StatusLine(status));
+        Put(header, ref n, "\r\nContent-Type: "u8);
+        n += Encoding.ASCII.GetBytes(contentType, header[n..]);
+        Put(header, ref n, "\r\nContent-Length: "u8);
+        Utf8Formatter.TryFormat(bodyLength, header[n..], out int written);
+        n += written;
+        Put(header, ref n, "\r\nDate: "u8);
+        Utf8Formatter.TryFormat(DateTime.UtcNow, header[n..], out written, new System.Buffers.StandardFormat('R'));
+        n += written;
+        if (allowGetHead)
+        {
+            Put(header, ref n, "\r\nAllow: GET, HEAD"u8);
+        }
+
+        if (close)
+        {
+            Put(header, ref n, "\r\nConnection: close"u8);
+        }
+
+        Put(header, ref n, "\r\n\r\n"u8);
+        header[..n].CopyTo(_send.AsSpan(HeadRoom - n));
+        HeaderLength = n;
+        return n + (head ? 0 : bodyLength);
+    }
+
+    private static void Put(Span<byte> destination, ref int position, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(destination[position..]);
+        position += text.Length;
+    }
+
+    private async ValueTask RespondErrorAsync(Socket socket, int status)
+    {
+        int length = BuildError(status);
+        await SendAsync(socket, _send.AsMemory(HeadRoom - HeaderLength, length));
+    }
+
+    /// <summary>Receives with a time limit; returns -1 when the limit passed.</summary>
+    private async ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> buffer, TimeSpan limit)
+    {
+        _timeout.CancelAfter(limit);
+        try
+        {
+            return await socket.ReceiveAsync(buffer, SocketFlags.None, _timeout.Token);
+        }
+        catch (OperationCanceledException) when (_timeout.IsCancellationRequested)
+        {
+            return -1;
+        }
+        finally
+        {
+            if (!_timeout.TryReset())
+            {
+                _timeout.Dispose();
+                _timeout = new CancellationTokenSource();
+            }
+        }
+    }
+
+    private static async ValueTask<bool> SendAsync(Socket socket, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent = await socket.SendAsync(data, SocketFlags.None);
+            if (sent <= 0)
+            {
+                return false;
+            }
+
+            data = data[sent..];
+        }
+
+        return true;
+    }
+
+    /// <summary>The index just past the blank line that ends the request head, or -1.</summary>
+    private static int FindHeadEnd(ReadOnlySpan<byte> data)
+    {
+        int from = 0;
+        while (true)
+        {
+            int lf = data[from..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                return -1;
+            }
+
+            lf += from;
+            int next = lf + 1;
+            if (next < data.Length && data[next] == '\n')
+            {
+                return next + 1;
+            }
+
+            if (next + 1 < data.Length && data[next] == '\r' && data[next + 1] == '\n')
+            {
+                return next + 2;
+            }
+
+            if (next >= data.Length)
+            {
+                return -1;
+            }
+
+            from = next;
+        }
+    }
+}

@@ -1,0 +1,10 @@
+namespace EdgeExporter.Http;
+
+internal enum Route
+{
+    NotFound,
+    Metrics,
+    Landing,
+    Healthy,
+    Ready,
+}

@@ -1,0 +1,24 @@
+using EdgeExporter.Collectors;
+using EdgeExporter.Collectors.Host;
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter;
+
+/// <summary>
+/// The host collectors by name, whether each is on by default, and how to build it. The
+/// <c>--collector.&lt;name&gt;</c> / <c>--no-collector.&lt;name&gt;</c> flags are generated from this list.
+/// </summary>
+public static class CollectorCatalog
+{
+    public static readonly IReadOnlyList<Entry> All =
+    [
+        new("cpu", true, (store, options) => new CpuCollector(store, options.Paths, options.CpuGuest)),
+        new("loadavg", true, (store, options) => new LoadavgCollector(store, options.Paths)),
+        new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),
+    ];
+
+    public static IReadOnlySet<string> DefaultEnabled { get; } =
+        All.Where(c => c.EnabledByDefault).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+
+    public sealed record Entry(string Name, bool EnabledByDefault, Func<MetricStore, ExporterOptions, Collector> Create);
+}

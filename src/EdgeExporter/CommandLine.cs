@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text;
+using EdgeExporter.Hardware.Files;
+
+namespace EdgeExporter;
+
+/// <summary>
+/// node_exporter's command-line conventions (kingpin): <c>--flag=value</c> or <c>--flag value</c>,
+/// booleans as <c>--flag</c> / <c>--no-flag</c>, repeatable flags, <c>-h</c>/<c>--help</c>, <c>--version</c>.
+/// </summary>
+public static class CommandLine
+{
+    public const string ProgramName = "edge_exporter";
+
+    private static readonly IReadOnlyList<Flag> Flags = BuildFlags();
+
+    /// <summary>What the command line asks for.</summary>
+    public enum Action
+    {
+        Run,
+        Help,
+        Version,
+    }
+
+    /// <summary>Parses the arguments. Throws <see cref="UsageException"/> with a kingpin-style message.</summary>
+    public static (Action Action, ExporterOptions Options) Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var bools = new Dictionary<string, bool>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                return (Action.Help, new ExporterOptions());
+            }
+
+            if (arg == "--version")
+            {
+                return (Action.Version, new ExporterOptions());
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException(arg.StartsWith('-')
+                    ? $"unknown short flag '{arg}'"
+                    : $"unexpected {arg}");
+            }
+
+            string name = arg[2..];
+            string? inline = null;
+            int equals = name.IndexOf('=', StringComparison.Ordinal);
+            if (equals >= 0)
+            {
+                inline = name[(equals + 1)..];
+                name = name[..equals];
+            }
+
+            Flag? flag = Find(name);
+            if (flag is null && name.StartsWith("no-", StringComparison.Ordinal) && Find(name[3..]) is { IsBool: true } negated && inline is null)
+            {
+                bools[negated.Name] = false;
+                continue;
+            }
+
+            if (flag is null)
+            {
+                throw new UsageException($"unknown long flag '--{name}'");
+            }
+
+            if (flag.IsBool)
+            {
+                bools[flag.Name] = inline is null || ParseBool(flag, inline);
+                continue;
+            }
+
+            string value = inline ?? (i + 1 < args.Count ? args[++i] : throw new UsageException($"expected argument for flag '--{name}'"));
+            if (!values.TryGetValue(flag.Name, out List<string>? list))
+            {
+                values[flag.Name] = list = [];
+            }
+
+            if (!flag.Repeatable)
+            {
+                list.Clear();
+            }
+
+            list.Add(value);
+        }
+
+        return (Action.Run, Build(values, bools));
+    }
+
+    public static string HelpText()
+    {
+        var text = new StringBuilder();
+        text.Append("usage: ").Append(ProgramName).Append(" [<flags>]\n\n");
+        text.Append("A Prometheus exporter for edge devices: host metrics with node_exporter's names, and sensors.\n\n");
+        text.Append("Flags:\n");
+        var rows = new List<(string Left, string Help)> { ("-h, --[no-]help", "Show context-sensitive help.") };
+        foreach (Flag flag in Flags)
+        {
+            string left = flag.IsBool
+                ? $"    --[no-]{flag.Name}"
+                : $"    --{flag.Name}={flag.Placeholder}";
+            string help = flag.Help + (flag.Repeatable ? " (repeatable)" : "")
+                + (flag.ShowDefault && flag.Default is { Length: > 0 } d ? $" (default: {d})" : "");
+            rows.Add((left, help));
+        }
+
+        rows.Add(("    --[no-]version", "Show application version."));
+        int width = rows.Max(r => r.Left.Length) + 2;
+        foreach ((string left, string help) in rows)
+        {
+            text.Append("  ").Append(left.PadRight(width)).Append(help).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    public static string VersionText(string goarch) =>
+        $"{ProgramName}, version {BuildInfo.Version} (revision: {BuildInfo.Revision})\n"
+        + $"  dotnet version: {Environment.Version}\n"
+        + $"  platform: linux/{goarch}\n";
+
+    private static ExporterOptions Build(Dictionary<string, List<string>> values, Dictionary<string, bool> bools)
+    {
+        string Single(string name) => values.TryGetValue(name, out List<string>? v) ? v[^1] : Find(name)!.Default!;
+        bool Bool(string name) => bools.TryGetValue(name, out bool b) ? b : Find(name)!.Default == "true";
+
+        var enabled = new HashSet<string>(StringComparer.Ordinal);
+        bool disableDefaults = Bool("collector.disable-defaults");
+        foreach (CollectorCatalog.Entry entry in CollectorCatalog.All)
+        {
+            bool on = bools.TryGetValue($"collector.{entry.Name}", out bool explicitValue)
+                ? explicitValue
+                : entry.EnabledByDefault && !disableDefaults;
+            if (on)
+            {
+                enabled.Add(entry.Name);
+            }
+        }
+
+        string telemetryPath = Single("web.telemetry-path");
+        if (!telemetryPath.StartsWith('/'))
+        {
+            throw new UsageException($"--web.telemetry-path must start with '/', got '{telemetryPath}'");
+        }
+
+        string maxRequests = Single("web.max-requests");
+        if (!int.TryParse(maxRequests, NumberStyles.None, CultureInfo.InvariantCulture, out int max))
+        {
+            throw new UsageException($"--web.max-requests must be a whole number, got '{maxRequests}'");
+        }
+
+        string level = Single("log.level");
+        LogLevel logLevel = level switch
+        {
+            "debug" => LogLevel.Debug,
+            "info" => LogLevel.Info,
+            "warn" => LogLevel.Warn,
+            "error" => LogLevel.Error,
+            _ => throw new UsageException($"--log.level must be one of debug, info, warn, error; got '{level}'"),
+        };
+        string format = Single("log.format");
+        if (format is not ("logfmt" or "json"))
+        {
+            throw new UsageException($"--log.format must be logfmt or json; got '{format}'");
+        }
+
+        return new ExporterOptions
+        {
+            ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default!],
+            TelemetryPath = telemetryPath,
+            MaxRequests = max,
+            Paths = new HostPaths(Single("path.procfs"), Single("path.sysfs"), Single("path.rootfs")),
+            EnabledCollectors = enabled,
+            CpuGuest = Bool("collector.cpu.guest"),
+            Simulate = Bool("simulate"),
+            LogLevel = logLevel,
+            LogJson = format == "json",
+        };
+    }
+
+    private static bool ParseBool(Flag flag, string value) => value switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new UsageException($"flag '--{flag.Name}' takes true or false, got '{value}'"),
+    };
+
+    private static Flag? Find(string name) => Flags.FirstOrDefault(f => f.Name == name);
+
+    private static List<Flag> BuildFlags()
+    {
+        var flags = new List<Flag>
+        {
+            new("web.listen-address", "Addresses on which to expose metrics and web interface.", $":{ExporterOptions.DefaultPort}", "<addr>", Repeatable: true),
+            new("web.telemetry-path", "Path under which to expose metrics.", "/metrics", "<path>"),
+            new("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.", "40", "<n>"),
+            new("path.procfs", "procfs mountpoint.", "/proc", "<path>"),
+            new("path.sysfs", "sysfs mountpoint.", "/sys", "<path>"),
+            new("path.rootfs", "rootfs mountpoint.", "/", "<path>"),
+            new("collector.disable-defaults", "Set all collectors to disabled by default.", "false", null, IsBool: true),
+            new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
+        };
+        foreach (CollectorCatalog.Entry entry in CollectorCatalog.All)
+        {
+            flags.Add(new(
+                $"collector.{entry.Name}",
+                $"Enable the {entry.Name} collector (default: {(entry.EnabledByDefault ? "enabled" : "disabled")}).",
+                entry.EnabledByDefault ? "true" : "false",
+                null,
+                IsBool: true,
+                ShowDefault: false));
+        }
+
+        flags.Add(new("simulate", "Add the embedded set of simulated devices (sensors answer from simulated hardware).", "false", null, IsBool: true));
+        flags.Add(new("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", "<level>"));
+        flags.Add(new("log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", "<format>"));
+        return flags;
+    }
+
+    private sealed record Flag(
+        string Name, string Help, string? Default, string? Placeholder, bool IsBool = false, bool Repeatable = false, bool ShowDefault = true);
+}
+
+/// <summary>A command-line mistake: printed as <c>edge_exporter: error: ...</c>, exit code 1.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,167 @@
+using System.Runtime.InteropServices;
+using EdgeExporter.Collectors;
+using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Collectors.Exporter;
+using EdgeExporter.Http;
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter;
+
+/// <summary>
+/// The composition root: builds the plan (every family and series) from the options, seals it,
+/// starts the device pollers and serves scrapes. A scrape runs the host collectors, then writes the
+/// store into the connection's buffer; it never waits for a device.
+/// </summary>
+public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
+{
+    private readonly ExporterOptions _options;
+    private readonly Logger _log;
+    private readonly MetricStore _store = new();
+    private readonly Collector[] _self;
+    private readonly CollectorSet _host;
+    private readonly Series _scrapes;
+    private readonly DevicePoller[] _pollers;
+    private readonly object _scrapeGate = new();
+    private MetricsServer? _server;
+
+    public Exporter(ExporterOptions options, Logger log)
+    {
+        _options = options;
+        _log = log;
+
+        _store.AddFamily(
+                "edge_exporter_build_info",
+                "A metric with a constant '1' value labeled by version, revision, goos and goarch from which edge_exporter was built.",
+                MetricType.Gauge,
+                "version", "revision", "goos", "goarch")
+            .AddSeries(BuildInfo.Version, BuildInfo.Revision, "linux", GoArch)
+            .Set(1);
+        _scrapes = _store.AddSeries("edge_exporter_scrapes_total", "Scrapes of the telemetry path served since start.", MetricType.Counter);
+        _self = [new ProcessCollector(_store), new RuntimeCollector(_store)];
+
+        var host = new List<Collector>();
+        foreach (CollectorCatalog.Entry entry in CollectorCatalog.All.Where(e => options.EnabledCollectors.Contains(e.Name)))
+        {
+            try
+            {
+                host.Add(entry.Create(_store, options));
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                // Keep the collector visible as failing (success 0) rather than silently absent.
+                log.Warn("collector unavailable", ("collector", entry.Name), ("err", error.Message));
+                host.Add(new UnavailableCollector(entry.Name, error));
+            }
+        }
+
+        _host = new CollectorSet(_store, host)
+        {
+            Failed = (collector, error) => log.Error("collector failed", ("collector", collector.Name), ("err", error.Message)),
+            Recovered = collector => log.Info("collector recovered", ("collector", collector.Name)),
+        };
+
+        IReadOnlyList<PolledDevice> devices = [];
+        if (options.Simulate)
+        {
+            devices = SimulatedDevices.Create(new DeviceMetrics(_store));
+        }
+
+        _store.Seal();
+        _pollers = [.. devices.Select(device => new DevicePoller(device)
+        {
+            Failed = (d, error) => log.Warn("device poll failed", ("device", d.Identity.Name), ("kind", error.ToString().ToLowerInvariant())),
+            Recovered = d => log.Info("device recovered", ("device", d.Identity.Name)),
+        })];
+        log.Info(
+            "plan sealed",
+            ("families", _store.Families.Count),
+            ("series", _store.SeriesCount),
+            ("max_body_bytes", _store.MaxTextBytes),
+            ("collectors", string.Join(",", host.Select(c => c.Name))),
+            ("devices", devices.Count));
+    }
+
+    /// <summary>Go's name for this architecture, as node_exporter reports it in build_info.</summary>
+    public static string GoArch => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => "amd64",
+        Architecture.Arm64 => "arm64",
+        Architecture.Arm => "arm",
+        var other => other.ToString().ToLowerInvariant(),
+    };
+
+    public int MaxBodyBytes => _store.MaxTextBytes;
+
+    public string ContentType => TextFormatWriter.ContentType;
+
+    public IReadOnlyList<System.Net.EndPoint> LocalEndpoints => _server?.LocalEndpoints ?? [];
+
+    public void Start()
+    {
+        foreach (DevicePoller poller in _pollers)
+        {
+            poller.Start();
+        }
+
+        var addresses = _options.ListenAddresses.Select(ListenAddress.Parse).ToList();
+        _server = new MetricsServer(
+            new HttpServerOptions
+            {
+                ListenAddresses = addresses,
+                TelemetryPath = _options.TelemetryPath,
+                MaxRequestsInFlight = _options.MaxRequests,
+                LandingPage = LandingPage.Html(_options.TelemetryPath, GoArch),
+            },
+            this)
+        {
+            Error = (message, error) => _log.Error(message, ("err", error.Message)),
+        };
+        _server.Start();
+        foreach (System.Net.EndPoint endpoint in _server.LocalEndpoints)
+        {
+            _log.Info("Listening on", ("address", endpoint));
+        }
+    }
+
+    public int WriteBody(Span<byte> destination)
+    {
+        // Collectors share their read buffers, so scrapes take turns; serialization is cheap.
+        lock (_scrapeGate)
+        {
+            _scrapes.Increment();
+            foreach (Collector collector in _self)
+            {
+                try
+                {
+                    collector.Update();
+                }
+                catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+                {
+                    collector.HideAll();
+                }
+            }
+
+            _host.Collect();
+            return TextFormatWriter.Write(_store, destination);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync(TimeSpan.FromSeconds(5));
+        }
+
+        foreach (DevicePoller poller in _pollers)
+        {
+            poller.Dispose();
+        }
+    }
+
+    /// <summary>Stands in for a collector whose source was missing at start-up; fails every scrape.</summary>
+    private sealed class UnavailableCollector(string name, Exception error) : Collector(name)
+    {
+        public override CollectorOutcome Update() => throw new IOException(error.Message, error);
+    }
+}

@@ -1,0 +1,34 @@
+using EdgeExporter.Hardware.Files;
+
+namespace EdgeExporter;
+
+/// <summary>Everything the command line decides.</summary>
+public sealed record ExporterOptions
+{
+    /// <summary>
+    /// 9847: in the Prometheus exporter range (9100-9999) and not node_exporter's 9100, so both can
+    /// run side by side while dashboards migrate. Not yet registered on the Prometheus
+    /// "default port allocations" wiki page.
+    /// </summary>
+    public const int DefaultPort = 9847;
+
+    public IReadOnlyList<string> ListenAddresses { get; init; } = [$":{DefaultPort}"];
+
+    public string TelemetryPath { get; init; } = "/metrics";
+
+    public int MaxRequests { get; init; } = 40;
+
+    public HostPaths Paths { get; init; } = new();
+
+    /// <summary>The host collectors to run, by name.</summary>
+    public IReadOnlySet<string> EnabledCollectors { get; init; } = CollectorCatalog.DefaultEnabled;
+
+    public bool CpuGuest { get; init; } = true;
+
+    /// <summary>Add the embedded set of simulated devices.</summary>
+    public bool Simulate { get; init; }
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Info;
+
+    public bool LogJson { get; init; }
+}

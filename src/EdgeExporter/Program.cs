@@ -1,0 +1,48 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using EdgeExporter;
+
+try
+{
+    (CommandLine.Action action, ExporterOptions options) = CommandLine.Parse(args);
+    switch (action)
+    {
+        case CommandLine.Action.Help:
+            Console.Out.Write(CommandLine.HelpText());
+            return 0;
+        case CommandLine.Action.Version:
+            Console.Out.Write(CommandLine.VersionText(Exporter.GoArch));
+            return 0;
+    }
+
+    var log = new Logger(Console.Error, options.LogLevel, options.LogJson);
+    log.Info("Starting edge_exporter", ("version", BuildInfo.Version), ("revision", BuildInfo.Revision), ("goarch", Exporter.GoArch));
+    await using var exporter = new Exporter(options, log);
+    using var stop = new ManualResetEventSlim(false);
+    void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true; // shut down in order instead of the runtime's default exit
+        log.Info("Shutting down", ("signal", context.Signal));
+        stop.Set();
+    }
+
+    using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+    using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+    try
+    {
+        exporter.Start();
+    }
+    catch (SocketException error)
+    {
+        log.Error("Could not listen", ("err", error.Message), ("address", string.Join(",", options.ListenAddresses)));
+        return 1;
+    }
+
+    stop.Wait();
+    return 0;
+}
+catch (UsageException error)
+{
+    Console.Error.WriteLine($"{CommandLine.ProgramName}: error: {error.Message}, try --help");
+    return 1;
+}
