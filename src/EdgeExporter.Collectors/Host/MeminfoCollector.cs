@@ -31,23 +31,25 @@ public sealed class MeminfoCollector : Collector
         : base("meminfo")
     {
         _file = PseudoFile.OpenSized(paths.Proc("meminfo"));
-        var present = new HashSet<string>(StringComparer.Ordinal);
+        // The kernel writes "Active(anon)"; node_exporter names the field "Active_anon".
+        var present = new Dictionary<string, string>(StringComparer.Ordinal);
         var parser = new AsciiParser(_file.Read());
         while (parser.TryReadLine(out ReadOnlySpan<byte> line))
         {
             int colon = line.IndexOf((byte)':');
             if (colon > 0)
             {
-                present.Add(System.Text.Encoding.ASCII.GetString(line[..colon]));
+                string kernelName = System.Text.Encoding.ASCII.GetString(line[..colon]);
+                present[kernelName.Replace('(', '_').Replace(")", "", StringComparison.Ordinal)] = kernelName;
             }
         }
 
         var fields = new List<Field>();
-        foreach (string name in ByteFields.Concat(CountFields).Where(present.Contains))
+        foreach (string name in ByteFields.Concat(CountFields).Where(present.ContainsKey))
         {
             string metric = CountFields.Contains(name) ? $"node_memory_{name}" : $"node_memory_{name}_bytes";
             Series series = Own(store.AddSeries(metric, $"Memory information field {metric["node_memory_".Length..]}.", MetricType.Gauge));
-            fields.Add(new Field(System.Text.Encoding.ASCII.GetBytes(name), series));
+            fields.Add(new Field(System.Text.Encoding.ASCII.GetBytes(present[name]), series));
         }
 
         _fields = [.. fields];

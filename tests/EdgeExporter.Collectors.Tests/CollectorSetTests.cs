@@ -1,0 +1,108 @@
+using System.Text;
+using EdgeExporter.Collectors.Exporter;
+using EdgeExporter.Collectors.Host;
+using EdgeExporter.Hardware.Files;
+using EdgeExporter.Metrics;
+using EdgeExporter.Tests.Shared;
+
+namespace EdgeExporter.Collectors.Tests;
+
+public sealed class CollectorSetTests : IDisposable
+{
+    private readonly string _proc = Directory.CreateTempSubdirectory("edge-proc-").FullName;
+
+    public CollectorSetTests()
+    {
+        foreach (string name in new[] { "meminfo", "loadavg", "stat" })
+        {
+            File.Copy(Path.Combine(RepoPaths.NodeExporterFixtures, "proc", name), Path.Combine(_proc, name));
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_proc, recursive: true);
+
+    [Fact]
+    public void A_failing_collector_reports_success_0_hides_its_series_and_leaves_the_others_alone()
+    {
+        var store = new MetricStore();
+        var paths = new HostPaths(_proc);
+        var set = new CollectorSet(store, [new LoadavgCollector(store, paths), new MeminfoCollector(store, paths)]);
+        var failures = new List<string>();
+        set.Failed = (collector, _) => failures.Add(collector.Name);
+        store.Seal();
+
+        set.Collect();
+        Exposition first = Render(store);
+        Assert.Equal(1, first.Samples["node_scrape_collector_success{collector=\"loadavg\"}"]);
+        Assert.Equal(0.21, first.Samples["node_load1"]);
+
+        File.WriteAllText(Path.Combine(_proc, "loadavg"), "garbage\n");
+        set.Collect();
+        set.Collect();
+        Exposition broken = Render(store);
+        Assert.Equal(0, broken.Samples["node_scrape_collector_success{collector=\"loadavg\"}"]);
+        Assert.False(broken.Samples.ContainsKey("node_load1"), "a failed collector must not export stale values");
+        Assert.Equal(1, broken.Samples["node_scrape_collector_success{collector=\"meminfo\"}"]);
+        Assert.Equal(3831959552, broken.Samples["node_memory_MemTotal_bytes"]);
+        Assert.Equal(["loadavg"], failures); // logged once, not on every scrape
+
+        File.WriteAllText(Path.Combine(_proc, "loadavg"), "1.5 1.0 0.5 1/100 1\n");
+        set.Collect();
+        Exposition healed = Render(store);
+        Assert.Equal(1, healed.Samples["node_scrape_collector_success{collector=\"loadavg\"}"]);
+        Assert.Equal(1.5, healed.Samples["node_load1"]);
+    }
+
+    [Fact]
+    public void A_host_scrape_allocates_nothing_after_warm_up()
+    {
+        var store = new MetricStore();
+        var paths = new HostPaths(_proc);
+        Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store)];
+        var set = new CollectorSet(store, [new CpuCollector(store, paths), new LoadavgCollector(store, paths), new MeminfoCollector(store, paths)]);
+        store.Seal();
+        var buffer = new byte[store.MaxTextBytes];
+        void Scrape()
+        {
+            foreach (Collector collector in self)
+            {
+                collector.Update();
+            }
+
+            set.Collect();
+            TextFormatWriter.Write(store, buffer);
+        }
+
+        Scrape(); // warm-up: opens the files
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2_000; i++)
+        {
+            Scrape();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Process_metrics_describe_this_process()
+    {
+        var store = new MetricStore();
+        var process = new ProcessCollector(store);
+        store.Seal();
+        process.Update();
+        Exposition text = Render(store);
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        double start = new DateTimeOffset(self.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0;
+        Assert.InRange(text.Samples["process_start_time_seconds"], start - 2, start + 2);
+        Assert.InRange(text.Samples["process_resident_memory_bytes"], 1e6, 1e10);
+        Assert.True(text.Samples["process_open_fds"] >= 3);
+        Assert.True(text.Samples["process_max_fds"] >= text.Samples["process_open_fds"]);
+        Assert.True(text.Samples["process_cpu_seconds_total"] > 0);
+    }
+
+    private static Exposition Render(MetricStore store)
+    {
+        var buffer = new byte[store.MaxTextBytes];
+        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, TextFormatWriter.Write(store, buffer)));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text;
+using EdgeExporter.Collectors.Host;
+using EdgeExporter.Hardware.Files;
+using EdgeExporter.Metrics;
+using EdgeExporter.Tests.Shared;
+
+namespace EdgeExporter.Collectors.Tests.Host;
+
+/// <summary>
+/// Our collectors on node_exporter's own fixture tree (shared/fixtures/node_exporter) must print
+/// what node_exporter printed for it (its e2e-output.txt): names, labels, values and HELP.
+/// </summary>
+public class NodeExporterParityTests
+{
+    private static readonly HostPaths Fixtures = new(
+        Path.Combine(RepoPaths.NodeExporterFixtures, "proc"),
+        Path.Combine(RepoPaths.NodeExporterFixtures, "sys"),
+        RepoPaths.NodeExporterFixtures);
+
+    private static readonly Lazy<Exposition> Expected = new(() =>
+        Exposition.Parse(File.ReadAllText(Path.Combine(RepoPaths.NodeExporterFixtures, "e2e-output.txt"))));
+
+    [Fact]
+    public void Meminfo_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new MeminfoCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_memory_", StringComparison.Ordinal) && !name.StartsWith("node_memory_numa_", StringComparison.Ordinal));
+        Assert.Equal(3831959552, ours.Samples["node_memory_MemTotal_bytes"]);
+        Assert.True(ours.Samples.ContainsKey("node_memory_HugePages_Total"));
+    }
+
+    [Fact]
+    public void Loadavg_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new LoadavgCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name is "node_load1" or "node_load5" or "node_load15");
+    }
+
+    [Fact]
+    public void Cpu_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new CpuCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name is "node_cpu_seconds_total" or "node_cpu_guest_seconds_total");
+        Assert.Equal(64, ours.Samples.Keys.Count(k => k.StartsWith("node_cpu_seconds_total{", StringComparison.Ordinal)));
+    }
+
+    private static Exposition Collect(Func<MetricStore, Collector> create)
+    {
+        var store = new MetricStore();
+        Collector collector = create(store);
+        store.Seal();
+        Assert.Equal(CollectorOutcome.Success, collector.Update());
+        var buffer = new byte[store.MaxTextBytes];
+        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, TextFormatWriter.Write(store, buffer)));
+    }
+
+    /// <summary>Every series node_exporter printed for the selected families we print too, and nothing else.</summary>
+    private static void AssertSameFamilies(Exposition ours, Func<string, bool> family)
+    {
+        var expected = Expected.Value.Samples.Where(s => family(Exposition.MetricName(s.Key))).ToDictionary();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), ours.Samples.Keys.Order(StringComparer.Ordinal));
+        foreach ((string key, double value) in expected)
+        {
+            Assert.True(value.Equals(ours.Samples[key]), $"{key}: node_exporter {value}, ours {ours.Samples[key]}");
+        }
+
+        foreach (string name in expected.Keys.Select(Exposition.MetricName).Distinct())
+        {
+            Assert.Equal(Expected.Value.Help[name], ours.Help[name]);
+            Assert.Equal(Expected.Value.Types[name], ours.Types[name]);
+        }
+    }
+}
