@@ -14,11 +14,16 @@ internal sealed class ConnectionSlot
     // contiguous write without copying the body.
     private const int HeadRoom = 512;
 
+    // How long a closing connection may keep sending us bytes we discard (Go's net/http waits 500 ms).
+    private static readonly TimeSpan LingerTime = TimeSpan.FromMilliseconds(500);
+
     private readonly MetricsServer _server;
     private readonly HttpServerOptions _options;
     private readonly byte[] _receive;
     private readonly byte[] _send;
     private CancellationTokenSource _timeout = new();
+    private bool _closeAfterResponse;
+    private int _status;
     private Socket? _socket;
     private volatile bool _waitingForRequest;
 
@@ -35,7 +40,9 @@ internal sealed class ConnectionSlot
     public void Start(Socket socket)
     {
         _socket = socket;
-        Running = ServeAsync(socket);
+        // Off the accept loop: a request already waiting would otherwise be served on it, and a
+        // slow scrape would stop the server from accepting.
+        Running = Task.Run(() => ServeAsync(socket));
     }
 
     /// <summary>Closes the connection now if it is only waiting for another request.</summary>
@@ -68,8 +75,36 @@ internal sealed class ConnectionSlot
         socket.Dispose();
     }
 
+    /// <summary>
+    /// Ends the connection without losing the last response: closing a socket that still holds
+    /// unread request bytes makes the kernel send RST, and the client may then drop our answer.
+    /// So: stop sending, read and discard what is still arriving for a short while, then close.
+    /// </summary>
+    private async ValueTask CloseGracefullyAsync(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+            long deadline = Environment.TickCount64 + (long)LingerTime.TotalMilliseconds;
+            while (Environment.TickCount64 < deadline)
+            {
+                int received = await ReceiveAsync(socket, _receive, TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64)));
+                if (received <= 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception error) when (error is SocketException or ObjectDisposedException)
+        {
+        }
+
+        socket.Dispose();
+    }
+
     private async Task ServeAsync(Socket socket)
     {
+        bool graceful = false;
         try
         {
             int filled = 0;
@@ -83,6 +118,7 @@ internal sealed class ConnectionSlot
                     {
                         bool lineComplete = _receive.AsSpan(0, filled).IndexOf((byte)'\n') >= 0;
                         await RespondErrorAsync(socket, lineComplete ? 431 : 414);
+                        graceful = true;
                         return;
                     }
 
@@ -90,6 +126,7 @@ internal sealed class ConnectionSlot
                         && filled > _options.MaxRequestLineBytes)
                     {
                         await RespondErrorAsync(socket, 414);
+                        graceful = true;
                         return;
                     }
 
@@ -125,6 +162,7 @@ internal sealed class ConnectionSlot
                         if (filled > 0)
                         {
                             await RespondErrorAsync(socket, 408);
+                            graceful = true;
                         }
 
                         return; // idle keep-alive connection timed out: close quietly
@@ -139,14 +177,15 @@ internal sealed class ConnectionSlot
                     headEnd = FindHeadEnd(_receive.AsSpan(0, filled));
                 }
 
-                (int length, bool close, int consumed) = Handle(headEnd, filled);
+                (int length, int consumed) = Handle(headEnd, filled);
                 if (!await SendAsync(socket, _send.AsMemory(HeadRoom - HeaderLength, length)))
                 {
                     return;
                 }
 
-                if (close)
+                if (_closeAfterResponse)
                 {
+                    graceful = consumed < filled || _status >= 400;
                     return;
                 }
 
@@ -162,7 +201,15 @@ internal sealed class ConnectionSlot
         finally
         {
             _waitingForRequest = false;
-            Close(socket);
+            if (graceful && !_server.IsStopping)
+            {
+                await CloseGracefullyAsync(socket);
+            }
+            else
+            {
+                Close(socket);
+            }
+
             _server.Release(this);
         }
     }
@@ -170,26 +217,31 @@ internal sealed class ConnectionSlot
     private int HeaderLength { get; set; }
 
     /// <summary>Parses and answers the request whose head ends at <paramref name="headEnd"/>.</summary>
-    private (int Length, bool Close, int Consumed) Handle(int headEnd, int filled)
+    private (int Length, int Consumed) Handle(int headEnd, int filled)
     {
+        int lineLength = _receive.AsSpan(0, headEnd).IndexOf((byte)'\n');
+        if (lineLength > _options.MaxRequestLineBytes)
+        {
+            return (BuildError(414), filled);
+        }
+
         int status = HttpRequestHead.Parse(_receive.AsSpan(0, headEnd), out HttpRequestHead request);
         if (status != 0)
         {
-            return (BuildError(status), true, filled);
+            return (BuildError(status), filled);
         }
 
         bool close = request.Http11 ? request.ConnectionClose : !request.ConnectionKeepAlive;
-        close |= _server.IsStopping;
         if (request.Chunked)
         {
-            return (BuildError(501), true, filled); // no request bodies on these routes; cannot skip a chunked one safely
+            return (BuildError(501), filled); // no request bodies on these routes; cannot skip a chunked one safely
         }
 
         int consumed = headEnd;
         if (request.ContentLength > 0)
         {
             // A body we do not read would be taken for the next request: answer and close.
-            return (BuildError(413), true, filled);
+            return (BuildError(413), filled);
         }
 
         bool head = request.Method.SequenceEqual("HEAD"u8);
@@ -197,20 +249,20 @@ internal sealed class ConnectionSlot
         Route route = _server.Match(request.Path);
         if (route == Route.NotFound)
         {
-            return (Build(404, close, "text/plain; charset=utf-8", "404 page not found\n"u8, head), close, consumed);
+            return (Build(404, close, "text/plain; charset=utf-8", "404 page not found\n"u8, head), consumed);
         }
 
         if (!get && !head)
         {
-            return (Build(405, close, "text/plain; charset=utf-8", "405 method not allowed\n"u8, head, allowGetHead: true), close, consumed);
+            return (Build(405, close, "text/plain; charset=utf-8", "405 method not allowed\n"u8, head, allowGetHead: true), consumed);
         }
 
         return route switch
         {
-            Route.Metrics => (BuildMetrics(close, head), close, consumed),
-            Route.Landing => (Build(200, close, "text/html; charset=utf-8", _server.LandingPage, head), close, consumed),
-            Route.Healthy => (Build(200, close, "text/plain; charset=utf-8", "Healthy\n"u8, head), close, consumed),
-            _ => (Build(200, close, "text/plain; charset=utf-8", "Ready\n"u8, head), close, consumed),
+            Route.Metrics => (BuildMetrics(close, head), consumed),
+            Route.Landing => (Build(200, close, "text/html; charset=utf-8", _server.LandingPage, head), consumed),
+            Route.Healthy => (Build(200, close, "text/plain; charset=utf-8", "Healthy\n"u8, head), consumed),
+            _ => (Build(200, close, "text/plain; charset=utf-8", "Ready\n"u8, head), consumed),
         };
     }
 
@@ -255,6 +307,10 @@ internal sealed class ConnectionSlot
     /// </summary>
     private int Finish(int status, bool close, string contentType, int bodyLength, bool head, bool allowGetHead)
     {
+        // Decided here, after the body: a stop that began during this scrape closes the connection.
+        close |= _server.IsStopping;
+        _closeAfterResponse = close;
+        _status = status;
         Span<byte> header = stackalloc byte[HeadRoom];
         int n = 0;
         Put(header, ref n, "HTTP/1.1 "u8);

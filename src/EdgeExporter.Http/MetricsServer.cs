@@ -153,6 +153,28 @@ public sealed class MetricsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers 503 to a connection no slot can take, then closes it without a reset.</summary>
+    private static async Task RejectAsync(Socket connection)
+    {
+        try
+        {
+            await connection.SendAsync(NoSlotResponse, SocketFlags.None);
+            connection.Shutdown(SocketShutdown.Send);
+            var discard = new byte[1024];
+            using var linger = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            while (await connection.ReceiveAsync(discard, SocketFlags.None, linger.Token) > 0)
+            {
+            }
+        }
+        catch (Exception error) when (error is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            connection.Dispose();
+        }
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         while (!_stop.IsCancellationRequested)
@@ -183,15 +205,7 @@ public sealed class MetricsServer : IAsyncDisposable
 
             if (slot is null)
             {
-                try
-                {
-                    connection.Send(NoSlotResponse);
-                }
-                catch (SocketException)
-                {
-                }
-
-                connection.Dispose();
+                _ = RejectAsync(connection);
                 continue;
             }
 

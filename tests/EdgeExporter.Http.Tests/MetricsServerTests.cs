@@ -1,0 +1,176 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace EdgeExporter.Http.Tests;
+
+public class MetricsServerTests
+{
+    [Fact]
+    public async Task Get_metrics_returns_the_body_with_exact_headers()
+    {
+        await using TestServer server = TestServer.Start();
+        string response = server.Exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", response);
+        Assert.Contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n", response);
+        Assert.Contains($"\r\nContent-Length: {TestServer.Body.Length}\r\n", response);
+        Assert.Contains("\r\nConnection: close\r\n", response);
+        Assert.EndsWith("\r\n\r\n" + TestServer.Body, response);
+    }
+
+    [Fact]
+    public async Task Head_has_the_same_headers_and_no_body()
+    {
+        await using TestServer server = TestServer.Start();
+        string get = server.Exchange("GET /metrics HTTP/1.0\r\n\r\n");
+        string head = server.Exchange("HEAD /metrics HTTP/1.0\r\n\r\n");
+        Assert.EndsWith("\r\n\r\n", head);
+        Assert.Equal(WithoutDate(get[..(get.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)]), WithoutDate(head));
+    }
+
+    [Fact]
+    public async Task Many_requests_share_one_keep_alive_connection_and_pipelining_works()
+    {
+        await using TestServer server = TestServer.Start();
+        using Socket socket = server.Connect();
+        for (int i = 0; i < 100; i++)
+        {
+            socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+            (string head, string body) = TestServer.ReadResponse(socket);
+            Assert.StartsWith("HTTP/1.1 200 OK", head);
+            Assert.DoesNotContain("Connection: close", head);
+            Assert.Equal(TestServer.Body, body);
+        }
+
+        socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\nHEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        Assert.Equal(TestServer.Body, TestServer.ReadResponse(socket).Body);
+        Assert.Equal("Healthy\n", TestServer.ReadResponse(socket).Body);
+        Assert.StartsWith("HTTP/1.1 200 OK", TestServer.ReadResponse(socket, head: true).Head);
+        Assert.Equal(102, server.Scrapes.Count);
+    }
+
+    [Fact]
+    public async Task A_request_split_into_single_bytes_with_bare_line_feeds_is_served()
+    {
+        await using TestServer server = TestServer.Start();
+        using Socket socket = server.Connect();
+        foreach (byte b in "GET /metrics HTTP/1.1\nHost: x\nConnection: close\n\n"u8.ToArray())
+        {
+            socket.Send([b]);
+            await Task.Delay(1);
+        }
+
+        Assert.EndsWith(TestServer.Body, TestServer.ReadToClose(socket));
+    }
+
+    [Theory]
+    [InlineData("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 Not Found")]
+    [InlineData("POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405 Method Not Allowed")]
+    [InlineData("GARBAGE\r\n\r\n", "HTTP/1.1 400 Bad Request")]
+    [InlineData("GET /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request")] // 1.1 without Host
+    [InlineData("GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n", "HTTP/1.1 505 HTTP Version Not Supported")]
+    [InlineData("GET metrics HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 Bad Request")]
+    [InlineData("GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n", "HTTP/1.1 400 Bad Request")]
+    [InlineData("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "HTTP/1.1 413 Content Too Large")]
+    public async Task Bad_requests_get_their_status_and_the_server_keeps_serving(string request, string statusLine)
+    {
+        await using TestServer server = TestServer.Start();
+        using Socket socket = server.Connect();
+        socket.Send(Encoding.ASCII.GetBytes(request));
+        string response = TestServer.ReadResponse(socket).Head; // 404 and 405 keep the connection; the rest close it
+        Assert.StartsWith(statusLine + "\r\n", response);
+        if (statusLine.Contains("405", StringComparison.Ordinal))
+        {
+            Assert.Contains("\r\nAllow: GET, HEAD\r\n", response);
+        }
+
+        Assert.EndsWith(TestServer.Body, server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+    }
+
+    [Fact]
+    public async Task Absolute_form_targets_and_queries_route_by_path()
+    {
+        await using TestServer server = TestServer.Start();
+        Assert.EndsWith(TestServer.Body, server.Exchange("GET http://device:9847/metrics?x=1 HTTP/1.0\r\n\r\n"));
+    }
+
+    [Fact]
+    public async Task Oversize_request_lines_and_heads_are_refused()
+    {
+        await using TestServer server = TestServer.Start();
+        Assert.StartsWith("HTTP/1.1 414 ", server.Exchange("GET /" + new string('a', 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 431 ", server.Exchange("GET / HTTP/1.1\r\nHost: x\r\nX: " + new string('b', 17000) + "\r\n\r\n"));
+        Assert.EndsWith(TestServer.Body, server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+    }
+
+    [Fact]
+    public async Task A_slow_request_head_gets_408()
+    {
+        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, RequestHeaderTimeout = TimeSpan.FromMilliseconds(300) });
+        using Socket socket = server.Connect();
+        socket.Send("GET /metrics HTTP/1.1\r\nHost"u8);
+        Assert.StartsWith("HTTP/1.1 408 Request Timeout", TestServer.ReadToClose(socket));
+    }
+
+    [Fact]
+    public async Task Scrapes_beyond_max_requests_get_503()
+    {
+        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, MaxRequestsInFlight = 1 });
+        using var gate = new ManualResetEventSlim(false);
+        server.Scrapes.Gate = gate;
+        using Socket first = server.Connect();
+        first.Send("GET /metrics HTTP/1.0\r\n\r\n"u8);
+        SpinWait.SpinUntil(() => server.Scrapes.Count == 1, 5000);
+        Assert.StartsWith("HTTP/1.1 503 ", server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+        gate.Set();
+        Assert.EndsWith(TestServer.Body, TestServer.ReadToClose(first));
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_slots_get_503_and_close()
+    {
+        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, MaxConnections = 2 });
+        using Socket a = server.Connect();
+        using Socket b = server.Connect();
+        a.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        b.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        TestServer.ReadResponse(a);
+        TestServer.ReadResponse(b);
+        Assert.StartsWith("HTTP/1.1 503 ", server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+    }
+
+    [Fact]
+    public async Task Landing_page_links_the_metrics()
+    {
+        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, LandingPage = "<a href=\"/metrics\">Metrics</a>" });
+        string response = server.Exchange("GET / HTTP/1.0\r\n\r\n");
+        Assert.Contains("Content-Type: text/html; charset=utf-8", response);
+        Assert.EndsWith("<a href=\"/metrics\">Metrics</a>", response);
+    }
+
+    [Fact]
+    public async Task Stopping_closes_idle_connections_and_finishes_a_scrape_in_progress()
+    {
+        TestServer server = TestServer.Start();
+        using var gate = new ManualResetEventSlim(false);
+        using Socket idle = server.Connect();
+        idle.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        TestServer.ReadResponse(idle);
+
+        server.Scrapes.Gate = gate;
+        using Socket busy = server.Connect();
+        busy.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        SpinWait.SpinUntil(() => server.Scrapes.Count == 1, 5000);
+
+        Task stopping = server.Server.StopAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, idle.Receive(new byte[16])); // idle keep-alive connection closed at once
+        gate.Set();
+        string response = TestServer.ReadToClose(busy);
+        Assert.Contains("Connection: close", response);
+        Assert.EndsWith(TestServer.Body, response);
+        await stopping;
+        Assert.Throws<SocketException>(() => server.Connect());
+    }
+
+    private static string WithoutDate(string head) =>
+        string.Join("\r\n", head.Split("\r\n").Where(l => !l.StartsWith("Date: ", StringComparison.Ordinal)));
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace EdgeExporter.Http.Tests;
+
+/// <summary>A server on 127.0.0.1 with an ephemeral port, serving a fixed body, and a raw-socket client.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    public const string Body = "# HELP up Test.\n# TYPE up gauge\nup 1\n";
+
+    private TestServer(MetricsServer server, Endpoint endpoint)
+    {
+        Server = server;
+        Scrapes = endpoint;
+        Port = ((IPEndPoint)server.LocalEndpoints[0]).Port;
+    }
+
+    public MetricsServer Server { get; }
+
+    public Endpoint Scrapes { get; }
+
+    public int Port { get; }
+
+    public static TestServer Start(Func<HttpServerOptions, HttpServerOptions>? configure = null)
+    {
+        var options = new HttpServerOptions { ListenAddresses = [new IPEndPoint(IPAddress.Loopback, 0)] };
+        options = configure?.Invoke(options) ?? options;
+        var endpoint = new Endpoint();
+        var server = new MetricsServer(options, endpoint);
+        server.Start();
+        return new TestServer(server, endpoint);
+    }
+
+    public Socket Connect()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        socket.Connect(IPAddress.Loopback, Port);
+        return socket;
+    }
+
+    /// <summary>Sends raw bytes on a new connection and reads until the server closes it.</summary>
+    public string Exchange(string request)
+    {
+        using Socket socket = Connect();
+        socket.Send(Encoding.ASCII.GetBytes(request));
+        return ReadToClose(socket);
+    }
+
+    public static string ReadToClose(Socket socket)
+    {
+        var text = new StringBuilder();
+        var buffer = new byte[65536];
+        int n;
+        while ((n = socket.Receive(buffer)) > 0)
+        {
+            text.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Reads exactly one response (head plus Content-Length body) from a kept-alive connection.</summary>
+    public static (string Head, string Body) ReadResponse(Socket socket, bool head = false)
+    {
+        var data = new List<byte>();
+        var one = new byte[1];
+        while (!EndsWith(data, "\r\n\r\n"u8))
+        {
+            Assert.Equal(1, socket.Receive(one));
+            data.Add(one[0]);
+        }
+
+        string headText = Encoding.ASCII.GetString([.. data]);
+        int length = int.Parse(headText.Split("\r\n").First(l => l.StartsWith("Content-Length: ", StringComparison.Ordinal))[16..]);
+        var body = new byte[head ? 0 : length];
+        int read = 0;
+        while (read < body.Length)
+        {
+            read += socket.Receive(body, read, body.Length - read, SocketFlags.None);
+        }
+
+        return (headText, Encoding.UTF8.GetString(body));
+    }
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+
+    private static bool EndsWith(List<byte> data, ReadOnlySpan<byte> suffix) =>
+        data.Count >= suffix.Length && System.Runtime.InteropServices.CollectionsMarshal.AsSpan(data)[^suffix.Length..].SequenceEqual(suffix);
+
+    internal sealed class Endpoint : IMetricsEndpoint
+    {
+        private int _count;
+
+        public int Count => _count;
+
+        public int MaxBodyBytes => 1024;
+
+        public string ContentType => "text/plain; version=0.0.4; charset=utf-8";
+
+        public ManualResetEventSlim? Gate { get; set; }
+
+        public int WriteBody(Span<byte> destination)
+        {
+            Interlocked.Increment(ref _count);
+            Gate?.Wait(TimeSpan.FromSeconds(10));
+            return Encoding.UTF8.GetBytes(Body, destination);
+        }
+    }
+}
