@@ -14,6 +14,9 @@ public sealed class MetricsServer : IAsyncDisposable
     private static readonly byte[] NoSlotResponse = Encoding.ASCII.GetBytes(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections");
 
+    private const int SolSocket = 1;   // SOL_SOCKET, asm-generic/socket.h
+    private const int SoReuseAddr = 2; // SO_REUSEADDR
+
     private readonly HttpServerOptions _options;
     private readonly byte[] _telemetryPath;
     private readonly ConnectionSlot[] _slots;
@@ -65,7 +68,10 @@ public sealed class MetricsServer : IAsyncDisposable
                     listener.DualMode = true; // ":port" listens on IPv4 and IPv6, like Go's net.Listen
                 }
 
-                listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // SO_REUSEADDR only, as Go's net.Listen does: rebinding over TIME_WAIT after a restart works,
+                // a second live listener is refused. (.NET's ReuseAddress also sets SO_REUSEPORT on Linux,
+                // which would let two exporters silently share the port.)
+                listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
                 listener.Bind(address);
                 listener.Listen(128);
             }

@@ -1,0 +1,92 @@
+using System.Net;
+using EdgeExporter;
+
+namespace EdgeExporter.Tests;
+
+public class CommandLineTests
+{
+    [Fact]
+    public void No_arguments_gives_node_exporter_style_defaults()
+    {
+        (CommandLine.Action action, ExporterOptions options) = CommandLine.Parse([]);
+        Assert.Equal(CommandLine.Action.Run, action);
+        Assert.Equal([":9847"], options.ListenAddresses);
+        Assert.Equal("/metrics", options.TelemetryPath);
+        Assert.Equal(40, options.MaxRequests);
+        Assert.Equal("/proc", options.Paths.ProcFs);
+        Assert.Equal("/sys", options.Paths.SysFs);
+        Assert.Equal("/", options.Paths.RootFs);
+        Assert.Equal(["cpu", "loadavg", "meminfo"], options.EnabledCollectors.Order());
+        Assert.False(options.Simulate);
+    }
+
+    [Fact]
+    public void Flags_take_values_inline_or_as_the_next_argument_and_listen_address_repeats()
+    {
+        (_, ExporterOptions options) = CommandLine.Parse(
+            ["--web.listen-address=127.0.0.1:1", "--web.listen-address", "[::1]:2", "--web.telemetry-path", "/m", "--path.procfs=/host/proc", "--simulate"]);
+        Assert.Equal(["127.0.0.1:1", "[::1]:2"], options.ListenAddresses);
+        Assert.Equal("/m", options.TelemetryPath);
+        Assert.Equal("/host/proc", options.Paths.ProcFs);
+        Assert.True(options.Simulate);
+    }
+
+    [Fact]
+    public void Collectors_are_switched_by_their_generated_flags()
+    {
+        Assert.Equal(["cpu", "meminfo"], CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
+        Assert.Equal(["loadavg"], CommandLine.Parse(["--collector.disable-defaults", "--collector.loadavg"]).Options.EnabledCollectors);
+        Assert.False(CommandLine.Parse(["--no-collector.cpu.guest"]).Options.CpuGuest);
+        Assert.False(CommandLine.Parse(["--collector.cpu.guest=false"]).Options.CpuGuest);
+    }
+
+    [Theory]
+    [InlineData("--no-such-flag", "unknown long flag '--no-such-flag'")]
+    [InlineData("-x", "unknown short flag '-x'")]
+    [InlineData("--web.listen-address", "expected argument for flag '--web.listen-address'")]
+    [InlineData("--web.telemetry-path=metrics", "must start with '/'")]
+    [InlineData("--log.level=loud", "--log.level must be one of")]
+    [InlineData("--simulate=maybe", "takes true or false")]
+    public void Mistakes_are_named(string argument, string message)
+    {
+        Assert.Contains(message, Assert.Throws<UsageException>(() => CommandLine.Parse([argument])).Message);
+    }
+
+    [Fact]
+    public void Help_lists_every_flag_and_version_names_the_platform()
+    {
+        Assert.Equal(CommandLine.Action.Help, CommandLine.Parse(["--web.listen-address=:1", "-h"]).Action);
+        Assert.Equal(CommandLine.Action.Version, CommandLine.Parse(["--version"]).Action);
+        string help = CommandLine.HelpText();
+        foreach (string flag in new[] { "--web.listen-address=<addr>", "--web.telemetry-path=<path>", "--[no-]collector.meminfo", "--path.procfs=<path>", "--[no-]simulate", "--[no-]version" })
+        {
+            Assert.Contains(flag, help);
+        }
+
+        Assert.Contains("Enable the cpu collector (default: enabled).", help);
+        Assert.StartsWith("edge_exporter, version ", CommandLine.VersionText("arm64"));
+        Assert.Contains("platform: linux/arm64", CommandLine.VersionText("arm64"));
+    }
+
+    [Theory]
+    [InlineData(":9847", "[::]:9847")]
+    [InlineData("0.0.0.0:1", "0.0.0.0:1")]
+    [InlineData("127.0.0.1:9847", "127.0.0.1:9847")]
+    [InlineData("[::1]:80", "[::1]:80")]
+    [InlineData("localhost:0", "127.0.0.1:0")]
+    public void Listen_addresses_parse_like_go(string text, string endpoint)
+    {
+        Assert.Equal(IPEndPoint.Parse(endpoint), ListenAddress.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("9847", "expected [host]:port")]
+    [InlineData(":http", "is not a number")]
+    [InlineData(":70000", "is not a number")]
+    [InlineData("example.com:9847", "use an IP address")]
+    [InlineData("[127.0.0.1]:1", "is not an IPv6 address")]
+    public void Bad_listen_addresses_say_what_to_write(string text, string message)
+    {
+        Assert.Contains(message, Assert.Throws<UsageException>(() => ListenAddress.Parse(text)).Message);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Net;
+using System.Net.Http;
+using EdgeExporter;
+using EdgeExporter.Hardware.Files;
+using EdgeExporter.Tests.Shared;
+
+namespace EdgeExporter.Tests;
+
+public class ExporterTests
+{
+    [Fact]
+    public async Task The_composed_exporter_serves_host_self_and_simulated_sensor_metrics()
+    {
+        var options = new ExporterOptions
+        {
+            ListenAddresses = ["127.0.0.1:0"],
+            Paths = new HostPaths(Path.Combine(RepoPaths.NodeExporterFixtures, "proc")),
+            Simulate = true,
+        };
+        var log = new StringWriter();
+        await using var exporter = new Exporter(options, new Logger(TextWriter.Synchronized(log)));
+        exporter.Start();
+        var endpoint = (IPEndPoint)exporter.LocalEndpoints[0];
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{endpoint.Port}") };
+
+        Exposition metrics = null!;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        do
+        {
+            metrics = Exposition.Parse(await http.GetStringAsync("/metrics"));
+        }
+        while (!metrics.Samples.ContainsKey("edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"room-sht31\",model=\"sht3x\"}") && DateTime.UtcNow < deadline);
+
+        Assert.Equal(3831959552, metrics.Samples["node_memory_MemTotal_bytes"]);
+        Assert.Equal(0.21, metrics.Samples["node_load1"]);
+        Assert.Equal(10870.69, metrics.Samples["node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}"]);
+        Assert.Equal(1, metrics.Samples["node_scrape_collector_success{collector=\"meminfo\"}"]);
+        Assert.Equal(1, metrics.Samples["edge_device_up{device=\"room-sht31\",model=\"sht3x\"}"]);
+        Assert.InRange(metrics.Samples["edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"room-sht31\",model=\"sht3x\"}"], 18.9, 23.1);
+        Assert.Single(metrics.Samples.Keys, k => k.StartsWith("edge_exporter_build_info{", StringComparison.Ordinal));
+        foreach (string name in new[] { "process_start_time_seconds", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "edge_exporter_runtime_allocated_bytes_total" })
+        {
+            Assert.True(metrics.Samples.ContainsKey(name), name);
+        }
+
+        Assert.Contains("level=INFO msg=\"plan sealed\"", log.ToString());
+    }
+}
