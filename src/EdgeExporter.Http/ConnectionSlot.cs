@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace EdgeExporter.Http;
@@ -352,6 +353,8 @@ internal sealed class ConnectionSlot
     }
 
     /// <summary>Receives with a time limit; returns -1 when the limit passed.</summary>
+    /// <remarks>Pooled builder: an async ValueTask method otherwise allocates a box each time it suspends.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> buffer, TimeSpan limit)
     {
         _timeout.CancelAfter(limit);
@@ -373,6 +376,7 @@ internal sealed class ConnectionSlot
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> SendAsync(Socket socket, ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)

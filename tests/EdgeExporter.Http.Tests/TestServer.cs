@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.Http.Tests;
 
@@ -60,33 +61,9 @@ internal sealed class TestServer : IAsyncDisposable
         return text.ToString();
     }
 
-    /// <summary>Reads exactly one response (head plus Content-Length body) from a kept-alive connection.</summary>
-    public static (string Head, string Body) ReadResponse(Socket socket, bool head = false)
-    {
-        var data = new List<byte>();
-        var one = new byte[1];
-        while (!EndsWith(data, "\r\n\r\n"u8))
-        {
-            Assert.Equal(1, socket.Receive(one));
-            data.Add(one[0]);
-        }
-
-        string headText = Encoding.ASCII.GetString([.. data]);
-        int length = int.Parse(headText.Split("\r\n").First(l => l.StartsWith("Content-Length: ", StringComparison.Ordinal))[16..]);
-        var body = new byte[head ? 0 : length];
-        int read = 0;
-        while (read < body.Length)
-        {
-            read += socket.Receive(body, read, body.Length - read, SocketFlags.None);
-        }
-
-        return (headText, Encoding.UTF8.GetString(body));
-    }
+    public static (string Head, string Body) ReadResponse(Socket socket, bool head = false) => RawHttp.ReadResponse(socket, head);
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
-
-    private static bool EndsWith(List<byte> data, ReadOnlySpan<byte> suffix) =>
-        data.Count >= suffix.Length && System.Runtime.InteropServices.CollectionsMarshal.AsSpan(data)[^suffix.Length..].SequenceEqual(suffix);
 
     internal sealed class Endpoint : IMetricsEndpoint
     {

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using EdgeExporter.Tests.Shared;
+
+namespace EdgeExporter.EndToEnd.Tests;
+
+/// <summary>The published binary's own runtime metrics show, from outside, that a scrape allocates nothing.</summary>
+public class AllocationTests
+{
+    [Fact]
+    public void Keep_alive_scrapes_leave_allocated_bytes_flat()
+    {
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        socket.Connect(IPAddress.Loopback, exporter.Port);
+        double Scrape()
+        {
+            socket.Send("GET /metrics HTTP/1.1\r\nHost: edge\r\n\r\n"u8);
+            string body = RawHttp.ReadResponse(socket).Body;
+            string line = body.Split('\n').Single(l => l.StartsWith("edge_exporter_runtime_allocated_bytes_total ", StringComparison.Ordinal));
+            return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+
+        // Warm-up: files opened, timers created, and the pooled async boxes cached on each thread
+        // that runs a continuation (measured: about 3 KB over the first 300 scrapes, then nothing).
+        for (int i = 0; i < 500; i++)
+        {
+            Scrape();
+        }
+
+        // Five blocks of 300 scrapes. Steady state is 0 bytes per scrape; the runtime may still
+        // allocate once in a while on its own (a new thread-pool worker caches its pooled boxes,
+        // ~1.4 KB measured), so the median block must be exactly 0 and no block may reach 4 KB,
+        // which 300 scrapes would pass at just 14 bytes each.
+        var blocks = new List<double>();
+        double previous = Scrape();
+        for (int block = 0; block < 5; block++)
+        {
+            for (int i = 0; i < 299; i++)
+            {
+                Scrape();
+            }
+
+            double now = Scrape();
+            blocks.Add(now - previous);
+            previous = now;
+        }
+
+        blocks.Sort();
+        Assert.True(blocks[2] == 0, "median block allocated bytes: " + string.Join(", ", blocks));
+        Assert.True(blocks[^1] < 4096, "a block allocated too much: " + string.Join(", ", blocks));
+    }
+}
