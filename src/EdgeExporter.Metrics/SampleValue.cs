@@ -8,6 +8,18 @@ public static class SampleValue
     // Below this every integral double prints exactly without an exponent (the JavaScript rule).
     private const double PlainIntegerLimit = 1e21;
 
+    static SampleValue()
+    {
+        // .NET caches the invariant culture's sign strings as UTF-8 arrays the first time a number
+        // needs them (32 B each, measured: the first value with an exponent, the first negative one).
+        // Take every path once now, so no scrape ever pays for it.
+        Span<byte> scratch = stackalloc byte[32];
+        foreach (double value in (ReadOnlySpan<double>)[-1.5, -2, 1.5e-5, 1.5e25, -1.5e-5, -1.5e25, 0.25, 7])
+        {
+            Format(value, scratch);
+        }
+    }
+
     /// <summary>
     /// Formats a sample value as UTF-8: <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c>; integral values as plain
     /// integers; everything else as the shortest text that round-trips, with a lower-case exponent.
