@@ -36,9 +36,16 @@ internal static partial class Tools
     }
 
     /// <summary>Runs a program to completion and returns its exit code and output.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string program, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null)
+    public static (int ExitCode, string Stdout, string Stderr) Run(
+        string program, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+            WorkingDirectory = workingDirectory ?? "",
+        };
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
