@@ -13,6 +13,7 @@ public sealed class CollectorSet
     private readonly Collector[] _collectors;
     private readonly Series[] _duration;
     private readonly Series[] _success;
+    private readonly Summary[] _durations;
     private readonly bool[] _failing;
 
     public CollectorSet(MetricStore store, IReadOnlyList<Collector> collectors)
@@ -24,6 +25,17 @@ public sealed class CollectorSet
             "node_scrape_collector_success", "node_exporter: Whether a collector succeeded.", MetricType.Gauge, "collector");
         _duration = [.. _collectors.Select(c => duration.AddSeries(c.Name))];
         _success = [.. _collectors.Select(c => success.AddSeries(c.Name))];
+        // node_exporter's gauge shows only the last scrape; the summary shows the spread over ten minutes.
+        MetricFamily durations = store.AddSummaryFamily(
+                "edge_exporter_collector_duration_seconds",
+                "Duration of each host collector's update over the last ten minutes.",
+                [0.5, 0.9, 0.99],
+                TimeSpan.FromMinutes(10),
+                capacity: 1024,
+                "collector")
+            .WithUnit("seconds")
+            .WithCreated();
+        _durations = [.. _collectors.Select(c => durations.AddSummary(c.Name))];
         _failing = new bool[_collectors.Length];
     }
 
@@ -63,7 +75,9 @@ public sealed class CollectorSet
                 }
             }
 
-            _duration[i].Set(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            _duration[i].Set(seconds);
+            _durations[i].Observe(seconds);
             _success[i].Set(succeeded ? 1 : 0);
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Http;
 
@@ -260,14 +261,14 @@ internal sealed class ConnectionSlot
 
         return route switch
         {
-            Route.Metrics => (BuildMetrics(close, head), consumed),
+            Route.Metrics => (BuildMetrics(close, head, ContentNegotiation.Choose(request.Accept)), consumed),
             Route.Landing => (Build(200, close, "text/html; charset=utf-8", _server.LandingPage, head), consumed),
             Route.Healthy => (Build(200, close, "text/plain; charset=utf-8", "Healthy\n"u8, head), consumed),
             _ => (Build(200, close, "text/plain; charset=utf-8", "Ready\n"u8, head), consumed),
         };
     }
 
-    private int BuildMetrics(bool close, bool head)
+    private int BuildMetrics(bool close, bool head, ExpositionFormat format)
     {
         if (!_server.TryEnterScrape())
         {
@@ -278,8 +279,8 @@ internal sealed class ConnectionSlot
         try
         {
             Span<byte> body = _send.AsSpan(HeadRoom);
-            int length = _server.Endpoint.WriteBody(body);
-            return Finish(200, close, _server.Endpoint.ContentType, length, head, allowGetHead: false);
+            int length = _server.Endpoint.WriteBody(body, format);
+            return Finish(200, close, format.ContentType(), length, head, allowGetHead: false);
         }
         finally
         {

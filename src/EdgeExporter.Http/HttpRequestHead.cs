@@ -11,6 +11,7 @@ internal ref struct HttpRequestHead
     public ReadOnlySpan<byte> Method;
     public ReadOnlySpan<byte> Path;
     public ReadOnlySpan<byte> Query;
+    public ReadOnlySpan<byte> Accept;
     public bool Http11;
     public bool HasHost;
     public bool ConnectionClose;
@@ -97,6 +98,10 @@ internal ref struct HttpRequestHead
                 }
 
                 request.HasHost = true;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Accept"u8))
+            {
+                request.Accept = value;
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {

@@ -1,10 +1,9 @@
-using System.Text;
-
 namespace EdgeExporter.Metrics;
 
 /// <summary>
-/// An immutable description of one metric family (name, help, type, label names) and the series
-/// declared for it. Series can only be added before the owning <see cref="MetricStore"/> is sealed.
+/// An immutable description of one metric family (name, help, type, unit, label names, and the
+/// buckets or quantiles of a histogram or summary) and the series declared for it. Series can only
+/// be declared before the owning <see cref="MetricStore"/> is sealed.
 /// </summary>
 public sealed class MetricFamily
 {
@@ -12,8 +11,9 @@ public sealed class MetricFamily
     private readonly string[] _labelNames;
     private readonly List<int> _series = [];
     private readonly HashSet<string> _seriesKeys = new(StringComparer.Ordinal);
+    private readonly List<SeriesPool> _pools = [];
 
-    internal MetricFamily(MetricStore store, string name, string help, MetricType type, string[] labelNames)
+    internal MetricFamily(MetricStore store, string name, string help, MetricType type, string[] labelNames, double[] buckets, double[] quantiles, TimeSpan window, int windowCapacity)
     {
         MetricName.ValidateMetricName(name);
         if (type == MetricType.Counter && !name.EndsWith("_total", StringComparison.Ordinal))
@@ -21,6 +21,11 @@ public sealed class MetricFamily
             // OpenMetrics requires counter samples to end in _total; keeping it in the family name
             // also matches every node_exporter counter.
             throw new ArgumentException($"invalid counter name '{name}': counter names must end in '_total'", nameof(name));
+        }
+
+        if (type is MetricType.Histogram or MetricType.Summary && HasReservedSuffix(name))
+        {
+            throw new ArgumentException($"invalid {type.ToString().ToLowerInvariant()} name '{name}': _bucket, _count, _sum, _total and _created are added by the format", nameof(name));
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -31,6 +36,11 @@ public sealed class MetricFamily
             {
                 throw new ArgumentException($"duplicate label name '{label}' on metric '{name}'", nameof(labelNames));
             }
+
+            if ((type == MetricType.Histogram && label == "le") || (type == MetricType.Summary && label == "quantile"))
+            {
+                throw new ArgumentException($"label '{label}' on metric '{name}' is reserved for the {type.ToString().ToLowerInvariant()} itself", nameof(labelNames));
+            }
         }
 
         _store = store;
@@ -38,6 +48,10 @@ public sealed class MetricFamily
         Help = help;
         Type = type;
         _labelNames = labelNames;
+        BucketArray = buckets;
+        Quantiles = quantiles;
+        Window = window;
+        WindowCapacity = windowCapacity;
     }
 
     public string Name { get; }
@@ -46,13 +60,122 @@ public sealed class MetricFamily
 
     public MetricType Type { get; }
 
+    /// <summary>The OpenMetrics unit (e.g. "seconds"); the name must end in it.</summary>
+    public string? Unit { get; private set; }
+
+    /// <summary>Whether each series' creation time is known, so OpenMetrics can expose <c>_created</c>.</summary>
+    public bool CreatedKnown { get; private set; }
+
     public IReadOnlyList<string> LabelNames => _labelNames;
+
+    /// <summary>Histogram upper bounds, ascending, without +Inf.</summary>
+    public IReadOnlyList<double> Buckets => BucketArray;
+
+    /// <summary>Summary quantiles, ascending.</summary>
+    public IReadOnlyList<double> Quantiles { get; }
+
+    public TimeSpan Window { get; }
+
+    public int WindowCapacity { get; }
+
+    /// <summary>The name of the family in OpenMetrics: counters without their <c>_total</c>.</summary>
+    public string OpenMetricsName => Type == MetricType.Counter ? Name[..^"_total".Length] : Name;
+
+    internal double[] BucketArray { get; }
 
     internal IReadOnlyList<int> SeriesIndices => _series;
 
-    /// <summary>Declares one series with the given label values, in the order of <see cref="LabelNames"/>.</summary>
+    internal IReadOnlyList<SeriesPool> Pools => _pools;
+
+    internal ReadOnlySpan<string> LabelNameSpan => _labelNames;
+
+    /// <summary>Declares the OpenMetrics unit; the family name must end in <c>_unit</c> (before <c>_total</c>).</summary>
+    public MetricFamily WithUnit(string unit)
+    {
+        _store.ThrowIfSealed();
+        if (!MetricName.IsValidLabelName(unit) || !OpenMetricsName.EndsWith("_" + unit, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"unit '{unit}' does not match metric '{Name}': the name must end in '_{unit}'", nameof(unit));
+        }
+
+        Unit = unit;
+        return this;
+    }
+
+    /// <summary>Exposes <c>_created</c> in OpenMetrics: the series start when the store is sealed (or a pool slot is taken).</summary>
+    public MetricFamily WithCreated()
+    {
+        _store.ThrowIfSealed();
+        if (Type == MetricType.Gauge)
+        {
+            throw new ArgumentException($"gauge '{Name}' has no _created", nameof(Type));
+        }
+
+        CreatedKnown = true;
+        return this;
+    }
+
+    /// <summary>Declares a counter or gauge series with the given label values, in the order of <see cref="LabelNames"/>.</summary>
     public Series AddSeries(params ReadOnlySpan<string> labelValues)
     {
+        RequireType(MetricType.Counter, MetricType.Gauge);
+        return new Series(_store, Declare(labelValues));
+    }
+
+    /// <summary>Declares a histogram series.</summary>
+    public Histogram AddHistogram(params ReadOnlySpan<string> labelValues)
+    {
+        RequireType(MetricType.Histogram, MetricType.Histogram);
+        return new Histogram(_store, Declare(labelValues));
+    }
+
+    /// <summary>Declares a summary series.</summary>
+    public Summary AddSummary(params ReadOnlySpan<string> labelValues)
+    {
+        RequireType(MetricType.Summary, MetricType.Summary);
+        return new Summary(_store, Declare(labelValues));
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="capacity"/> slots for series that appear at run time (a hot-plugged
+    /// interface, a new mount). Each slot's text is at most <paramref name="maxPrefixBytes"/> long.
+    /// </summary>
+    public SeriesPool AddPool(int capacity, int maxPrefixBytes = 256)
+    {
+        RequireType(MetricType.Counter, MetricType.Gauge);
+        _store.ThrowIfSealed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPrefixBytes, Name.Length + 16);
+        var pool = new SeriesPool(_store, this, capacity, maxPrefixBytes);
+        _pools.Add(pool);
+        return pool;
+    }
+
+    internal string FormatBound(double bound, bool openMetrics) => FormatFloatLabel(bound, openMetrics);
+
+    /// <summary>
+    /// <c>le</c> and <c>quantile</c> values: the sample-value text; in OpenMetrics integral values get
+    /// ".0", as client_golang's OpenMetrics encoder writes them.
+    /// </summary>
+    internal static string FormatFloatLabel(double value, bool openMetrics)
+    {
+        Span<byte> buffer = stackalloc byte[32];
+        string text = System.Text.Encoding.ASCII.GetString(buffer[..SampleValue.Format(value, buffer)]);
+        return openMetrics && double.IsFinite(value) && !text.Contains('.', StringComparison.Ordinal) && !text.Contains('e', StringComparison.Ordinal)
+            ? text + ".0"
+            : text;
+    }
+
+    internal bool IsNewSeriesKey(string key) => _seriesKeys.Add(key);
+
+    private static bool HasReservedSuffix(string name) =>
+        name.EndsWith("_bucket", StringComparison.Ordinal) || name.EndsWith("_count", StringComparison.Ordinal)
+        || name.EndsWith("_sum", StringComparison.Ordinal) || name.EndsWith("_total", StringComparison.Ordinal)
+        || name.EndsWith("_created", StringComparison.Ordinal);
+
+    private int Declare(ReadOnlySpan<string> labelValues)
+    {
+        _store.ThrowIfSealed();
         if (labelValues.Length != _labelNames.Length)
         {
             throw new ArgumentException(
@@ -60,40 +183,23 @@ public sealed class MetricFamily
                 nameof(labelValues));
         }
 
-        byte[] prefix = BuildSeriesPrefix(labelValues);
-        if (!_seriesKeys.Add(Encoding.UTF8.GetString(prefix)))
+        string key = System.Text.Encoding.UTF8.GetString(LabelText.Prefix(Name, _labelNames, labelValues));
+        if (!IsNewSeriesKey(key))
         {
-            throw new ArgumentException($"duplicate series {Encoding.UTF8.GetString(prefix).TrimEnd()}", nameof(labelValues));
+            throw new ArgumentException($"duplicate series {key.TrimEnd()}", nameof(labelValues));
         }
 
-        int index = _store.AllocateSeries(this, prefix);
+        int index = _store.AllocateSeries(this, labelValues.ToArray());
         _series.Add(index);
-        return new Series(_store, index);
+        return index;
     }
 
-    /// <summary>The UTF-8 text that precedes the value on a sample line: <c>name{a="b"} </c>.</summary>
-    private byte[] BuildSeriesPrefix(ReadOnlySpan<string> labelValues)
+    private void RequireType(MetricType a, MetricType b)
     {
-        var text = new StringBuilder(Name);
-        if (labelValues.Length > 0)
+        if (Type != a && Type != b)
         {
-            text.Append('{');
-            for (int i = 0; i < labelValues.Length; i++)
-            {
-                if (i > 0)
-                {
-                    text.Append(',');
-                }
-
-                text.Append(_labelNames[i]).Append("=\"");
-                TextEscaping.AppendLabelValue(text, labelValues[i] ?? string.Empty);
-                text.Append('"');
-            }
-
-            text.Append('}');
+            throw new InvalidOperationException($"metric '{Name}' is a {Type.ToString().ToLowerInvariant()}: use the method for that type");
         }
-
-        text.Append(' ');
-        return Encoding.UTF8.GetBytes(text.ToString());
     }
+
 }

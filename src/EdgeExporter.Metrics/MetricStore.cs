@@ -1,15 +1,18 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace EdgeExporter.Metrics;
 
 /// <summary>
 /// Every metric family and series of the process, declared at start-up and then sealed. Sealing
-/// allocates the value slots and the precomputed UTF-8 text once; afterwards reads and writes
-/// allocate nothing and the memory used is a function of the plan, not of uptime.
+/// allocates the value slots, the histogram and summary state and the precomputed UTF-8 text of
+/// every sample line in both formats, once; afterwards reads and writes allocate nothing and the
+/// memory used is a function of the plan, not of uptime.
 /// </summary>
 public sealed class MetricStore
 {
+    /// <summary>The counter that records series refused by a full pool, one series per pooled family.</summary>
+    public const string SeriesDroppedName = "edge_exporter_series_dropped_total";
+
     internal const long AlwaysVisible = long.MaxValue;
     internal const long Hidden = long.MinValue;
 
@@ -19,17 +22,18 @@ public sealed class MetricStore
 
     private readonly TimeProvider _time;
     private readonly Dictionary<string, MetricFamily> _familiesByName = new(StringComparer.Ordinal);
-    private readonly List<byte[]> _pendingPrefixes = [];
-
-    // Initial values set while the plan is being built (e.g. a build_info 1, a reading hidden until
-    // its first poll); copied into the fixed arrays when sealing.
-    private readonly List<double> _pendingValues = [];
-    private readonly List<long> _pendingVisibility = [];
+    private readonly List<Planned> _planned = [];
     private MetricFamily[] _families = [];
-    private FamilyText[] _familyText = [];
-    private byte[][] _prefixes = [];
+    private FamilyText[][] _familyText = [[], []];
+    private LineSet[][] _lines = [[], []];
     private double[] _values = [];
     private long[] _visibility = [];
+    private double[] _created = [];
+    private int[] _countOffset = [];
+    private long[] _counts = [];
+    private SummaryWindow?[] _windows = [];
+    private double[][] _bounds = [];
+    private int[] _maxBytes = [0, 0];
 
     public MetricStore(TimeProvider? time = null)
     {
@@ -38,13 +42,16 @@ public sealed class MetricStore
 
     public bool IsSealed { get; private set; }
 
-    public int SeriesCount => _pendingPrefixes.Count;
+    public int SeriesCount => _planned.Count;
 
     /// <summary>The upper bound of a text-format body for this store, known once sealed.</summary>
-    public int MaxTextBytes { get; private set; }
+    public int MaxTextBytes => MaxBytes(ExpositionFormat.Text);
 
     /// <summary>The families, sorted by name (the order they are exposed in).</summary>
     public IReadOnlyList<MetricFamily> Families => _families;
+
+    /// <summary>The upper bound of a body in <paramref name="format"/>, known once sealed.</summary>
+    public int MaxBytes(ExpositionFormat format) => _maxBytes[(int)format];
 
     public long Now() => _time.GetTimestamp();
 
@@ -53,14 +60,40 @@ public sealed class MetricStore
 
     public MetricFamily AddFamily(string name, string help, MetricType type, params string[] labelNames)
     {
-        ThrowIfSealed();
-        var family = new MetricFamily(this, name, help, type, labelNames);
-        if (!_familiesByName.TryAdd(name, family))
+        if (type is MetricType.Histogram or MetricType.Summary)
         {
-            throw new ArgumentException($"duplicate metric family '{name}'", nameof(name));
+            throw new ArgumentException($"declare '{name}' with {(type == MetricType.Histogram ? nameof(AddHistogramFamily) : nameof(AddSummaryFamily))}", nameof(type));
         }
 
-        return family;
+        return Add(new MetricFamily(this, name, help, type, labelNames, [], [], TimeSpan.Zero, 0));
+    }
+
+    /// <summary>Declares a histogram family with the given upper bounds (ascending; +Inf is implied).</summary>
+    public MetricFamily AddHistogramFamily(string name, string help, double[] buckets, params string[] labelNames)
+    {
+        if (buckets.Any(b => double.IsNaN(b)) || buckets.Zip(buckets.Skip(1)).Any(p => p.First >= p.Second))
+        {
+            throw new ArgumentException($"histogram '{name}': buckets must be ascending, distinct and not NaN", nameof(buckets));
+        }
+
+        double[] bounds = buckets.Length > 0 && double.IsPositiveInfinity(buckets[^1]) ? buckets[..^1] : buckets;
+        return Add(new MetricFamily(this, name, help, MetricType.Histogram, labelNames, bounds, [], TimeSpan.Zero, 0));
+    }
+
+    /// <summary>
+    /// Declares a summary family: quantiles over the observations of the last <paramref name="window"/>,
+    /// of which each series keeps the newest <paramref name="capacity"/> in a fixed ring.
+    /// </summary>
+    public MetricFamily AddSummaryFamily(string name, string help, double[] quantiles, TimeSpan window, int capacity, params string[] labelNames)
+    {
+        if (quantiles.Any(q => !(q >= 0 && q <= 1)) || quantiles.Zip(quantiles.Skip(1)).Any(p => p.First >= p.Second))
+        {
+            throw new ArgumentException($"summary '{name}': quantiles must be ascending, distinct and within [0, 1]", nameof(quantiles));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        return Add(new MetricFamily(this, name, help, MetricType.Summary, labelNames, [], quantiles, window, capacity));
     }
 
     /// <summary>Declares a family with a single unlabelled series and returns that series.</summary>
@@ -70,61 +103,124 @@ public sealed class MetricStore
     public void Seal()
     {
         ThrowIfSealed();
-        _families = _familiesByName.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToArray();
-        _familyText = new FamilyText[_families.Length];
-        _prefixes = _pendingPrefixes.ToArray();
-        _values = _pendingValues.ToArray();
-        _visibility = _pendingVisibility.ToArray();
-
-        long bytes = 0;
-        for (int i = 0; i < _families.Length; i++)
+        DeclarePoolDropCounters();
+        _families = [.. _familiesByName.Values.OrderBy(f => f.Name, StringComparer.Ordinal)];
+        int count = _planned.Count;
+        _values = new double[count];
+        _visibility = new long[count];
+        _created = new double[count];
+        _countOffset = new int[count];
+        _windows = new SummaryWindow?[count];
+        _bounds = new double[count][];
+        _lines = [new LineSet[count], new LineSet[count]];
+        double sealedAt = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        int counts = 0;
+        for (int i = 0; i < count; i++)
         {
-            MetricFamily family = _families[i];
-            var text = new FamilyText(
-                Encoding.UTF8.GetBytes($"# HELP {family.Name} {TextEscaping.Help(family.Help)}\n"),
-                Encoding.UTF8.GetBytes($"# TYPE {family.Name} {TypeName(family.Type)}\n"),
-                family.SeriesIndices.ToArray());
-            _familyText[i] = text;
-            bytes += text.Help.Length + text.Type.Length;
-            foreach (int series in text.Series)
+            Planned planned = _planned[i];
+            MetricFamily family = planned.Family;
+            _values[i] = planned.Value;
+            _visibility[i] = planned.Visibility;
+            _created[i] = sealedAt;
+            _countOffset[i] = counts;
+            _bounds[i] = family.BucketArray;
+            counts += family.Type switch
             {
-                bytes += _prefixes[series].Length + MaxValueBytes + 1;
+                MetricType.Histogram => family.Buckets.Count + 1,
+                MetricType.Summary => 1,
+                _ => 0,
+            };
+            if (family.Type == MetricType.Summary)
+            {
+                _windows[i] = new SummaryWindow(family.WindowCapacity);
+            }
+
+            for (int format = 0; format < 2; format++)
+            {
+                _lines[format][i] = planned.Pool is { } pool
+                    ? LineSet.Reserved(Lines(family, (ExpositionFormat)format), pool.MaxPrefixBytes)
+                    : LineSet.Fixed(SampleLines.Build(family, planned.Labels!, (ExpositionFormat)format));
             }
         }
 
-        MaxTextBytes = checked((int)bytes);
+        _counts = new long[counts];
+        _familyText = [new FamilyText[_families.Length], new FamilyText[_families.Length]];
+        for (int format = 0; format < 2; format++)
+        {
+            long bytes = format == (int)ExpositionFormat.OpenMetrics ? "# EOF\n".Length : 0;
+            for (int f = 0; f < _families.Length; f++)
+            {
+                MetricFamily family = _families[f];
+                byte[] header = SampleLines.Header(family, (ExpositionFormat)format);
+                int[] series = [.. family.SeriesIndices, .. family.Pools.SelectMany(p => p.SeriesIndices)];
+                _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools]);
+                bytes += header.Length;
+                foreach (int s in series)
+                {
+                    foreach (byte[] line in _lines[format][s].Buffers)
+                    {
+                        bytes += line.Length + MaxValueBytes + 1;
+                    }
+                }
+            }
+
+            _maxBytes[format] = checked((int)bytes);
+        }
+
         IsSealed = true;
     }
 
-    internal int AllocateSeries(MetricFamily family, byte[] prefix)
+    internal ReadOnlySpan<FamilyText> FamilyTexts(ExpositionFormat format) => _familyText[(int)format];
+
+    internal LineSet Lines(ExpositionFormat format, int series) => _lines[(int)format][series];
+
+    internal int AllocateSeries(MetricFamily family, string[] labels)
     {
         ThrowIfSealed();
-        _pendingPrefixes.Add(prefix);
-        _pendingValues.Add(0);
-        _pendingVisibility.Add(AlwaysVisible);
-        return _pendingPrefixes.Count - 1;
+        _planned.Add(new Planned(family, labels, null, 0, AlwaysVisible));
+        return _planned.Count - 1;
     }
 
-    internal ReadOnlySpan<FamilyText> FamilyTexts => _familyText;
-
-    internal ReadOnlySpan<byte> Prefix(int series) => _prefixes[series];
+    internal int AllocatePoolSlot(MetricFamily family, SeriesPool pool)
+    {
+        ThrowIfSealed();
+        _planned.Add(new Planned(family, null, pool, 0, Hidden));
+        return _planned.Count - 1;
+    }
 
     internal ref double ValueSlot(int series) =>
-        ref IsSealed ? ref _values[series] : ref CollectionsMarshal.AsSpan(_pendingValues)[series];
+        ref IsSealed ? ref _values[series] : ref CollectionsMarshal.AsSpan(_planned)[series].Value;
 
     internal ref long VisibilitySlot(int series) =>
-        ref IsSealed ? ref _visibility[series] : ref CollectionsMarshal.AsSpan(_pendingVisibility)[series];
+        ref IsSealed ? ref _visibility[series] : ref CollectionsMarshal.AsSpan(_planned)[series].Visibility;
+
+    internal ref long CountSlot(int series, int offset)
+    {
+        ThrowIfNotSealed();
+        return ref _counts[_countOffset[series] + offset];
+    }
+
+    internal ReadOnlySpan<double> Bounds(int series) => _bounds[series];
+
+    /// <summary>The oldest timestamp still inside a summary family's window.</summary>
+    internal long WindowStart(MetricFamily family, long now) => now - (long)(family.Window.TotalSeconds * _time.TimestampFrequency);
+
+    internal MetricFamily FamilyOf(int series) => _planned[series].Family;
+
+    internal SummaryWindow Window(int series)
+    {
+        ThrowIfNotSealed();
+        return _windows[series]!;
+    }
+
+    internal double Created(int series) => Volatile.Read(ref _created[series]);
+
+    internal void SetCreatedNow(int series) =>
+        Volatile.Write(ref _created[series], _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
 
     internal bool IsVisible(int series, long now) => Volatile.Read(ref VisibilitySlot(series)) > now;
 
-    private static string TypeName(MetricType type) => type switch
-    {
-        MetricType.Counter => "counter",
-        MetricType.Gauge => "gauge",
-        _ => throw new ArgumentOutOfRangeException(nameof(type)),
-    };
-
-    private void ThrowIfSealed()
+    internal void ThrowIfSealed()
     {
         if (IsSealed)
         {
@@ -132,5 +228,55 @@ public sealed class MetricStore
         }
     }
 
-    internal readonly record struct FamilyText(byte[] Help, byte[] Type, int[] Series);
+    internal void ThrowIfNotSealed()
+    {
+        if (!IsSealed)
+        {
+            throw new InvalidOperationException("the metric store is not sealed yet: this state exists only after Seal()");
+        }
+    }
+
+    private static int Lines(MetricFamily family, ExpositionFormat format) =>
+        family.Type == MetricType.Counter && format == ExpositionFormat.OpenMetrics && family.CreatedKnown ? 2 : 1;
+
+    private MetricFamily Add(MetricFamily family)
+    {
+        ThrowIfSealed();
+        if (!_familiesByName.TryAdd(family.Name, family))
+        {
+            throw new ArgumentException($"duplicate metric family '{family.Name}'", nameof(family));
+        }
+
+        return family;
+    }
+
+    private void DeclarePoolDropCounters()
+    {
+        MetricFamily[] pooled = [.. _familiesByName.Values.Where(f => f.Pools.Count > 0).OrderBy(f => f.Name, StringComparer.Ordinal)];
+        if (pooled.Length == 0)
+        {
+            return;
+        }
+
+        MetricFamily dropped = AddFamily(SeriesDroppedName, "Series not exposed because their family's fixed pool was full.", MetricType.Counter, "family");
+        foreach (MetricFamily family in pooled)
+        {
+            Series counter = dropped.AddSeries(family.Name);
+            foreach (SeriesPool pool in family.Pools)
+            {
+                pool.Dropped = counter;
+            }
+        }
+    }
+
+    internal readonly record struct FamilyText(byte[] Header, int[] Series, SeriesPool[] Pools);
+
+    private struct Planned(MetricFamily family, string[]? labels, SeriesPool? pool, double value, long visibility)
+    {
+        public readonly MetricFamily Family = family;
+        public readonly string[]? Labels = labels;
+        public readonly SeriesPool? Pool = pool;
+        public double Value = value;
+        public long Visibility = visibility;
+    }
 }

@@ -5,4 +5,6 @@ public enum MetricType
 {
     Counter,
     Gauge,
+    Histogram,
+    Summary,
 }

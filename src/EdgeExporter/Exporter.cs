@@ -20,6 +20,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     private readonly Collector[] _self;
     private readonly CollectorSet _host;
     private readonly Series _scrapes;
+    private readonly Histogram[] _scrapeDuration;
     private readonly DevicePoller[] _pollers;
     private readonly object _scrapeGate = new();
     private MetricsServer? _server;
@@ -36,7 +37,17 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
                 "version", "revision", "goos", "goarch")
             .AddSeries(BuildInfo.Version, BuildInfo.Revision, "linux", GoArch)
             .Set(1);
-        _scrapes = _store.AddSeries("edge_exporter_scrapes_total", "Scrapes of the telemetry path served since start.", MetricType.Counter);
+        _scrapes = _store.AddFamily("edge_exporter_scrapes_total", "Scrapes of the telemetry path served since start.", MetricType.Counter)
+            .WithCreated()
+            .AddSeries();
+        MetricFamily scrapeDuration = _store.AddHistogramFamily(
+                "edge_exporter_scrape_duration_seconds",
+                "Time to collect the host metrics and write a scrape's body, by format.",
+                [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+                "format")
+            .WithUnit("seconds")
+            .WithCreated();
+        _scrapeDuration = [scrapeDuration.AddHistogram("text"), scrapeDuration.AddHistogram("openmetrics")];
         _self = [new ProcessCollector(_store), new RuntimeCollector(_store)];
 
         var host = new List<Collector>();
@@ -76,7 +87,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             "plan sealed",
             ("families", _store.Families.Count),
             ("series", _store.SeriesCount),
-            ("max_body_bytes", _store.MaxTextBytes),
+            ("max_body_bytes", MaxBodyBytes),
             ("collectors", string.Join(",", host.Select(c => c.Name))),
             ("devices", devices.Count));
     }
@@ -90,9 +101,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         var other => other.ToString().ToLowerInvariant(),
     };
 
-    public int MaxBodyBytes => _store.MaxTextBytes;
-
-    public string ContentType => TextFormatWriter.ContentType;
+    public int MaxBodyBytes => Math.Max(_store.MaxBytes(ExpositionFormat.Text), _store.MaxBytes(ExpositionFormat.OpenMetrics));
 
     public IReadOnlyList<System.Net.EndPoint> LocalEndpoints => _server?.LocalEndpoints ?? [];
 
@@ -123,11 +132,12 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         }
     }
 
-    public int WriteBody(Span<byte> destination)
+    public int WriteBody(Span<byte> destination, ExpositionFormat format)
     {
         // Collectors share their read buffers, so scrapes take turns; serialization is cheap.
         lock (_scrapeGate)
         {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             _scrapes.Increment();
             foreach (Collector collector in _self)
             {
@@ -142,7 +152,9 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             }
 
             _host.Collect();
-            return TextFormatWriter.Write(_store, destination);
+            int length = ExpositionWriter.Write(_store, format, destination);
+            _scrapeDuration[(int)format].Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds); // seen by the next scrape
+            return length;
         }
     }
 

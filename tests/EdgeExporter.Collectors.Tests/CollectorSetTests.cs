@@ -70,7 +70,7 @@ public sealed class CollectorSetTests : IDisposable
             }
 
             set.Collect();
-            TextFormatWriter.Write(store, buffer);
+            ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
         }
 
         Scrape(); // warm-up: opens the files
@@ -103,6 +103,6 @@ public sealed class CollectorSetTests : IDisposable
     private static Exposition Render(MetricStore store)
     {
         var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, TextFormatWriter.Write(store, buffer)));
+        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

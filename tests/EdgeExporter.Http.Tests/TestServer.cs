@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.Http.Tests;
@@ -73,15 +74,16 @@ internal sealed class TestServer : IAsyncDisposable
 
         public int MaxBodyBytes => 1024;
 
-        public string ContentType => "text/plain; version=0.0.4; charset=utf-8";
-
         public ManualResetEventSlim? Gate { get; set; }
 
-        public int WriteBody(Span<byte> destination)
+        public ExpositionFormat LastFormat { get; private set; }
+
+        public int WriteBody(Span<byte> destination, ExpositionFormat format)
         {
             Interlocked.Increment(ref _count);
+            LastFormat = format;
             Gate?.Wait(TimeSpan.FromSeconds(10));
-            return Encoding.UTF8.GetBytes(Body, destination);
+            return Encoding.UTF8.GetBytes(format == ExpositionFormat.OpenMetrics ? Body + "# EOF\n" : Body, destination);
         }
     }
 }

@@ -14,13 +14,22 @@ public sealed class DeviceMetrics
     {
         Store = store;
         Temperature = store.AddFamily(
-            "edge_temperature_celsius", "Temperature measured by a sensor, in degrees Celsius.", MetricType.Gauge, ReadingLabels);
+            "edge_temperature_celsius", "Temperature measured by a sensor, in degrees Celsius.", MetricType.Gauge, ReadingLabels).WithUnit("celsius");
         Humidity = store.AddFamily(
-            "edge_humidity_ratio", "Relative humidity measured by a sensor, as a ratio from 0 to 1.", MetricType.Gauge, ReadingLabels);
+            "edge_humidity_ratio", "Relative humidity measured by a sensor, as a ratio from 0 to 1.", MetricType.Gauge, ReadingLabels).WithUnit("ratio");
         Up = store.AddFamily(
             "edge_device_up", "1 if the device's last poll succeeded, 0 if it failed.", MetricType.Gauge, "device", "model");
         Errors = store.AddFamily(
-            "edge_device_errors_total", "Failed polls of a device, by kind of error.", MetricType.Counter, "device", "kind");
+            "edge_device_errors_total", "Failed polls of a device, by kind of error.", MetricType.Counter, "device", "kind").WithCreated();
+        PollDuration = store.AddSummaryFamily(
+                "edge_device_poll_duration_seconds",
+                "Duration of each device poll (bus transfer and conversion wait) over the last ten minutes.",
+                [0.5, 0.9, 0.99],
+                TimeSpan.FromMinutes(10),
+                capacity: 256,
+                "device")
+            .WithUnit("seconds")
+            .WithCreated();
         LastSuccess = store.AddFamily(
             "edge_device_last_success_timestamp_seconds",
             "Unix time of the device's last successful poll.",
@@ -39,4 +48,6 @@ public sealed class DeviceMetrics
     public MetricFamily Errors { get; }
 
     public MetricFamily LastSuccess { get; }
+
+    public MetricFamily PollDuration { get; }
 }

@@ -14,6 +14,7 @@ public abstract class PolledDevice
     private readonly Series _up;
     private readonly Series[] _errors;
     private readonly Series _lastSuccess;
+    private readonly Summary _pollDuration;
 
     protected PolledDevice(DeviceMetrics metrics, DeviceIdentity identity, TimeSpan interval)
     {
@@ -25,6 +26,7 @@ public abstract class PolledDevice
         _errors = [.. ErrorKinds.Select(kind => metrics.Errors.AddSeries(identity.Name, kind.ToString().ToLowerInvariant()))];
         _lastSuccess = metrics.LastSuccess.AddSeries(identity.Name);
         _lastSuccess.Hide();
+        _pollDuration = metrics.PollDuration.AddSummary(identity.Name);
     }
 
     public DeviceIdentity Identity { get; }
@@ -40,6 +42,7 @@ public abstract class PolledDevice
     public DeviceError Poll()
     {
         DeviceError error;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             error = Read(Metrics.Store.After(Staleness));
@@ -48,6 +51,8 @@ public abstract class PolledDevice
         {
             error = DeviceError.Io;
         }
+
+        _pollDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
 
         if (error == DeviceError.None)
         {

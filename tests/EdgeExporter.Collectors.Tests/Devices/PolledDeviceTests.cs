@@ -83,6 +83,6 @@ public class PolledDeviceTests
     private static Exposition Render(MetricStore store)
     {
         var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, TextFormatWriter.Write(store, buffer)));
+        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

@@ -51,7 +51,7 @@ public class NodeExporterParityTests
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, collector.Update());
         var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, TextFormatWriter.Write(store, buffer)));
+        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 
     /// <summary>Every series node_exporter printed for the selected families we print too, and nothing else.</summary>

@@ -4,7 +4,7 @@ using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.Metrics.Tests;
 
-public class TextFormatWriterTests
+public class ExpositionWriterTests
 {
     [Fact]
     public void Writes_families_sorted_by_name_with_help_type_and_escaped_labels()
@@ -73,7 +73,7 @@ public class TextFormatWriterTests
         }
 
         var buffer = new byte[store.MaxTextBytes];
-        int written = TextFormatWriter.Write(store, buffer);
+        int written = ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
         Assert.True(written <= store.MaxTextBytes);
         Assert.Contains("-1.7976931348623157e+308", Encoding.UTF8.GetString(buffer, 0, written));
     }
@@ -91,13 +91,13 @@ public class TextFormatWriterTests
         Series counter = store.AddSeries("c_total", "Counter.", MetricType.Counter);
         store.Seal();
         var buffer = new byte[store.MaxTextBytes];
-        TextFormatWriter.Write(store, buffer); // warm-up
+        ExpositionWriter.Write(store, ExpositionFormat.Text, buffer); // warm-up
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5_000; i++)
         {
             counter.Increment();
-            TextFormatWriter.Write(store, buffer);
+            ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
@@ -106,6 +106,6 @@ public class TextFormatWriterTests
     private static string Render(MetricStore store)
     {
         var buffer = new byte[store.MaxTextBytes];
-        return Encoding.UTF8.GetString(buffer, 0, TextFormatWriter.Write(store, buffer));
+        return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
     }
 }

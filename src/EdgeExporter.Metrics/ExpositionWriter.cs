@@ -1,0 +1,124 @@
+namespace EdgeExporter.Metrics;
+
+/// <summary>
+/// Writes a sealed store into a caller's buffer in the Prometheus text format 0.0.4 or OpenMetrics
+/// 1.0.0. Only visible series are written; a family with none is left out, as client_golang does.
+/// A buffer of <see cref="MetricStore.MaxBytes"/> for the format is always large enough.
+/// </summary>
+public static class ExpositionWriter
+{
+    /// <summary>Writes the store and returns the number of bytes written.</summary>
+    public static int Write(MetricStore store, ExpositionFormat format, Span<byte> destination)
+    {
+        store.ThrowIfNotSealed();
+        long now = store.Now();
+        int position = 0;
+        Span<double> quantiles = stackalloc double[16];
+        foreach (ref readonly MetricStore.FamilyText family in store.FamilyTexts(format))
+        {
+            bool headerWritten = false;
+            foreach (int series in family.Series)
+            {
+                WriteSeries(store, format, series, now, family.Header, ref headerWritten, destination, ref position, quantiles);
+            }
+
+            foreach (SeriesPool pool in family.Pools)
+            {
+                lock (pool.Gate)
+                {
+                    for (int slot = 0; slot < pool.Capacity; slot++)
+                    {
+                        if (pool.IsTaken(slot))
+                        {
+                            WriteSeries(store, format, pool.SlotSeries(slot), now, family.Header, ref headerWritten, destination, ref position, quantiles);
+                        }
+                    }
+                }
+            }
+        }
+
+        if (format == ExpositionFormat.OpenMetrics)
+        {
+            Append(destination, ref position, "# EOF\n"u8);
+        }
+
+        return position;
+    }
+
+    private static void WriteSeries(
+        MetricStore store,
+        ExpositionFormat format,
+        int series,
+        long now,
+        byte[] header,
+        ref bool headerWritten,
+        Span<byte> destination,
+        ref int position,
+        Span<double> quantiles)
+    {
+        if (!store.IsVisible(series, now))
+        {
+            return;
+        }
+
+        if (!headerWritten)
+        {
+            Append(destination, ref position, header);
+            headerWritten = true;
+        }
+
+        LineSet lines = store.Lines(format, series);
+        MetricFamily family = store.FamilyOf(series);
+        bool om = format == ExpositionFormat.OpenMetrics;
+        int line = 0;
+        switch (family.Type)
+        {
+            case MetricType.Counter:
+            case MetricType.Gauge:
+                Sample(destination, ref position, lines[line++], Volatile.Read(ref store.ValueSlot(series)));
+                break;
+
+            case MetricType.Histogram:
+                long cumulative = 0;
+                for (int bucket = 0; bucket <= family.Buckets.Count; bucket++)
+                {
+                    cumulative += Interlocked.Read(ref store.CountSlot(series, bucket));
+                    Sample(destination, ref position, lines[line++], cumulative);
+                }
+
+                Sample(destination, ref position, lines[line++], Volatile.Read(ref store.ValueSlot(series)));
+                Sample(destination, ref position, lines[line++], cumulative); // _count: the same total as +Inf
+                break;
+
+            case MetricType.Summary:
+                Span<double> values = quantiles[..family.Quantiles.Count];
+                store.Window(series).Quantiles(store.WindowStart(family, now), family.Quantiles, values);
+                foreach (double value in values)
+                {
+                    Sample(destination, ref position, lines[line++], value);
+                }
+
+                Sample(destination, ref position, lines[line++], Volatile.Read(ref store.ValueSlot(series)));
+                Sample(destination, ref position, lines[line++], Interlocked.Read(ref store.CountSlot(series, 0)));
+                break;
+        }
+
+        if (om && line < lines.Buffers.Length)
+        {
+            Sample(destination, ref position, lines[line], store.Created(series)); // _created
+        }
+    }
+
+    private static void Sample(Span<byte> destination, ref int position, ReadOnlySpan<byte> prefix, double value)
+    {
+        Append(destination, ref position, prefix);
+        position += SampleValue.Format(value, destination[position..]);
+        destination[position++] = (byte)'\n';
+    }
+
+    private static void Append(Span<byte> destination, ref int position, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(destination[position..]);
+        position += bytes.Length;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text;
+
+namespace EdgeExporter.Metrics;
+
+/// <summary>
+/// The one escaper and sample-prefix builder of both formats, on bytes. Label values escape
+/// backslash, double quote and line feed (text 0.0.4 and OpenMetrics alike). HELP escapes backslash
+/// and line feed, and in OpenMetrics also the double quote (its escaped-string excludes a bare <c>"</c>).
+/// </summary>
+internal static class LabelText
+{
+    /// <summary>Writes <c>name{a="x",b="y"[,extra="v"]} </c>; returns the length, or -1 if it does not fit.</summary>
+    public static int WritePrefix(
+        Span<byte> destination,
+        string name,
+        ReadOnlySpan<string> labelNames,
+        ReadOnlySpan<string> labelValues,
+        string? extraLabel = null,
+        string? extraValue = null)
+    {
+        var writer = new ByteWriter(destination);
+        writer.Ascii(name);
+        if (labelNames.Length > 0 || extraLabel is not null)
+        {
+            writer.Byte((byte)'{');
+            for (int i = 0; i < labelNames.Length; i++)
+            {
+                if (i > 0)
+                {
+                    writer.Byte((byte)',');
+                }
+
+                writer.Ascii(labelNames[i]);
+                writer.Byte((byte)'=');
+                writer.Byte((byte)'"');
+                writer.EscapedValue(labelValues[i] ?? string.Empty, escapeQuote: true);
+                writer.Byte((byte)'"');
+            }
+
+            if (extraLabel is not null)
+            {
+                if (labelNames.Length > 0)
+                {
+                    writer.Byte((byte)',');
+                }
+
+                writer.Ascii(extraLabel);
+                writer.Byte((byte)'=');
+                writer.Byte((byte)'"');
+                writer.Ascii(extraValue!);
+                writer.Byte((byte)'"');
+            }
+
+            writer.Byte((byte)'}');
+        }
+
+        writer.Byte((byte)' ');
+        return writer.Overflowed ? -1 : writer.Position;
+    }
+
+    public static byte[] Prefix(string name, ReadOnlySpan<string> labelNames, ReadOnlySpan<string> labelValues, string? extraLabel = null, string? extraValue = null)
+    {
+        int capacity = name.Length + 8 + (extraLabel?.Length ?? 0) + (extraValue?.Length ?? 0);
+        for (int i = 0; i < labelNames.Length; i++)
+        {
+            capacity += labelNames[i].Length + 4 + (Encoding.UTF8.GetMaxByteCount((labelValues[i] ?? string.Empty).Length) * 2);
+        }
+
+        var buffer = new byte[capacity];
+        int length = WritePrefix(buffer, name, labelNames, labelValues, extraLabel, extraValue);
+        return buffer.AsSpan(0, length).ToArray();
+    }
+
+    public static byte[] HelpLine(string name, string help, bool openMetrics)
+    {
+        var buffer = new byte[name.Length + 9 + (Encoding.UTF8.GetMaxByteCount(help.Length) * 2)];
+        var writer = new ByteWriter(buffer);
+        writer.Ascii("# HELP ");
+        writer.Ascii(name);
+        writer.Byte((byte)' ');
+        writer.EscapedValue(help, escapeQuote: openMetrics);
+        writer.Byte((byte)'\n');
+        return buffer.AsSpan(0, writer.Position).ToArray();
+    }
+
+    public static byte[] Line(string text) => Encoding.UTF8.GetBytes(text);
+
+    private ref struct ByteWriter(Span<byte> destination)
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Position { get; private set; }
+
+        public bool Overflowed { get; private set; }
+
+        public void Byte(byte b)
+        {
+            if (Position < _destination.Length)
+            {
+                _destination[Position++] = b;
+            }
+            else
+            {
+                Overflowed = true;
+            }
+        }
+
+        public void Ascii(string text)
+        {
+            foreach (char c in text)
+            {
+                Byte((byte)c);
+            }
+        }
+
+        public void EscapedValue(string value, bool escapeQuote)
+        {
+            Span<byte> utf8 = stackalloc byte[4];
+            foreach (Rune rune in value.EnumerateRunes())
+            {
+                switch (rune.Value)
+                {
+                    case '\\': Byte((byte)'\\'); Byte((byte)'\\'); break;
+                    case '\n': Byte((byte)'\\'); Byte((byte)'n'); break;
+                    case '"' when escapeQuote: Byte((byte)'\\'); Byte((byte)'"'); break;
+                    default:
+                        int n = rune.EncodeToUtf8(utf8);
+                        for (int i = 0; i < n; i++)
+                        {
+                            Byte(utf8[i]);
+                        }
+
+                        break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+namespace EdgeExporter.Metrics;
+
+/// <summary>
+/// A fixed number of counter or gauge slots for series that appear at run time (a hot-plugged
+/// network interface, a new mount, a device found later). Taking a slot writes its label text into
+/// buffers reserved at start-up; when every slot is taken the new series is refused and counted in
+/// <c>edge_exporter_series_dropped_total{family}</c>: memory never grows.
+/// </summary>
+public sealed class SeriesPool
+{
+    private readonly MetricStore _store;
+    private readonly MetricFamily _family;
+    private readonly int[] _slots;
+    private readonly bool[] _taken;
+
+    internal SeriesPool(MetricStore store, MetricFamily family, int capacity, int maxPrefixBytes)
+    {
+        _store = store;
+        _family = family;
+        MaxPrefixBytes = maxPrefixBytes;
+        _slots = new int[capacity];
+        _taken = new bool[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            _slots[i] = store.AllocatePoolSlot(family, this);
+        }
+    }
+
+    public int Capacity => _slots.Length;
+
+    public int InUse
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _taken.Count(t => t);
+            }
+        }
+    }
+
+    internal int MaxPrefixBytes { get; }
+
+    internal IReadOnlyList<int> SeriesIndices => _slots;
+
+    internal Series Dropped { get; set; }
+
+    /// <summary>Held while a slot's text changes and while a writer copies it.</summary>
+    internal object Gate { get; } = new();
+
+    internal bool IsTaken(int slot) => _taken[slot];
+
+    internal int SlotSeries(int slot) => _slots[slot];
+
+    /// <summary>
+    /// The series with these label values: the slot that already holds them, or a free one. When
+    /// the pool is full (or the label text is too long for a slot) it returns false, counts the drop,
+    /// and hands out a series that ignores writes.
+    /// </summary>
+    public bool TryAcquire(out Series series, params ReadOnlySpan<string> labelValues)
+    {
+        _store.ThrowIfNotSealed();
+        if (labelValues.Length != _family.LabelNames.Count)
+        {
+            throw new ArgumentException($"metric '{_family.Name}' has {_family.LabelNames.Count} label(s) but {labelValues.Length} value(s) were given", nameof(labelValues));
+        }
+
+        Span<byte> candidate = stackalloc byte[MaxPrefixBytes];
+        int length = LabelText.WritePrefix(candidate, _family.Name, _family.LabelNameSpan, labelValues);
+        lock (Gate)
+        {
+            int free = -1;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                if (!_taken[i])
+                {
+                    free = free < 0 ? i : free;
+                    continue;
+                }
+
+                if (length >= 0 && _store.Lines(ExpositionFormat.Text, _slots[i])[0].SequenceEqual(candidate[..length]))
+                {
+                    series = new Series(_store, _slots[i]);
+                    return true;
+                }
+            }
+
+            if (free >= 0 && length >= 0
+                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.Text, _slots[free]), ExpositionFormat.Text)
+                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.OpenMetrics, _slots[free]), ExpositionFormat.OpenMetrics))
+            {
+                _taken[free] = true;
+                int index = _slots[free];
+                Volatile.Write(ref _store.ValueSlot(index), 0);
+                Volatile.Write(ref _store.VisibilitySlot(index), MetricStore.Hidden);
+                _store.SetCreatedNow(index);
+                series = new Series(_store, index);
+                return true;
+            }
+        }
+
+        Dropped.Increment();
+        series = default;
+        return false;
+    }
+
+    /// <summary>Gives a slot back (the interface went away); its series stops being exported.</summary>
+    public void Release(Series series)
+    {
+        if (!series.Exists)
+        {
+            return;
+        }
+
+        lock (Gate)
+        {
+            int slot = Array.IndexOf(_slots, series.Index);
+            if (slot < 0 || series.Store != _store)
+            {
+                throw new ArgumentException("the series does not belong to this pool", nameof(series));
+            }
+
+            series.Hide();
+            _taken[slot] = false;
+        }
+    }
+}
