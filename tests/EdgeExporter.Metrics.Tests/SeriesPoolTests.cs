@@ -1,0 +1,76 @@
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter.Metrics.Tests;
+
+public class SeriesPoolTests
+{
+    [Fact]
+    public void Runtime_series_take_slots_and_a_full_pool_drops_and_counts()
+    {
+        var store = new MetricStore();
+        MetricFamily bytes = store.AddFamily("node_network_receive_bytes_total", "Bytes received.", MetricType.Counter, "device");
+        bytes.AddSeries("lo").Set(1);
+        SeriesPool pool = bytes.AddPool(capacity: 2);
+        store.Seal();
+
+        Assert.True(pool.TryAcquire(out Series eth0, "eth0"));
+        Assert.True(pool.TryAcquire(out Series wlan0, "wlan0"));
+        eth0.Set(10);
+        wlan0.Set(20);
+        Assert.True(pool.TryAcquire(out Series again, "eth0"));
+        Assert.Equal(10, again.Value); // the same slot, not a second one
+
+        Assert.False(pool.TryAcquire(out Series usb0, "usb0"));
+        usb0.Set(99); // ignored
+        Assert.False(usb0.Exists);
+
+        string text = HistogramAndSummaryTests.Render(store, ExpositionFormat.Text);
+        Assert.Contains("node_network_receive_bytes_total{device=\"lo\"} 1\n", text);
+        Assert.Contains("node_network_receive_bytes_total{device=\"eth0\"} 10\n", text);
+        Assert.Contains("node_network_receive_bytes_total{device=\"wlan0\"} 20\n", text);
+        Assert.DoesNotContain("usb0", text);
+        Assert.Contains("edge_exporter_series_dropped_total{family=\"node_network_receive_bytes_total\"} 1\n", text);
+
+        pool.Release(wlan0);
+        Assert.True(pool.TryAcquire(out Series usb0Later, "usb0"));
+        usb0Later.Set(5);
+        text = HistogramAndSummaryTests.Render(store, ExpositionFormat.Text);
+        Assert.DoesNotContain("wlan0", text);
+        Assert.Contains("node_network_receive_bytes_total{device=\"usb0\"} 5\n", text);
+    }
+
+    [Fact]
+    public void Label_text_too_long_for_a_slot_is_dropped_not_truncated()
+    {
+        var store = new MetricStore();
+        SeriesPool pool = store.AddFamily("mount_info", "Mounts.", MetricType.Gauge, "mountpoint").AddPool(4, maxPrefixBytes: 40);
+        store.Seal();
+        Assert.False(pool.TryAcquire(out _, "/a/very/long/mount/point/that/does/not/fit/anywhere"));
+        Assert.True(pool.TryAcquire(out Series shortOne, "/boot"));
+        shortOne.Set(1);
+        Assert.Contains("mount_info{mountpoint=\"/boot\"} 1\n", HistogramAndSummaryTests.Render(store, ExpositionFormat.Text));
+    }
+
+    [Fact]
+    public void Acquiring_known_series_and_writing_allocates_nothing()
+    {
+        var store = new MetricStore();
+        SeriesPool pool = store.AddFamily("g", "G.", MetricType.Gauge, "device").AddPool(8);
+        store.Seal();
+        var buffer = new byte[store.MaxBytes(ExpositionFormat.OpenMetrics)];
+        pool.TryAcquire(out Series warm, "eth0");
+        warm.Set(1);
+        ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2_000; i++)
+        {
+            pool.TryAcquire(out Series s, "eth0");
+            s.Set(i);
+            ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
+            ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
