@@ -24,16 +24,13 @@ public readonly struct Histogram
     /// </summary>
     public void Observe(double value)
     {
+        // A plain loop: span.BinarySearch(double) binds to the IComparable<T> overload and boxes the
+        // value (measured in the AOT binary; the JIT happens to remove that box). Bucket lists are short.
         ReadOnlySpan<double> bounds = _store.Bounds(_index);
-        int bucket = bounds.BinarySearch(value);
-        if (bucket < 0)
+        int bucket = 0;
+        while (bucket < bounds.Length && !(value <= bounds[bucket]))
         {
-            bucket = ~bucket;
-        }
-
-        if (double.IsNaN(value))
-        {
-            bucket = bounds.Length;
+            bucket++; // NaN compares false everywhere and so lands in +Inf
         }
 
         Interlocked.Increment(ref _store.CountSlot(_index, bucket));

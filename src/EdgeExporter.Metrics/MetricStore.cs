@@ -200,7 +200,11 @@ public sealed class MetricStore
         return ref _counts[_countOffset[series] + offset];
     }
 
-    internal ReadOnlySpan<double> Bounds(int series) => _bounds[series];
+    internal ReadOnlySpan<double> Bounds(int series)
+    {
+        ThrowIfNotSealed();
+        return _bounds[series];
+    }
 
     /// <summary>The oldest timestamp still inside a summary family's window.</summary>
     internal long WindowStart(MetricFamily family, long now) => now - (long)(family.Window.TotalSeconds * _time.TimestampFrequency);

@@ -1,3 +1,4 @@
+using EdgeExporter.Tests.Shared;
 using System.Buffers.Binary;
 
 namespace EdgeExporter.EndToEnd.Tests;

@@ -1,3 +1,4 @@
+using EdgeExporter.Tests.Shared;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
@@ -44,6 +45,10 @@ public partial class PrometheusTests
             Assert.Equal("1", await WaitForValueAsync(http, "edge_device_up{job=\"edge\",device=\"room-sht31\"}"));
             string celsius = await WaitForValueAsync(http, "edge_temperature_celsius{job=\"edge\",device=\"room-sht31\"}");
             Assert.InRange(double.Parse(celsius, System.Globalization.CultureInfo.InvariantCulture), 18.9, 23.1);
+            // Prometheus asks for OpenMetrics first: it negotiated it and parsed our OpenMetrics body.
+            await WaitForValueAsync(http, "edge_exporter_scrape_duration_seconds_count{job=\"edge\",format=\"openmetrics\"} > 0");
+            Assert.Equal("0", await WaitForValueAsync(http, "edge_exporter_scrape_duration_seconds_count{job=\"edge\",format=\"text\"}"));
+            Assert.Equal("1", await WaitForValueAsync(http, "count(edge_exporter_collector_duration_seconds{job=\"edge\",collector=\"meminfo\",quantile=\"0.99\"})"));
         }
         finally
         {

@@ -93,6 +93,35 @@ public class HistogramAndSummaryTests
     }
 
     [Fact]
+    public void Summary_quantiles_match_nearest_rank_on_random_data()
+    {
+        double[] quantiles = [0, 0.01, 0.25, 0.5, 0.9, 0.99, 1];
+        var random = new Random(42);
+        for (int round = 0; round < 20; round++)
+        {
+            var store = new MetricStore(new FakeTime());
+            Summary s = store.AddSummaryFamily("r", "Random.", quantiles, TimeSpan.FromHours(1), 512).AddSummary();
+            store.Seal();
+            double[] data = [.. Enumerable.Range(0, random.Next(1, 512)).Select(_ => Math.Round((random.NextDouble() * 200) - 100, 3))];
+            foreach (double v in data)
+            {
+                s.Observe(v);
+            }
+
+            double[] sorted = [.. data.Order()];
+            Exposition text = Exposition.Parse(Render(store, ExpositionFormat.Text));
+            foreach (double q in quantiles)
+            {
+                double expected = sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+                string label = MetricFamilyText(q);
+                Assert.Equal(expected, text.Samples[$"r{{quantile=\"{label}\"}}"]);
+            }
+        }
+    }
+
+    private static string MetricFamilyText(double q) => q.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public void A_summary_ring_keeps_the_newest_observations()
     {
         var store = new MetricStore(new FakeTime());

@@ -56,6 +56,14 @@ public class MetricStoreTests
     }
 
     [Fact]
+    public void Observing_before_sealing_says_so()
+    {
+        var store = new MetricStore();
+        Histogram h = store.AddHistogramFamily("h", "help", [1]).AddHistogram();
+        Assert.Contains("not sealed", Assert.Throws<InvalidOperationException>(() => h.Observe(1)).Message);
+    }
+
+    [Fact]
     public void Values_set_while_planning_survive_sealing()
     {
         var store = new MetricStore();

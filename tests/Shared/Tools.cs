@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace EdgeExporter.EndToEnd.Tests;
+namespace EdgeExporter.Tests.Shared;
 
 /// <summary>
 /// The external programs these tests drive. On a desktop a missing tool skips the test; with
 /// CI=true it fails, so CI can never pass by skipping.
 /// </summary>
-internal static partial class Tools
+public static partial class Tools
 {
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
