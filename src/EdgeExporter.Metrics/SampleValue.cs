@@ -8,6 +8,8 @@ public static class SampleValue
     // Below this every integral double prints exactly without an exponent (the JavaScript rule).
     private const double PlainIntegerLimit = 1e21;
 
+    private const double ExactLongLimit = 9007199254740992; // 2^53
+
     static SampleValue()
     {
         // .NET caches the invariant culture's sign strings as UTF-8 arrays the first time a number
@@ -42,6 +44,14 @@ public static class SampleValue
         }
 
         int written;
+        if (Math.Abs(value) < ExactLongLimit && value == Math.Truncate(value))
+        {
+            // Counters and bucket counts: every integer below 2^53 is exact as a long, and formatting a
+            // long is several times cheaper than formatting a double.
+            System.Buffers.Text.Utf8Formatter.TryFormat((long)value, destination, out written);
+            return written;
+        }
+
         if (Math.Abs(value) < PlainIntegerLimit && value == Math.Truncate(value))
         {
             value.TryFormat(destination, out written, "F0", CultureInfo.InvariantCulture);

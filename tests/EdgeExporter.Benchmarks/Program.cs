@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(EdgeExporter.Benchmarks.ExpositionBenchmarks).Assembly).Run(args);
