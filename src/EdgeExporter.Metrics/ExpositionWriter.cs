@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace EdgeExporter.Metrics;
 
 /// <summary>
@@ -7,6 +9,17 @@ namespace EdgeExporter.Metrics;
 /// </summary>
 public static class ExpositionWriter
 {
+    /// <summary>
+    /// Writes the store into <paramref name="output"/>: asks it once for the plan's worst-case size,
+    /// writes, and advances by what was written.
+    /// </summary>
+    public static int Write(MetricStore store, ExpositionFormat format, IBufferWriter<byte> output)
+    {
+        int written = Write(store, format, output.GetSpan(store.MaxBytes(format)));
+        output.Advance(written);
+        return written;
+    }
+
     /// <summary>Writes the store and returns the number of bytes written.</summary>
     public static int Write(MetricStore store, ExpositionFormat format, Span<byte> destination)
     {

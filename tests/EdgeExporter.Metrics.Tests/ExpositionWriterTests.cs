@@ -79,6 +79,18 @@ public class ExpositionWriterTests
     }
 
     [Fact]
+    public void Writing_into_a_buffer_writer_gives_the_same_bytes()
+    {
+        var store = new MetricStore();
+        store.AddFamily("g", "G.", MetricType.Gauge, "a").AddSeries("x").Set(1.25);
+        store.Seal();
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        int written = ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, output);
+        Assert.Equal(written, output.WrittenCount);
+        Assert.Equal("# HELP g G.\n# TYPE g gauge\ng{a=\"x\"} 1.25\n# EOF\n", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
     public void Writing_a_sealed_store_allocates_nothing()
     {
         var store = new MetricStore();
