@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.IO.Compression;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -23,11 +24,16 @@ internal sealed class ConnectionSlot
     private readonly HttpServerOptions _options;
     private readonly byte[] _receive;
     private readonly byte[] _send;
+    private readonly byte[] _gzip;
+    private readonly MemoryStream _gzipOutput;
+    private ReadOnlyMemory<byte> _separateBody;
     private CancellationTokenSource _timeout = new();
     private bool _closeAfterResponse;
     private int _status;
     private Socket? _socket;
     private volatile bool _waitingForRequest;
+    private volatile bool _handling;
+    private long _waitingSince = long.MaxValue;
 
     public ConnectionSlot(MetricsServer server, HttpServerOptions options, int maxBodyBytes)
     {
@@ -35,6 +41,10 @@ internal sealed class ConnectionSlot
         _options = options;
         _receive = new byte[options.MaxRequestHeadBytes];
         _send = new byte[HeadRoom + Math.Max(maxBodyBytes, server.LargestStaticBody)];
+        // Deflate's worst case grows incompressible input by 5 bytes per 16 KiB block, plus the gzip
+        // header and trailer (RFC 1951 §3.2.4, RFC 1952 §2.3).
+        _gzip = new byte[maxBodyBytes + (maxBodyBytes / 16384 * 5) + 64];
+        _gzipOutput = new MemoryStream(_gzip, writable: true);
     }
 
     public Task Running { get; private set; } = Task.CompletedTask;
@@ -44,6 +54,7 @@ internal sealed class ConnectionSlot
         _socket = socket;
         // Off the accept loop: a request already waiting would otherwise be served on it, and a
         // slow scrape would stop the server from accepting.
+        Interlocked.Exchange(ref _waitingSince, Environment.TickCount64);
         Running = Task.Run(() => ServeAsync(socket));
     }
 
@@ -54,6 +65,24 @@ internal sealed class ConnectionSlot
         {
             Close(_socket);
         }
+    }
+
+    /// <summary>
+    /// Since when this connection has been waiting for (the rest of) a request head, or
+    /// <see cref="long.MaxValue"/> while a request is being answered: what eviction compares.
+    /// </summary>
+    public long WaitingSince => _handling ? long.MaxValue : Interlocked.Read(ref _waitingSince);
+
+    /// <summary>Closes a connection that is waiting for a request, to give its slot to a new one.</summary>
+    public bool TryEvict()
+    {
+        if (_handling || _socket is not { } socket)
+        {
+            return false;
+        }
+
+        Close(socket);
+        return true;
     }
 
     private static void Close(Socket? socket)
@@ -179,8 +208,11 @@ internal sealed class ConnectionSlot
                     headEnd = FindHeadEnd(_receive.AsSpan(0, filled));
                 }
 
+                _separateBody = default;
+                _handling = true;
                 (int length, int consumed) = Handle(headEnd, filled);
-                if (!await SendAsync(socket, _send.AsMemory(HeadRoom - HeaderLength, length)))
+                if (!await SendAsync(socket, _send.AsMemory(HeadRoom - HeaderLength, length))
+                    || !await SendAsync(socket, _separateBody))
                 {
                     return;
                 }
@@ -190,6 +222,9 @@ internal sealed class ConnectionSlot
                     graceful = consumed < filled || _status >= 400;
                     return;
                 }
+
+                _handling = false;
+                Interlocked.Exchange(ref _waitingSince, Environment.TickCount64);
 
                 // Keep any pipelined bytes that followed this request.
                 _receive.AsSpan(consumed, filled - consumed).CopyTo(_receive);
@@ -203,6 +238,8 @@ internal sealed class ConnectionSlot
         finally
         {
             _waitingForRequest = false;
+            _handling = false;
+            Interlocked.Exchange(ref _waitingSince, long.MaxValue);
             if (graceful && !_server.IsStopping)
             {
                 await CloseGracefullyAsync(socket);
@@ -261,14 +298,14 @@ internal sealed class ConnectionSlot
 
         return route switch
         {
-            Route.Metrics => (BuildMetrics(close, head, ContentNegotiation.Choose(request.Accept)), consumed),
+            Route.Metrics => (BuildMetrics(close, head, ContentNegotiation.Choose(request.Accept), ContentNegotiation.PrefersGzip(request.AcceptEncoding)), consumed),
             Route.Landing => (Build(200, close, "text/html; charset=utf-8", _server.LandingPage, head), consumed),
             Route.Healthy => (Build(200, close, "text/plain; charset=utf-8", "Healthy\n"u8, head), consumed),
             _ => (Build(200, close, "text/plain; charset=utf-8", "Ready\n"u8, head), consumed),
         };
     }
 
-    private int BuildMetrics(bool close, bool head, ExpositionFormat format)
+    private int BuildMetrics(bool close, bool head, ExpositionFormat format, bool gzip)
     {
         if (!_server.TryEnterScrape())
         {
@@ -280,12 +317,35 @@ internal sealed class ConnectionSlot
         {
             Span<byte> body = _send.AsSpan(HeadRoom);
             int length = _server.Endpoint.WriteBody(body, format);
-            return Finish(200, close, format.ContentType(), length, head, allowGetHead: false);
+            if (!gzip)
+            {
+                return Finish(200, close, format.ContentType(), length, head, allowGetHead: false);
+            }
+
+            int compressed = Compress(body[..length]);
+            int headerLength = Finish(200, close, format.ContentType(), compressed, head: true, allowGetHead: false, gzip: true);
+            _separateBody = head ? default : _gzip.AsMemory(0, compressed);
+            return headerLength;
         }
         finally
         {
             _server.ExitScrape();
         }
+    }
+
+    /// <summary>
+    /// gzips the body into the slot's own buffer. The buffers are reused; the GZipStream object and
+    /// its deflate state are created per response (a constant, measured amount: see the README).
+    /// </summary>
+    private int Compress(ReadOnlySpan<byte> body)
+    {
+        _gzipOutput.Position = 0;
+        using (var gzip = new GZipStream(_gzipOutput, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(body);
+        }
+
+        return (int)_gzipOutput.Position;
     }
 
     private int BuildError(int status)
@@ -307,7 +367,7 @@ internal sealed class ConnectionSlot
     /// Writes the status line and headers right-aligned in front of the body already at
     /// <see cref="HeadRoom"/>, and returns the length of the whole response.
     /// </summary>
-    private int Finish(int status, bool close, string contentType, int bodyLength, bool head, bool allowGetHead)
+    private int Finish(int status, bool close, string contentType, int bodyLength, bool head, bool allowGetHead, bool gzip = false)
     {
         // Decided here, after the body: a stop that began during this scrape closes the connection.
         close |= _server.IsStopping;
@@ -328,6 +388,16 @@ internal sealed class ConnectionSlot
         if (allowGetHead)
         {
             Put(header, ref n, "\r\nAllow: GET, HEAD"u8);
+        }
+
+        if (gzip)
+        {
+            Put(header, ref n, "\r\nContent-Encoding: gzip"u8);
+        }
+
+        if (_server.IsMetricsStatus(status, contentType))
+        {
+            Put(header, ref n, "\r\nVary: Accept, Accept-Encoding"u8);
         }
 
         if (close)

@@ -54,4 +54,42 @@ public static class ContentNegotiation
 
         return openMetrics > 0 && openMetrics >= text ? ExpositionFormat.OpenMetrics : ExpositionFormat.Text;
     }
+
+    /// <summary>
+    /// Whether to gzip the body (RFC 9110 §12.5.3): only when the client lists <c>gzip</c> itself with
+    /// a q above 0 and at least that of an explicit <c>identity</c>. <c>*</c> alone keeps identity,
+    /// as promhttp answers it.
+    /// </summary>
+    public static bool PrefersGzip(ReadOnlySpan<byte> acceptEncoding)
+    {
+        double gzip = 0;
+        double identity = 0;
+        foreach (Range part in acceptEncoding.Split((byte)','))
+        {
+            ReadOnlySpan<byte> coding = acceptEncoding[part].Trim(" \t"u8);
+            int semicolon = coding.IndexOf((byte)';');
+            double q = 1;
+            if (semicolon >= 0)
+            {
+                ReadOnlySpan<byte> parameter = coding[(semicolon + 1)..].Trim(" \t"u8);
+                if (!parameter.StartsWith("q="u8) || !Utf8Parser.TryParse(parameter[2..], out q, out int used) || used != parameter.Length - 2)
+                {
+                    q = 0;
+                }
+
+                coding = coding[..semicolon].Trim(" \t"u8);
+            }
+
+            if (Ascii.EqualsIgnoreCase(coding, "gzip"u8) || Ascii.EqualsIgnoreCase(coding, "x-gzip"u8))
+            {
+                gzip = Math.Max(gzip, q);
+            }
+            else if (Ascii.EqualsIgnoreCase(coding, "identity"u8))
+            {
+                identity = Math.Max(identity, q);
+            }
+        }
+
+        return gzip > 0 && gzip >= identity;
+    }
 }

@@ -12,6 +12,7 @@ internal ref struct HttpRequestHead
     public ReadOnlySpan<byte> Path;
     public ReadOnlySpan<byte> Query;
     public ReadOnlySpan<byte> Accept;
+    public ReadOnlySpan<byte> AcceptEncoding;
     public bool Http11;
     public bool HasHost;
     public bool ConnectionClose;
@@ -102,6 +103,10 @@ internal ref struct HttpRequestHead
             else if (Ascii.EqualsIgnoreCase(name, "Accept"u8))
             {
                 request.Accept = value;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Accept-Encoding"u8))
+            {
+                request.AcceptEncoding = value;
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Http;
 
@@ -25,6 +26,7 @@ public sealed class MetricsServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private readonly CancellationTokenSource _stop = new();
     private int _scrapesInFlight;
+    private long _evictions;
 
     public MetricsServer(HttpServerOptions options, IMetricsEndpoint endpoint)
     {
@@ -137,6 +139,10 @@ public sealed class MetricsServer : IAsyncDisposable
         return path.SequenceEqual("/-/ready"u8) ? Route.Ready : Route.NotFound;
     }
 
+    /// <summary>Whether a response is a metrics body, whose representation varies with Accept and Accept-Encoding.</summary>
+    internal bool IsMetricsStatus(int status, string contentType) =>
+        status == 200 && (ReferenceEquals(contentType, ExpositionFormats.TextContentType) || ReferenceEquals(contentType, ExpositionFormats.OpenMetricsContentType));
+
     internal bool TryEnterScrape()
     {
         int inFlight = Interlocked.Increment(ref _scrapesInFlight);
@@ -158,6 +164,48 @@ public sealed class MetricsServer : IAsyncDisposable
             _free.Push(slot);
         }
     }
+
+    /// <summary>
+    /// All slots are taken: close the connection that has waited longest for a request head (an
+    /// idle keep-alive connection or a slowloris that trickles bytes) and take its slot. A
+    /// connection whose request is being answered is never chosen, so a scrape in progress finishes.
+    /// </summary>
+    private async Task<ConnectionSlot?> TakeSlotFromSlowestAsync()
+    {
+        ConnectionSlot? victim = null;
+        foreach (ConnectionSlot slot in _slots)
+        {
+            long since = slot.WaitingSince;
+            if (since != long.MaxValue && (victim is null || since < victim.WaitingSince))
+            {
+                victim = slot;
+            }
+        }
+
+        if (victim is null || !victim.TryEvict())
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref _evictions);
+        for (int i = 0; i < 100; i++)
+        {
+            lock (_free)
+            {
+                if (_free.TryPop(out ConnectionSlot? freed))
+                {
+                    return freed;
+                }
+            }
+
+            await Task.Delay(2);
+        }
+
+        return null;
+    }
+
+    /// <summary>Connections closed to make room for a new one (slots all taken).</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
 
     /// <summary>Answers 503 to a connection no slot can take, then closes it without a reset.</summary>
     private static async Task RejectAsync(Socket connection)
@@ -209,6 +257,7 @@ public sealed class MetricsServer : IAsyncDisposable
                 _free.TryPop(out slot);
             }
 
+            slot ??= await TakeSlotFromSlowestAsync();
             if (slot is null)
             {
                 _ = RejectAsync(connection);

@@ -126,16 +126,36 @@ public class MetricsServerTests
     }
 
     [Fact]
-    public async Task Connections_beyond_the_slots_get_503_and_close()
+    public async Task A_new_connection_takes_the_slot_of_the_longest_idle_one()
     {
         await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, MaxConnections = 2 });
+        using Socket oldest = server.Connect();
+        oldest.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        TestServer.ReadResponse(oldest);
+        await Task.Delay(20);
+        using Socket newer = server.Connect();
+        newer.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        TestServer.ReadResponse(newer);
+
+        Assert.EndsWith(TestServer.Body, server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+        Assert.Equal(0, oldest.Receive(new byte[16])); // evicted: closed by the server
+        Assert.Equal(1, server.Server.Evictions);
+    }
+
+    [Fact]
+    public async Task When_every_slot_is_answering_a_new_connection_gets_503()
+    {
+        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, MaxConnections = 2 });
+        using var gate = new ManualResetEventSlim(false);
+        server.Scrapes.Gate = gate;
         using Socket a = server.Connect();
         using Socket b = server.Connect();
-        a.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"u8);
-        b.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"u8);
-        TestServer.ReadResponse(a);
-        TestServer.ReadResponse(b);
+        a.Send("GET /metrics HTTP/1.0\r\n\r\n"u8);
+        b.Send("GET /metrics HTTP/1.0\r\n\r\n"u8);
+        Assert.True(SpinWait.SpinUntil(() => server.Scrapes.Count == 2, 5000));
         Assert.StartsWith("HTTP/1.1 503 ", server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+        gate.Set();
+        Assert.EndsWith(TestServer.Body, TestServer.ReadToClose(a));
     }
 
     [Fact]
