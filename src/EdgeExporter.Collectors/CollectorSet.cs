@@ -31,7 +31,7 @@ public sealed class CollectorSet
                 "Duration of each host collector's update over the last ten minutes.",
                 [0.5, 0.9, 0.99],
                 TimeSpan.FromMinutes(10),
-                capacity: 1024,
+                capacity: 128, // 40 observations per window at a 15 s scrape interval; more under load keeps the newest
                 "collector")
             .WithUnit("seconds")
             .WithCreated();

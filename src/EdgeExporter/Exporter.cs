@@ -22,7 +22,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     private readonly Series _scrapes;
     private readonly Histogram[] _scrapeDuration;
     private readonly DevicePoller[] _pollers;
-    private readonly object _scrapeGate = new();
+    private readonly object _collectGate = new();
     private MetricsServer? _server;
 
     public Exporter(ExporterOptions options, Logger log)
@@ -134,11 +134,13 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
 
     public int WriteBody(Span<byte> destination, ExpositionFormat format)
     {
-        // Collectors share their read buffers, so scrapes take turns; serialization is cheap.
-        lock (_scrapeGate)
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        _scrapes.Increment();
+
+        // Only collecting takes turns (the collectors share their read buffers). Writing reads the
+        // store, which is safe alongside writers, so concurrent scrapes write in parallel.
+        lock (_collectGate)
         {
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            _scrapes.Increment();
             foreach (Collector collector in _self)
             {
                 try
@@ -152,10 +154,11 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             }
 
             _host.Collect();
-            int length = ExpositionWriter.Write(_store, format, destination);
-            _scrapeDuration[(int)format].Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds); // seen by the next scrape
-            return length;
         }
+
+        int length = ExpositionWriter.Write(_store, format, destination);
+        _scrapeDuration[(int)format].Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds); // seen by the next scrape
+        return length;
     }
 
     public async ValueTask DisposeAsync()

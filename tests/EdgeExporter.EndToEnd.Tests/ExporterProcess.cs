@@ -99,10 +99,14 @@ internal sealed partial class ExporterProcess : IDisposable
     }
 
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
-    public int Terminate(TimeSpan within)
+    public int Terminate(TimeSpan within) => Signal(15, within);
+
+    /// <summary>Sends a signal and waits for the exit code.</summary>
+    public int Signal(int signal, TimeSpan within)
     {
-        Assert.Equal(0, Kill(_process.Id, 15));
-        Assert.True(_process.WaitForExit(within), $"no exit within {within} of SIGTERM");
+        Assert.Equal(0, Kill(_process.Id, signal));
+        Assert.True(_process.WaitForExit(within), $"no exit within {within} of signal {signal}");
+        _process.WaitForExit(); // drain the redirected output
         return _process.ExitCode;
     }
 

@@ -89,6 +89,17 @@ public class StaticBinaryTests
         Assert.Contains("use an IP address", stderr);
     }
 
+    [Theory]
+    [InlineData(15)] // SIGTERM
+    [InlineData(2)]  // SIGINT
+    public async Task A_stop_signal_ends_the_process_with_exit_code_0(int signal)
+    {
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]);
+        Assert.Contains("node_load1 ", await exporter.GetAsync("/metrics"));
+        Assert.Equal(0, exporter.Signal(signal, TimeSpan.FromSeconds(10)));
+        Assert.Contains("msg=\"Shutting down\"", exporter.Log);
+    }
+
     [Fact]
     public void A_port_in_use_is_a_clear_error_and_exit_code_1()
     {

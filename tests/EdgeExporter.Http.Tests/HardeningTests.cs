@@ -59,6 +59,18 @@ public class HardeningTests
         Assert.Contains(server.LocalEndpoints, e => ((IPEndPoint)e).AddressFamily == AddressFamily.InterNetworkV6);
     }
 
+    [Fact]
+    public async Task An_idle_keep_alive_connection_is_closed_after_the_idle_timeout()
+    {
+        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        using Socket socket = server.Connect();
+        socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        TestServer.ReadResponse(socket);
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(0, socket.Receive(new byte[16])); // closed quietly, no 408 for a connection that sent nothing
+        Assert.InRange(watch.ElapsedMilliseconds, 200, 5000);
+    }
+
     [Theory]
     [InlineData("GET /metrics HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK")]
     [InlineData("FOO /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 405 Method Not Allowed")]
