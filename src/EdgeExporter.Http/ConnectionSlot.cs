@@ -293,7 +293,7 @@ internal sealed class ConnectionSlot
 
         if (!get && !head)
         {
-            return (Build(405, close, "text/plain; charset=utf-8", "405 method not allowed\n"u8, head, allowGetHead: true), consumed);
+            return (Build(405, close, "text/plain; charset=utf-8", "405 method not allowed\n"u8, head, ExtraHeaders.AllowGetHead), consumed);
         }
 
         return route switch
@@ -319,11 +319,11 @@ internal sealed class ConnectionSlot
             int length = _server.Endpoint.WriteBody(body, format);
             if (!gzip)
             {
-                return Finish(200, close, format.ContentType(), length, head, allowGetHead: false);
+                return Finish(200, close, format.ContentType(), length, head, ExtraHeaders.Vary);
             }
 
             int compressed = Compress(body[..length]);
-            int headerLength = Finish(200, close, format.ContentType(), compressed, head: true, allowGetHead: false, gzip: true);
+            int headerLength = Finish(200, close, format.ContentType(), compressed, head: true, ExtraHeaders.Vary | ExtraHeaders.Gzip);
             _separateBody = head ? default : _gzip.AsMemory(0, compressed);
             return headerLength;
         }
@@ -354,20 +354,20 @@ internal sealed class ConnectionSlot
         Span<byte> body = _send.AsSpan(HeadRoom);
         reason.CopyTo(body);
         body[reason.Length] = (byte)'\n';
-        return Finish(status, close: true, "text/plain; charset=utf-8", reason.Length + 1, head: false, allowGetHead: false);
+        return Finish(status, close: true, "text/plain; charset=utf-8", reason.Length + 1, head: false, ExtraHeaders.None);
     }
 
-    private int Build(int status, bool close, string contentType, ReadOnlySpan<byte> body, bool head, bool allowGetHead = false)
+    private int Build(int status, bool close, string contentType, ReadOnlySpan<byte> body, bool head, ExtraHeaders extra = ExtraHeaders.None)
     {
         body.CopyTo(_send.AsSpan(HeadRoom));
-        return Finish(status, close, contentType, body.Length, head, allowGetHead);
+        return Finish(status, close, contentType, body.Length, head, extra);
     }
 
     /// <summary>
     /// Writes the status line and headers right-aligned in front of the body already at
     /// <see cref="HeadRoom"/>, and returns the length of the whole response.
     /// </summary>
-    private int Finish(int status, bool close, string contentType, int bodyLength, bool head, bool allowGetHead, bool gzip = false)
+    private int Finish(int status, bool close, string contentType, int bodyLength, bool head, ExtraHeaders extra)
     {
         // Decided here, after the body: a stop that began during this scrape closes the connection.
         close |= _server.IsStopping;
@@ -385,18 +385,19 @@ internal sealed class ConnectionSlot
         Put(header, ref n, "\r\nDate: "u8);
         Utf8Formatter.TryFormat(DateTime.UtcNow, header[n..], out written, new System.Buffers.StandardFormat('R'));
         n += written;
-        if (allowGetHead)
+        if ((extra & ExtraHeaders.AllowGetHead) != 0)
         {
             Put(header, ref n, "\r\nAllow: GET, HEAD"u8);
         }
 
-        if (gzip)
+        if ((extra & ExtraHeaders.Gzip) != 0)
         {
             Put(header, ref n, "\r\nContent-Encoding: gzip"u8);
         }
 
-        if (_server.IsMetricsStatus(status, contentType))
+        if ((extra & ExtraHeaders.Vary) != 0)
         {
+            // The metrics body differs by Accept (format) and Accept-Encoding (gzip).
             Put(header, ref n, "\r\nVary: Accept, Accept-Encoding"u8);
         }
 
@@ -409,6 +410,15 @@ internal sealed class ConnectionSlot
         header[..n].CopyTo(_send.AsSpan(HeadRoom - n));
         HeaderLength = n;
         return n + (head ? 0 : bodyLength);
+    }
+
+    [Flags]
+    private enum ExtraHeaders
+    {
+        None = 0,
+        AllowGetHead = 1,
+        Gzip = 2,
+        Vary = 4,
     }
 
     private static void Put(Span<byte> destination, ref int position, ReadOnlySpan<byte> text)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Http;
 
@@ -138,10 +137,6 @@ public sealed class MetricsServer : IAsyncDisposable
 
         return path.SequenceEqual("/-/ready"u8) ? Route.Ready : Route.NotFound;
     }
-
-    /// <summary>Whether a response is a metrics body, whose representation varies with Accept and Accept-Encoding.</summary>
-    internal bool IsMetricsStatus(int status, string contentType) =>
-        status == 200 && (ReferenceEquals(contentType, ExpositionFormats.TextContentType) || ReferenceEquals(contentType, ExpositionFormats.OpenMetricsContentType));
 
     internal bool TryEnterScrape()
     {

@@ -151,8 +151,6 @@ public sealed class MetricFamily
         return pool;
     }
 
-    internal string FormatBound(double bound, bool openMetrics) => FormatFloatLabel(bound, openMetrics);
-
     /// <summary>
     /// <c>le</c> and <c>quantile</c> values: the sample-value text; in OpenMetrics integral values get
     /// ".0", as client_golang's OpenMetrics encoder writes them.

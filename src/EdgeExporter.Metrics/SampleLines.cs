@@ -40,7 +40,7 @@ internal static class SampleLines
             case MetricType.Histogram:
                 foreach (double bound in family.Buckets)
                 {
-                    lines.Add(LabelText.Prefix(family.Name + "_bucket", names, labels, "le", family.FormatBound(bound, om)));
+                    lines.Add(LabelText.Prefix(family.Name + "_bucket", names, labels, "le", MetricFamily.FormatFloatLabel(bound, om)));
                 }
 
                 lines.Add(LabelText.Prefix(family.Name + "_bucket", names, labels, "le", "+Inf"));
@@ -60,7 +60,7 @@ internal static class SampleLines
     }
 
     /// <summary>Writes a pool slot's lines (counter or gauge) for new label values; false if they do not fit.</summary>
-    public static bool TryWrite(MetricFamily family, ReadOnlySpan<string> labels, LineSet lines, ExpositionFormat format)
+    public static bool TryWrite(MetricFamily family, ReadOnlySpan<string> labels, LineSet lines)
     {
         int length = LabelText.WritePrefix(lines.Buffers[0], family.Name, family.LabelNameSpan, labels);
         if (length < 0)

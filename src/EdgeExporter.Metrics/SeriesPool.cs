@@ -86,8 +86,8 @@ public sealed class SeriesPool
             }
 
             if (free >= 0 && length >= 0
-                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.Text, _slots[free]), ExpositionFormat.Text)
-                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.OpenMetrics, _slots[free]), ExpositionFormat.OpenMetrics))
+                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.Text, _slots[free]))
+                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.OpenMetrics, _slots[free])))
             {
                 _taken[free] = true;
                 int index = _slots[free];

@@ -49,11 +49,11 @@ public sealed class Logger
         string levelName = level.ToString().ToUpperInvariant();
         if (_json)
         {
-            line.Append("{\"time\":").Append(JsonString(time)).Append(",\"level\":").Append(JsonString(levelName))
-                .Append(",\"msg\":").Append(JsonString(message));
+            line.Append("{\"time\":").Append(Quoted(time)).Append(",\"level\":").Append(Quoted(levelName))
+                .Append(",\"msg\":").Append(Quoted(message));
             foreach ((string key, object? value) in fields)
             {
-                line.Append(',').Append(JsonString(key)).Append(':').Append(JsonString(Format(value)));
+                line.Append(',').Append(Quoted(key)).Append(':').Append(Quoted(Format(value)));
             }
 
             line.Append('}');
@@ -93,29 +93,12 @@ public sealed class Logger
             }
         }
 
-        if (!quote)
-        {
-            return value;
-        }
-
-        var text = new StringBuilder(value.Length + 2).Append('"');
-        foreach (char c in value)
-        {
-            _ = c switch
-            {
-                '"' => text.Append("\\\""),
-                '\\' => text.Append(@"\\"),
-                '\n' => text.Append(@"\n"),
-                '\r' => text.Append(@"\r"),
-                '\t' => text.Append(@"\t"),
-                _ => text.Append(c),
-            };
-        }
-
-        return text.Append('"').ToString();
+        return quote ? Quoted(value) : value;
     }
 
-    private static string JsonString(string value)
+
+    /// <summary>A double-quoted string with backslash escapes: valid in logfmt and in JSON.</summary>
+    private static string Quoted(string value)
     {
         var text = new StringBuilder(value.Length + 2).Append('"');
         foreach (char c in value)

@@ -61,7 +61,8 @@ public sealed class CollectorSetTests : IDisposable
         Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store)];
         var set = new CollectorSet(store, [new CpuCollector(store, paths), new LoadavgCollector(store, paths), new MeminfoCollector(store, paths)]);
         store.Seal();
-        var buffer = new byte[store.MaxTextBytes];
+        var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];
+        int scrapes = 0;
         void Scrape()
         {
             foreach (Collector collector in self)
@@ -70,10 +71,11 @@ public sealed class CollectorSetTests : IDisposable
             }
 
             set.Collect();
-            ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
+            ExpositionWriter.Write(store, scrapes++ % 2 == 0 ? ExpositionFormat.Text : ExpositionFormat.OpenMetrics, buffer); // each format in turn
         }
 
         Scrape(); // warm-up: opens the files
+        Scrape();
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 2_000; i++)
         {

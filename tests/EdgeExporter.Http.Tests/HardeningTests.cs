@@ -15,7 +15,7 @@ public class HardeningTests
         await using TestServer server = TestServer.Start();
         using Socket socket = server.Connect();
         socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"u8);
-        (string head, byte[] body) = ReadRawResponse(socket);
+        (string head, byte[] body) = RawHttp.ReadResponseBytes(socket);
         Assert.Contains("\r\nContent-Encoding: gzip\r\n", head);
         Assert.Contains("\r\nVary: Accept, Accept-Encoding\r\n", head);
         using var unzip = new GZipStream(new MemoryStream(body), CompressionMode.Decompress);
@@ -193,28 +193,5 @@ public class HardeningTests
         }
 
         return random.Next(10) == 0 ? [.. Enumerable.Range(0, random.Next(1, 300)).Select(_ => (byte)random.Next(256))] : [.. bytes];
-    }
-
-    private static (string Head, byte[] Body) ReadRawResponse(Socket socket)
-    {
-        (string head, _) = (string.Empty, 0);
-        var data = new List<byte>();
-        var one = new byte[1];
-        while (data.Count < 4 || !(data[^4] == '\r' && data[^3] == '\n' && data[^2] == '\r' && data[^1] == '\n'))
-        {
-            Assert.Equal(1, socket.Receive(one));
-            data.Add(one[0]);
-        }
-
-        head = Encoding.ASCII.GetString([.. data]);
-        int length = int.Parse(head.Split("\r\n").First(l => l.StartsWith("Content-Length: ", StringComparison.Ordinal))[16..]);
-        var body = new byte[length];
-        int read = 0;
-        while (read < length)
-        {
-            read += socket.Receive(body, read, length - read, SocketFlags.None);
-        }
-
-        return (head, body);
     }
 }

@@ -9,6 +9,13 @@ public static class RawHttp
     /// <summary>Reads exactly one response (head plus Content-Length body) from a kept-alive connection.</summary>
     public static (string Head, string Body) ReadResponse(Socket socket, bool head = false)
     {
+        (string headText, byte[] body) = ReadResponseBytes(socket, head);
+        return (headText, Encoding.UTF8.GetString(body));
+    }
+
+    /// <summary>As <see cref="ReadResponse"/>, with the body as bytes (a gzip body, say).</summary>
+    public static (string Head, byte[] Body) ReadResponseBytes(Socket socket, bool head = false)
+    {
         var data = new List<byte>();
         var one = new byte[1];
         while (!EndsWithBlankLine(data))
@@ -36,7 +43,7 @@ public static class RawHttp
             read += n;
         }
 
-        return (headText, Encoding.UTF8.GetString(body));
+        return (headText, body);
     }
 
     private static bool EndsWithBlankLine(List<byte> data) =>
