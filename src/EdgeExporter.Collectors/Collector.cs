@@ -18,6 +18,9 @@ public abstract class Collector
     /// <summary>The name used in <c>--collector.&lt;name&gt;</c> and the <c>collector</c> label.</summary>
     public string Name { get; }
 
+    /// <summary>Why the last <see cref="Update"/> had nothing to report, in words a user can act on.</summary>
+    public string? NoDataReason { get; protected set; }
+
     /// <summary>Reads the source and updates the series. May throw; the caller records the failure.</summary>
     public abstract CollectorOutcome Update();
 

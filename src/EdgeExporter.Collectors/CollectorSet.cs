@@ -15,6 +15,7 @@ public sealed class CollectorSet
     private readonly Series[] _success;
     private readonly Summary[] _durations;
     private readonly bool[] _failing;
+    private readonly bool[] _reportedNoData;
 
     public CollectorSet(MetricStore store, IReadOnlyList<Collector> collectors)
     {
@@ -37,12 +38,16 @@ public sealed class CollectorSet
             .WithCreated();
         _durations = [.. _collectors.Select(c => durations.AddSummary(c.Name))];
         _failing = new bool[_collectors.Length];
+        _reportedNoData = new bool[_collectors.Length];
     }
 
     public IReadOnlyList<Collector> Collectors => _collectors;
 
     /// <summary>Called when a collector starts failing (once, not on every scrape).</summary>
     public Action<Collector, Exception>? Failed { get; set; }
+
+    /// <summary>Called the first time a collector finds nothing to report (no such subsystem here).</summary>
+    public Action<Collector>? NoData { get; set; }
 
     /// <summary>Called when a failing collector succeeds again.</summary>
     public Action<Collector>? Recovered { get; set; }
@@ -57,7 +62,14 @@ public sealed class CollectorSet
             try
             {
                 // node_exporter reports "no data" as success 0 too (collector/collector.go).
-                succeeded = collector.Update() == CollectorOutcome.Success;
+                CollectorOutcome outcome = collector.Update();
+                succeeded = outcome == CollectorOutcome.Success;
+                if (outcome == CollectorOutcome.NoData && !_reportedNoData[i])
+                {
+                    _reportedNoData[i] = true;
+                    NoData?.Invoke(collector);
+                }
+
                 if (_failing[i])
                 {
                     _failing[i] = false;

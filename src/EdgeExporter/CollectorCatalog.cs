@@ -13,8 +13,11 @@ public static class CollectorCatalog
     public static readonly IReadOnlyList<Entry> All =
     [
         new("cpu", true, (store, options) => new CpuCollector(store, options.Paths, options.CpuGuest)),
+        new("filefd", true, (store, options) => new FilefdCollector(store, options.Paths)),
         new("loadavg", true, (store, options) => new LoadavgCollector(store, options.Paths)),
         new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),
+        new("pressure", true, (store, options) => new PressureCollector(store, options.Paths)),
+        new("stat", true, (store, options) => new StatCollector(store, options.Paths, options.StatSoftirq)),
     ];
 
     public static IReadOnlySet<string> DefaultEnabled { get; } =

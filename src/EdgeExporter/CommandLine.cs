@@ -176,6 +176,7 @@ public static class CommandLine
             Paths = new HostPaths(Single("path.procfs"), Single("path.sysfs"), Single("path.rootfs")),
             EnabledCollectors = enabled,
             CpuGuest = Bool("collector.cpu.guest"),
+            StatSoftirq = Bool("collector.stat.softirq"),
             Simulate = Bool("simulate"),
             LogLevel = logLevel,
             LogJson = format == "json",
@@ -203,6 +204,7 @@ public static class CommandLine
             new("path.rootfs", "rootfs mountpoint.", "/", "<path>"),
             new("collector.disable-defaults", "Set all collectors to disabled by default.", "false", null, IsBool: true),
             new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
+            new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
         };
         foreach (CollectorCatalog.Entry entry in CollectorCatalog.All)
         {

@@ -69,6 +69,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         {
             Failed = (collector, error) => log.Error("collector failed", ("collector", collector.Name), ("err", error.Message)),
             Recovered = collector => log.Info("collector recovered", ("collector", collector.Name)),
+            NoData = collector => log.Info("collector has no data on this machine", ("collector", collector.Name), ("reason", collector.NoDataReason)),
         };
 
         IReadOnlyList<PolledDevice> devices = [];

@@ -25,6 +25,8 @@ public sealed record ExporterOptions
 
     public bool CpuGuest { get; init; } = true;
 
+    public bool StatSoftirq { get; init; }
+
     /// <summary>Add the embedded set of simulated devices.</summary>
     public bool Simulate { get; init; }
 

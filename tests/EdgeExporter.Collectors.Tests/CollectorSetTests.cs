@@ -13,8 +13,9 @@ public sealed class CollectorSetTests : IDisposable
 
     public CollectorSetTests()
     {
-        foreach (string name in new[] { "meminfo", "loadavg", "stat" })
+        foreach (string name in new[] { "meminfo", "loadavg", "stat", "sys/fs/file-nr", "pressure/cpu", "pressure/io", "pressure/memory", "pressure/irq" })
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_proc, name))!);
             File.Copy(Path.Combine(RepoPaths.NodeExporterFixtures, "proc", name), Path.Combine(_proc, name));
         }
     }
@@ -59,7 +60,12 @@ public sealed class CollectorSetTests : IDisposable
         var store = new MetricStore();
         var paths = new HostPaths(_proc);
         Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store)];
-        var set = new CollectorSet(store, [new CpuCollector(store, paths), new LoadavgCollector(store, paths), new MeminfoCollector(store, paths)]);
+        var set = new CollectorSet(
+            store,
+            [
+                new CpuCollector(store, paths), new LoadavgCollector(store, paths), new MeminfoCollector(store, paths),
+                new StatCollector(store, paths, softirq: true), new FilefdCollector(store, paths), new PressureCollector(store, paths),
+            ]);
         store.Seal();
         var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];
         int scrapes = 0;

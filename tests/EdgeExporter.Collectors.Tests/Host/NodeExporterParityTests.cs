@@ -44,6 +44,46 @@ public class NodeExporterParityTests
         Assert.Equal(64, ours.Samples.Keys.Count(k => k.StartsWith("node_cpu_seconds_total{", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public void Stat_matches_node_exporter_with_softirq()
+    {
+        Exposition ours = Collect(store => new StatCollector(store, Fixtures, softirq: true));
+        AssertSameFamilies(ours, name => name is "node_boot_time_seconds" or "node_context_switches_total" or "node_forks_total"
+            or "node_intr_total" or "node_procs_running" or "node_procs_blocked" or "node_softirqs_total");
+    }
+
+    [Fact]
+    public void Filefd_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new FilefdCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_filefd_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Pressure_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new PressureCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_pressure_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_kernel_without_psi_is_no_data_with_a_reason_not_a_failure()
+    {
+        string proc = Directory.CreateTempSubdirectory("edge-nopsi-").FullName;
+        try
+        {
+            var store = new MetricStore();
+            var pressure = new PressureCollector(store, new HostPaths(proc));
+            store.Seal();
+            Assert.Equal(CollectorOutcome.NoData, pressure.Update());
+            Assert.Contains("no pressure stall information", pressure.NoDataReason);
+        }
+        finally
+        {
+            Directory.Delete(proc, recursive: true);
+        }
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create)
     {
         var store = new MetricStore();
