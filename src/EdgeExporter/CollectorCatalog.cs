@@ -18,6 +18,7 @@ public static class CollectorCatalog
         new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),
         new("pressure", true, (store, options) => new PressureCollector(store, options.Paths)),
         new("stat", true, (store, options) => new StatCollector(store, options.Paths, options.StatSoftirq)),
+        new("thermal_zone", true, (store, options) => new ThermalZoneCollector(store, options.Paths)),
     ];
 
     public static IReadOnlySet<string> DefaultEnabled { get; } =

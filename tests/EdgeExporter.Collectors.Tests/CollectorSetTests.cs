@@ -58,13 +58,17 @@ public sealed class CollectorSetTests : IDisposable
     public void A_host_scrape_allocates_nothing_after_warm_up()
     {
         var store = new MetricStore();
-        var paths = new HostPaths(_proc);
-        Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store)];
+        var paths = new HostPaths(_proc, FixtureTree.Sys);
+        var empty = new MetricStore(); // a machine without thermal zones: the no-data path, every scrape
+        var noZones = new ThermalZoneCollector(empty, new HostPaths(_proc, _proc));
+        empty.Seal();
+        Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store), noZones];
         var set = new CollectorSet(
             store,
             [
                 new CpuCollector(store, paths), new LoadavgCollector(store, paths), new MeminfoCollector(store, paths),
                 new StatCollector(store, paths, softirq: true), new FilefdCollector(store, paths), new PressureCollector(store, paths),
+                new ThermalZoneCollector(store, paths),
             ]);
         store.Seal();
         var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];

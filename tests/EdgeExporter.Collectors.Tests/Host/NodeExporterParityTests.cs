@@ -67,6 +67,52 @@ public class NodeExporterParityTests
     }
 
     [Fact]
+    public void Thermal_zones_and_cooling_devices_match_node_exporter()
+    {
+        var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
+        Exposition ours = Collect(store => new ThermalZoneCollector(store, sys));
+        AssertSameFamilies(ours, name => name is "node_thermal_zone_temp" or "node_cooling_device_cur_state" or "node_cooling_device_max_state");
+    }
+
+    [Fact]
+    public void A_raspberry_pi_thermal_zone_and_a_machine_without_any()
+    {
+        string sys = Directory.CreateTempSubdirectory("edge-sys-").FullName;
+        try
+        {
+            var empty = new MetricStore();
+            var none = new ThermalZoneCollector(empty, new HostPaths("/proc", sys));
+            empty.Seal();
+            Assert.Equal(CollectorOutcome.NoData, none.Update());
+            Assert.Contains("no thermal zones", none.NoDataReason);
+
+            var store = new MetricStore();
+            Directory.CreateDirectory(Path.Combine(sys, "class/thermal/thermal_zone0"));
+            File.WriteAllText(Path.Combine(sys, "class/thermal/thermal_zone0/type"), "cpu-thermal\n"); // Raspberry Pi 4 (bcm2711)
+            File.WriteAllText(Path.Combine(sys, "class/thermal/thermal_zone0/temp"), "48686\n");
+            var pi = new ThermalZoneCollector(store, new HostPaths("/proc", Path.Combine(sys)));
+            store.Seal();
+
+            Assert.Equal(CollectorOutcome.Success, pi.Update());
+            Assert.Contains("node_thermal_zone_temp{zone=\"0\",type=\"cpu-thermal\"} 48.686\n", HistogramText(store));
+
+            File.WriteAllText(Path.Combine(sys, "class/thermal/thermal_zone0/temp"), "garbage\n");
+            pi.Update();
+            Assert.DoesNotContain("node_thermal_zone_temp{", HistogramText(store)); // left out, not 0 °C
+        }
+        finally
+        {
+            Directory.Delete(sys, recursive: true);
+        }
+    }
+
+    private static string HistogramText(MetricStore store)
+    {
+        var buffer = new byte[store.MaxTextBytes];
+        return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+    }
+
+    [Fact]
     public void A_kernel_without_psi_is_no_data_with_a_reason_not_a_failure()
     {
         string proc = Directory.CreateTempSubdirectory("edge-nopsi-").FullName;
