@@ -16,9 +16,11 @@ public static class CollectorCatalog
         new("filefd", true, (store, options) => new FilefdCollector(store, options.Paths)),
         new("loadavg", true, (store, options) => new LoadavgCollector(store, options.Paths)),
         new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),
+        new("os", true, (store, options) => new OsCollector(store, options.Paths)),
         new("pressure", true, (store, options) => new PressureCollector(store, options.Paths)),
         new("stat", true, (store, options) => new StatCollector(store, options.Paths, options.StatSoftirq)),
         new("thermal_zone", true, (store, options) => new ThermalZoneCollector(store, options.Paths)),
+        new("uname", true, (store, _) => new UnameCollector(store)),
     ];
 
     public static IReadOnlySet<string> DefaultEnabled { get; } =

@@ -23,6 +23,31 @@ public static unsafe partial class Libc
         public ulong Maximum;
     }
 
+    // struct utsname on Linux: six fields of _UTSNAME_LENGTH (65) bytes each.
+    private const int UtsFieldLength = 65;
+
+    /// <summary>uname(2): sysname, nodename, release, version, machine, domainname.</summary>
+    public static (string SysName, string NodeName, string Release, string Version, string Machine, string DomainName) Uname()
+    {
+        byte* buffer = stackalloc byte[UtsFieldLength * 6];
+        if (UnameNative(buffer) != 0)
+        {
+            throw new IOException($"uname failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        string Field(int index)
+        {
+            var field = new ReadOnlySpan<byte>(buffer + (index * UtsFieldLength), UtsFieldLength);
+            int end = field.IndexOf((byte)0);
+            return System.Text.Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
+        }
+
+        return (Field(0), Field(1), Field(2), Field(3), Field(4), Field(5));
+    }
+
+    [LibraryImport("libc", EntryPoint = "uname", SetLastError = true)]
+    private static partial int UnameNative(byte* buffer);
+
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, out RLimit limit);
 

@@ -113,6 +113,47 @@ public class NodeExporterParityTests
     }
 
     [Fact]
+    public void Os_release_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new OsCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name is "node_os_info" or "node_os_version");
+    }
+
+    [Theory]
+    [InlineData("20.04", 20.04)]
+    [InlineData("12", 12)]
+    [InlineData("3.18.4", 3.18)]
+    [InlineData("", double.NaN)]
+    [InlineData("rolling", double.NaN)]
+    public void Os_version_is_major_minor(string versionId, double expected)
+    {
+        Assert.Equal(expected, OsCollector.MajorMinor(versionId));
+    }
+
+    [Fact]
+    public void Os_release_values_are_unquoted_and_unescaped()
+    {
+        var fields = OsCollector.Parse(["# comment", "NAME=\"Debian GNU/Linux\"", "ID=debian", "PRETTY_NAME='Say \\\"hi\\\"'", "BROKEN"]);
+        Assert.Equal("Debian GNU/Linux", fields["NAME"]);
+        Assert.Equal("debian", fields["ID"]);
+        Assert.Equal("Say \"hi\"", fields["PRETTY_NAME"]);
+        Assert.False(fields.ContainsKey("BROKEN"));
+    }
+
+    [Fact]
+    public void Uname_reports_the_running_kernel()
+    {
+        var store = new MetricStore();
+        var uname = new UnameCollector(store);
+        store.Seal();
+        Assert.Equal(CollectorOutcome.Success, uname.Update());
+        string release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        string host = File.ReadAllText("/proc/sys/kernel/hostname").Trim();
+        Assert.Contains($"node_uname_info{{sysname=\"Linux\",release=\"{release}\",", HistogramText(store));
+        Assert.Contains($",nodename=\"{host}\",", HistogramText(store));
+    }
+
+    [Fact]
     public void A_kernel_without_psi_is_no_data_with_a_reason_not_a_failure()
     {
         string proc = Directory.CreateTempSubdirectory("edge-nopsi-").FullName;
