@@ -48,6 +48,45 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "uname", SetLastError = true)]
     private static partial int UnameNative(byte* buffer);
 
+    // struct tm on 64-bit glibc: nine ints (36 B), padding, long tm_gmtoff at 40, char* tm_zone at 48.
+    private const int TmSize = 56;
+    private const int TmGmtOffOffset = 40;
+    private const int TmZoneOffset = 48;
+
+    /// <summary>
+    /// The local zone at <paramref name="unixSeconds"/> as localtime_r(3) sees it (TZ, /etc/localtime):
+    /// its offset from UTC, and its abbreviation written into <paramref name="abbreviation"/>.
+    /// Returns the abbreviation's length, or -1 on failure. Allocates nothing.
+    /// </summary>
+    public static int LocalZone(long unixSeconds, out long offsetSeconds, Span<byte> abbreviation)
+    {
+        offsetSeconds = 0;
+        byte* tm = stackalloc byte[TmSize];
+        if (LocalTime(&unixSeconds, tm) == null)
+        {
+            return -1;
+        }
+
+        offsetSeconds = *(long*)(tm + TmGmtOffOffset);
+        byte* zone = *(byte**)(tm + TmZoneOffset);
+        if (zone == null)
+        {
+            return 0;
+        }
+
+        int length = 0;
+        while (zone[length] != 0 && length < abbreviation.Length)
+        {
+            abbreviation[length] = zone[length];
+            length++;
+        }
+
+        return length;
+    }
+
+    [LibraryImport("libc", EntryPoint = "localtime_r")]
+    private static partial byte* LocalTime(long* time, byte* result);
+
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, out RLimit limit);
 
