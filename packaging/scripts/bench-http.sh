@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTP serving benchmark, all on 127.0.0.1, measured in one run:
-#   edge_exporter (the published static binary, default host collectors cpu, loadavg, meminfo),
+#   edge_exporter (the published static binary) with the host collectors cpu, loadavg, meminfo,
 #   Debian's node_exporter restricted to the same collectors (the peer to beat),
 #   nginx serving a static file of the same body size (the practical ceiling of this machine).
 # wrk drives each at 1 and 16 connections; reports requests/s, p99 latency, RSS after the load,
@@ -22,7 +22,8 @@ trap cleanup EXIT
 
 wait_for() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
 
-"$binary" --web.listen-address=127.0.0.1:19701 2>/dev/null & pids+=($!); edge=$!
+"$binary" --web.listen-address=127.0.0.1:19701 --collector.disable-defaults \
+  --collector.cpu --collector.loadavg --collector.meminfo 2>/dev/null & pids+=($!); edge=$!
 prometheus-node-exporter --web.listen-address=127.0.0.1:19702 --collector.disable-defaults \
   --collector.cpu --collector.loadavg --collector.meminfo 2>/dev/null & pids+=($!); node=$!
 wait_for http://127.0.0.1:19701/metrics
