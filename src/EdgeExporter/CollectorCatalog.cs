@@ -13,6 +13,7 @@ public static class CollectorCatalog
     public static readonly IReadOnlyList<Entry> All =
     [
         new("cpu", true, (store, options) => new CpuCollector(store, options.Paths, options.CpuGuest)),
+        new("cpufreq", true, (store, options) => new CpufreqCollector(store, options.Paths)),
         new("filefd", true, (store, options) => new FilefdCollector(store, options.Paths)),
         new("loadavg", true, (store, options) => new LoadavgCollector(store, options.Paths)),
         new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),

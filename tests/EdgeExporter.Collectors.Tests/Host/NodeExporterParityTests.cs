@@ -197,6 +197,17 @@ public class NodeExporterParityTests
     }
 
     [Fact]
+    public void Cpufreq_matches_node_exporter()
+    {
+        var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
+        Exposition ours = Collect(store => new CpufreqCollector(store, sys));
+        // node_cpu_frequency_hertz in the golden file comes from the cpu collector's cpu.info
+        // (labels package, core, cpu); the fixture has no cpuinfo_* files for cpufreq's own.
+        AssertSameFamilies(ours, name => name.StartsWith("node_cpu_scaling_", StringComparison.Ordinal));
+        Assert.DoesNotContain(ours.Samples.Keys, k => k.StartsWith("node_cpu_frequency_", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_kernel_without_psi_is_no_data_with_a_reason_not_a_failure()
     {
         string proc = Directory.CreateTempSubdirectory("edge-nopsi-").FullName;

@@ -1,0 +1,142 @@
+using EdgeExporter.Hardware.Files;
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter.Collectors.Host;
+
+/// <summary>
+/// CPU frequency scaling from <c>/sys/devices/system/cpu/cpuN/cpufreq/</c> (node_exporter
+/// collector/cpufreq_linux.go, HELP from cpufreq_common.go): the <c>cpuinfo_*</c> and
+/// <c>scaling_*</c> frequencies (kHz × 1000) and the governor (1 for the active one, 0 for each
+/// other available one). A file missing at start-up is not exported; <c>cpuinfo_cur_freq</c> is
+/// root-only on most kernels, so <c>node_cpu_scaling_frequency_hertz</c> is the one dashboards use.
+/// </summary>
+public sealed class CpufreqCollector : Collector
+{
+    private static readonly (string File, string Metric, string Help)[] Frequencies =
+    [
+        ("cpuinfo_cur_freq", "node_cpu_frequency_hertz", "Current CPU thread frequency in hertz."),
+        ("cpuinfo_avg_freq", "node_cpu_frequency_avg_hertz", "Average CPU thread frequency in hertz."),
+        ("cpuinfo_max_freq", "node_cpu_frequency_max_hertz", "Maximum CPU thread frequency in hertz."),
+        ("cpuinfo_min_freq", "node_cpu_frequency_min_hertz", "Minimum CPU thread frequency in hertz."),
+        ("scaling_cur_freq", "node_cpu_scaling_frequency_hertz", "Current scaled CPU thread frequency in hertz."),
+        ("scaling_max_freq", "node_cpu_scaling_frequency_max_hertz", "Maximum scaled CPU thread frequency in hertz."),
+        ("scaling_min_freq", "node_cpu_scaling_frequency_min_hertz", "Minimum scaled CPU thread frequency in hertz."),
+    ];
+
+    private readonly List<(PseudoFile File, Series Series)> _frequencies = [];
+    private readonly List<Governor> _governors = [];
+
+    public CpufreqCollector(MetricStore store, HostPaths paths)
+        : base("cpufreq")
+    {
+        string root = paths.Sys("devices/system/cpu");
+        var cpus = Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root, "cpu*")
+                .Select(dir => (Dir: Path.Combine(dir, "cpufreq"), Number: Path.GetFileName(dir)[3..]))
+                .Where(c => c.Number.Length > 0 && c.Number.All(char.IsAsciiDigit) && Directory.Exists(c.Dir))
+                .OrderBy(c => int.Parse(c.Number, System.Globalization.CultureInfo.InvariantCulture))
+                .ToList()
+            : [];
+
+        foreach ((string file, string metric, string help) in Frequencies)
+        {
+            var present = cpus.Where(c => File.Exists(Path.Combine(c.Dir, file))).ToList();
+            if (present.Count == 0)
+            {
+                continue;
+            }
+
+            MetricFamily family = store.AddFamily(metric, help, MetricType.Gauge, "cpu");
+            foreach ((string dir, string number) in present)
+            {
+                _frequencies.Add((new PseudoFile(Path.Combine(dir, file)), Own(family.AddSeries(number))));
+            }
+        }
+
+        var withGovernor = cpus.Where(c => File.Exists(Path.Combine(c.Dir, "scaling_governor"))).ToList();
+        if (withGovernor.Count > 0)
+        {
+            MetricFamily governor = store.AddFamily("node_cpu_scaling_governor", "Current enabled CPU frequency governor.", MetricType.Gauge, "cpu", "governor");
+            foreach ((string dir, string number) in withGovernor)
+            {
+                string availableFile = Path.Combine(dir, "scaling_available_governors");
+                string current = File.ReadAllText(Path.Combine(dir, "scaling_governor")).Trim();
+                string[] names = File.Exists(availableFile)
+                    ? File.ReadAllText(availableFile).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
+                    : [current];
+                _governors.Add(new Governor(
+                    new PseudoFile(Path.Combine(dir, "scaling_governor")),
+                    [.. names.Select(name => System.Text.Encoding.ASCII.GetBytes(name))],
+                    [.. names.Select(name => Own(governor.AddSeries(number, name)))]));
+            }
+        }
+
+        if (_frequencies.Count == 0 && _governors.Count == 0)
+        {
+            NoDataReason = $"no cpufreq directories under {root}: this kernel or board does not scale CPU frequency";
+        }
+    }
+
+    public override CollectorOutcome Update()
+    {
+        if (_frequencies.Count == 0 && _governors.Count == 0)
+        {
+            return CollectorOutcome.NoData;
+        }
+
+        foreach ((PseudoFile file, Series series) in _frequencies)
+        {
+            try
+            {
+                if (AsciiParser.TryParseUInt64(file.Read().TrimEnd("\n"u8), out ulong kilohertz))
+                {
+                    series.Set(kilohertz * 1000.0);
+                    continue;
+                }
+            }
+            catch (IOException)
+            {
+                // A CPU taken offline: its files disappear or return errors.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // cpuinfo_cur_freq is mode 0400 on most kernels.
+            }
+
+            series.Hide();
+        }
+
+        foreach (Governor governor in _governors)
+        {
+            governor.Refresh();
+        }
+
+        return CollectorOutcome.Success;
+    }
+
+    private sealed record Governor(PseudoFile File, byte[][] Names, Series[] Series)
+    {
+        public void Refresh()
+        {
+            ReadOnlySpan<byte> current;
+            try
+            {
+                current = File.Read().TrimEnd("\n"u8);
+            }
+            catch (IOException)
+            {
+                foreach (Series series in Series)
+                {
+                    series.Hide();
+                }
+
+                return;
+            }
+
+            for (int i = 0; i < Names.Length; i++)
+            {
+                Series[i].Set(current.SequenceEqual(Names[i]) ? 1 : 0);
+            }
+        }
+    }
+}
