@@ -6,7 +6,8 @@ namespace EdgeExporter.Collectors;
 /// <summary>
 /// Runs the enabled collectors one after another on each scrape and reports, per collector,
 /// node_exporter's <c>node_scrape_collector_duration_seconds</c> and <c>node_scrape_collector_success</c>.
-/// A collector that throws is marked failed and its series hidden; the others are not affected.
+/// A collector that throws (whatever it throws) is marked failed and its series hidden; the others
+/// are not affected.
 /// </summary>
 public sealed class CollectorSet
 {
@@ -76,8 +77,9 @@ public sealed class CollectorSet
                     Recovered?.Invoke(collector);
                 }
             }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+            catch (Exception error) when (error is not OutOfMemoryException)
             {
+                // Any failure, a bug included, is this collector's alone: the others still report.
                 succeeded = false;
                 collector.HideAll();
                 if (!_failing[i])

@@ -316,7 +316,17 @@ internal sealed class ConnectionSlot
         try
         {
             Span<byte> body = _send.AsSpan(HeadRoom);
-            int length = _server.Endpoint.WriteBody(body, format);
+            int length;
+            try
+            {
+                length = _server.Endpoint.WriteBody(body, format);
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                _server.Error?.Invoke("scrape failed", error);
+                return Build(500, close, "text/plain; charset=utf-8", "500 an error occurred while gathering metrics\n"u8, head);
+            }
+
             if (!gzip)
             {
                 return Finish(200, close, format.ContentType(), length, head, ExtraHeaders.Vary);

@@ -81,7 +81,8 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         _store.Seal();
         _pollers = [.. devices.Select(device => new DevicePoller(device)
         {
-            Failed = (d, error) => log.Warn("device poll failed", ("device", d.Identity.Name), ("kind", error.ToString().ToLowerInvariant())),
+            Failed = (d, error) => log.Warn(
+                "device poll failed", ("device", d.Identity.Name), ("kind", error.ToString().ToLowerInvariant()), ("err", d.LastUnexpected?.Message)),
             Recovered = d => log.Info("device recovered", ("device", d.Identity.Name)),
         })];
         log.Info(

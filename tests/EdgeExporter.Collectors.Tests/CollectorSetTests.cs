@@ -55,6 +55,18 @@ public sealed class CollectorSetTests : IDisposable
     }
 
     [Fact]
+    public void A_collector_that_throws_anything_fails_alone()
+    {
+        var store = new MetricStore();
+        var set = new CollectorSet(store, [new Buggy(), new LoadavgCollector(store, new HostPaths(_proc))]);
+        store.Seal();
+        set.Collect();
+        Exposition text = Render(store);
+        Assert.Equal(0, text.Samples["node_scrape_collector_success{collector=\"buggy\"}"]);
+        Assert.Equal(1, text.Samples["node_scrape_collector_success{collector=\"loadavg\"}"]);
+    }
+
+    [Fact]
     public void A_host_scrape_allocates_nothing_after_warm_up()
     {
         var store = new MetricStore();
@@ -110,6 +122,11 @@ public sealed class CollectorSetTests : IDisposable
         Assert.True(text.Samples["process_open_fds"] >= 3);
         Assert.True(text.Samples["process_max_fds"] >= text.Samples["process_open_fds"]);
         Assert.True(text.Samples["process_cpu_seconds_total"] > 0);
+    }
+
+    private sealed class Buggy() : Collector("buggy")
+    {
+        public override CollectorOutcome Update() => throw new IndexOutOfRangeException("a parser bug");
     }
 
     private static Exposition Render(MetricStore store)

@@ -159,6 +159,16 @@ public class MetricsServerTests
     }
 
     [Fact]
+    public async Task A_failing_scrape_answers_500_and_the_server_keeps_serving()
+    {
+        await using TestServer server = TestServer.Start();
+        server.Scrapes.Throw = true;
+        Assert.StartsWith("HTTP/1.1 500 Internal Server Error\r\n", server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+        server.Scrapes.Throw = false;
+        Assert.EndsWith(TestServer.Body, server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
+    }
+
+    [Fact]
     public async Task Landing_page_links_the_metrics()
     {
         await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, LandingPage = "<a href=\"/metrics\">Metrics</a>" });

@@ -78,10 +78,17 @@ internal sealed class TestServer : IAsyncDisposable
 
         public ExpositionFormat LastFormat { get; private set; }
 
+        public bool Throw { get; set; }
+
         public int WriteBody(Span<byte> destination, ExpositionFormat format)
         {
             Interlocked.Increment(ref _count);
             LastFormat = format;
+            if (Throw)
+            {
+                throw new InvalidOperationException("collector bug");
+            }
+
             Gate?.Wait(TimeSpan.FromSeconds(10));
             return Encoding.UTF8.GetBytes(format == ExpositionFormat.OpenMetrics ? Body + "# EOF\n" : Body, destination);
         }

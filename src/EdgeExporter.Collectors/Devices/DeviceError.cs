@@ -16,4 +16,7 @@ public enum DeviceError
 
     /// <summary>Any other I/O error (bus missing, permission, ...).</summary>
     Io,
+
+    /// <summary>The driver itself failed (a bug): counted, logged, and the poller carries on.</summary>
+    Internal,
 }

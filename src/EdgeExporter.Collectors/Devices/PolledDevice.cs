@@ -9,7 +9,7 @@ namespace EdgeExporter.Collectors.Devices;
 /// </summary>
 public abstract class PolledDevice
 {
-    private static readonly DeviceError[] ErrorKinds = [DeviceError.Nack, DeviceError.Crc, DeviceError.Timeout, DeviceError.Io];
+    private static readonly DeviceError[] ErrorKinds = [DeviceError.Nack, DeviceError.Crc, DeviceError.Timeout, DeviceError.Io, DeviceError.Internal];
 
     private readonly Series _up;
     private readonly Series[] _errors;
@@ -33,6 +33,9 @@ public abstract class PolledDevice
 
     public TimeSpan Interval { get; }
 
+    /// <summary>The last exception a driver threw that was not an I/O error (for the log).</summary>
+    public Exception? LastUnexpected { get; private set; }
+
     /// <summary>How long a reading stays exported without a successful poll: three intervals.</summary>
     public TimeSpan Staleness => Interval * 3;
 
@@ -50,6 +53,12 @@ public abstract class PolledDevice
         catch (IOException)
         {
             error = DeviceError.Io;
+        }
+        catch (Exception unexpected) when (unexpected is not OutOfMemoryException)
+        {
+            // A driver bug must not stop the poller, let alone the process: count it and go on.
+            error = DeviceError.Internal;
+            LastUnexpected = unexpected;
         }
 
         _pollDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);

@@ -53,6 +53,25 @@ public class PolledDeviceTests
     }
 
     [Fact]
+    public void A_driver_that_throws_something_unexpected_is_counted_and_polling_goes_on()
+    {
+        var store = new MetricStore();
+        var device = new Throwing(new DeviceMetrics(store));
+        store.Seal();
+        using var poller = new DevicePoller(device);
+        poller.Start();
+        WaitUntil(() => Render(store).Samples.GetValueOrDefault("edge_device_errors_total{device=\"bad\",kind=\"internal\"}") >= 3);
+        Assert.Equal(0, Render(store).Samples["edge_device_up{device=\"bad\",model=\"test\"}"]);
+        Assert.IsType<InvalidOperationException>(device.LastUnexpected);
+    }
+
+    private sealed class Throwing(DeviceMetrics metrics)
+        : PolledDevice(metrics, new DeviceIdentity("bad", "test", "i2c-9", "0x10"), TimeSpan.FromMilliseconds(10))
+    {
+        protected override DeviceError Read(long validUntil) => throw new InvalidOperationException("driver bug");
+    }
+
+    [Fact]
     public void The_poller_recovers_a_device_on_its_own()
     {
         var store = new MetricStore();
