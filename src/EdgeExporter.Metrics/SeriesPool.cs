@@ -28,17 +28,6 @@ public sealed class SeriesPool
 
     public int Capacity => _slots.Length;
 
-    public int InUse
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _taken.Count(t => t);
-            }
-        }
-    }
-
     internal int MaxPrefixBytes { get; }
 
     internal IReadOnlyList<int> SeriesIndices => _slots;
