@@ -16,16 +16,23 @@ internal static class LabelText
         ReadOnlySpan<string> labelNames,
         ReadOnlySpan<string> labelValues,
         string? extraLabel = null,
-        string? extraValue = null)
+        string? extraValue = null,
+        bool omitEmpty = false)
     {
         var writer = new ByteWriter(destination);
         writer.Ascii(name);
-        if (labelNames.Length > 0 || extraLabel is not null)
+        int written = 0;
+        if (HasAnyLabel(labelValues, omitEmpty) || extraLabel is not null)
         {
             writer.Byte((byte)'{');
             for (int i = 0; i < labelNames.Length; i++)
             {
-                if (i > 0)
+                if (omitEmpty && string.IsNullOrEmpty(labelValues[i]))
+                {
+                    continue; // an empty label value is the same series as no label (Prometheus data model)
+                }
+
+                if (written++ > 0)
                 {
                     writer.Byte((byte)',');
                 }
@@ -39,7 +46,7 @@ internal static class LabelText
 
             if (extraLabel is not null)
             {
-                if (labelNames.Length > 0)
+                if (written > 0)
                 {
                     writer.Byte((byte)',');
                 }
@@ -58,7 +65,7 @@ internal static class LabelText
         return writer.Overflowed ? -1 : writer.Position;
     }
 
-    public static byte[] Prefix(string name, ReadOnlySpan<string> labelNames, ReadOnlySpan<string> labelValues, string? extraLabel = null, string? extraValue = null)
+    public static byte[] Prefix(string name, ReadOnlySpan<string> labelNames, ReadOnlySpan<string> labelValues, string? extraLabel = null, string? extraValue = null, bool omitEmpty = false)
     {
         int capacity = name.Length + 8 + (extraLabel?.Length ?? 0) + (extraValue?.Length ?? 0);
         for (int i = 0; i < labelNames.Length; i++)
@@ -67,8 +74,21 @@ internal static class LabelText
         }
 
         var buffer = new byte[capacity];
-        int length = WritePrefix(buffer, name, labelNames, labelValues, extraLabel, extraValue);
+        int length = WritePrefix(buffer, name, labelNames, labelValues, extraLabel, extraValue, omitEmpty);
         return buffer.AsSpan(0, length).ToArray();
+    }
+
+    private static bool HasAnyLabel(ReadOnlySpan<string> labelValues, bool omitEmpty)
+    {
+        foreach (string value in labelValues)
+        {
+            if (!omitEmpty || !string.IsNullOrEmpty(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static byte[] HelpLine(string name, string help, bool openMetrics)

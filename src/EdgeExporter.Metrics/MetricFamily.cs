@@ -102,6 +102,26 @@ public sealed class MetricFamily
         return this;
     }
 
+    /// <summary>Labels whose value is empty are left out of the series (counters and gauges).</summary>
+    public bool OmitsEmptyLabels { get; private set; }
+
+    /// <summary>
+    /// Leaves labels with an empty value out of the text: in Prometheus' data model an empty label
+    /// is no label, and a family whose series carry different optional labels (a device's own
+    /// labels from the config) reads better without <c>room=""</c> on every other device.
+    /// </summary>
+    public MetricFamily OmittingEmptyLabels()
+    {
+        _store.ThrowIfSealed();
+        if (Type is not (MetricType.Counter or MetricType.Gauge))
+        {
+            throw new InvalidOperationException($"metric '{Name}': only counters and gauges may omit empty labels");
+        }
+
+        OmitsEmptyLabels = true;
+        return this;
+    }
+
     /// <summary>Exposes <c>_created</c> in OpenMetrics: the series start when the store is sealed (or a pool slot is taken).</summary>
     public MetricFamily WithCreated()
     {
@@ -181,7 +201,7 @@ public sealed class MetricFamily
                 nameof(labelValues));
         }
 
-        string key = System.Text.Encoding.UTF8.GetString(LabelText.Prefix(Name, _labelNames, labelValues));
+        string key = System.Text.Encoding.UTF8.GetString(LabelText.Prefix(Name, _labelNames, labelValues, omitEmpty: OmitsEmptyLabels));
         if (!IsNewSeriesKey(key))
         {
             throw new ArgumentException($"duplicate series {key.TrimEnd()}", nameof(labelValues));

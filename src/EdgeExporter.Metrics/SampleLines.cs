@@ -27,13 +27,13 @@ internal static class SampleLines
         switch (family.Type)
         {
             case MetricType.Gauge:
-                lines.Add(LabelText.Prefix(family.Name, names, labels));
+                lines.Add(LabelText.Prefix(family.Name, names, labels, omitEmpty: family.OmitsEmptyLabels));
                 break;
             case MetricType.Counter:
-                lines.Add(LabelText.Prefix(family.Name, names, labels));
+                lines.Add(LabelText.Prefix(family.Name, names, labels, omitEmpty: family.OmitsEmptyLabels));
                 if (om && family.CreatedKnown)
                 {
-                    lines.Add(LabelText.Prefix(family.OpenMetricsName + "_created", names, labels));
+                    lines.Add(LabelText.Prefix(family.OpenMetricsName + "_created", names, labels, omitEmpty: family.OmitsEmptyLabels));
                 }
 
                 break;
