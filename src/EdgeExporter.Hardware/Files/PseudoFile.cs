@@ -8,7 +8,7 @@ namespace EdgeExporter.Hardware.Files;
 /// allocates nothing. A read that fills the buffer is reported as a failure rather than parsed
 /// truncated.
 /// </summary>
-public sealed class PseudoFile : IDisposable
+public sealed class PseudoFile : IReadableFile, IDisposable
 {
     private const int MinimumCapacity = 4096;
 

@@ -1,13 +1,22 @@
 namespace EdgeExporter.Hardware.Simulation;
 
-/// <summary>Faults a simulated device can be told to show.</summary>
+/// <summary>Faults a simulated device can be told to show (from the config's <c>fault:</c>, or by a test).</summary>
 public enum SimulatedFault
 {
     None,
 
-    /// <summary>The device does not acknowledge its address (errno 121, EREMOTEIO).</summary>
+    /// <summary>The device does not acknowledge its address (I2C errno 121, EREMOTEIO; 1-Wire: no presence).</summary>
     Nack,
 
     /// <summary>The device answers, but a checksum byte is wrong.</summary>
     CrcError,
+
+    /// <summary>The transfer hangs, then fails with errno 110 (ETIMEDOUT) as the kernel's bus timeout would.</summary>
+    Timeout,
+
+    /// <summary>The device answers with valid frames whose measurement never changes (a frozen ADC).</summary>
+    Stuck,
+
+    /// <summary>The device is gone: its adapter, its sysfs directory or its GPIO chip has disappeared (ENODEV).</summary>
+    Disconnect,
 }

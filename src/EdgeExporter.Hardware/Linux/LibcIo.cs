@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+
+namespace EdgeExporter.Hardware.Linux;
+
+/// <summary>File-descriptor calls for character devices (GPIO chips, and later serial ports).</summary>
+public static unsafe partial class Libc
+{
+    // asm-generic/fcntl.h, identical on x86_64 and aarch64 (shared/research/hardware.md, A.5).
+    public const int ORdOnly = 0x0;
+    public const int ORdWr = 0x2;
+    public const int ONoCtty = 0x100;
+    public const int ONonBlock = 0x800;
+    public const int OCloExec = 0x80000;
+
+    public const short PollIn = 0x1;
+    public const short PollErr = 0x8;
+    public const short PollHup = 0x10;
+
+    public const int EIntr = 4;
+    public const int EAgain = 11;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buffer, nuint count);
+
+    /// <summary>An <see cref="IOException"/> that names the call, errno and its text, like System.Device.Gpio's ("Error 2 ...").</summary>
+    public static IOException Error(string what, int errno) =>
+        new($"Error {errno} ({Marshal.GetPInvokeErrorMessage(errno)}) {what}.");
+}
