@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Devices;
@@ -5,22 +6,35 @@ namespace EdgeExporter.Collectors.Devices;
 /// <summary>
 /// A device read by a poller on its own interval, never at scrape time. Readings are written with
 /// an expiry of <see cref="Staleness"/>: a device that stops answering keeps its last reading only
-/// that long, then the reading disappears instead of being repeated forever.
+/// that long, then the reading disappears instead of being repeated forever. A poll that overruns
+/// <see cref="PollSettings.Timeout"/> is marked failed by the watchdog while it still hangs, and
+/// what it finally returns is dropped.
 /// </summary>
 public abstract class PolledDevice
 {
-    private static readonly DeviceError[] ErrorKinds = [DeviceError.Nack, DeviceError.Crc, DeviceError.Timeout, DeviceError.Io, DeviceError.Internal];
+    private static readonly DeviceError[] ErrorKinds =
+    [
+        DeviceError.Nack, DeviceError.Crc, DeviceError.Timeout, DeviceError.Io, DeviceError.Internal,
+        DeviceError.Disconnected, DeviceError.Stuck, DeviceError.Invalid,
+    ];
 
     private readonly Series _up;
     private readonly Series[] _errors;
     private readonly Series _lastSuccess;
     private readonly Summary _pollDuration;
+    private readonly List<Series> _readings = [];
+    // Idle, the start timestamp of the running poll, or WatchdogFired once the watchdog took it over.
+    private const long Idle = 0;
+    private const long WatchdogFired = -1;
+    private long _pollState;
+    private ulong _lastFingerprint;
+    private int _unchanged;
 
-    protected PolledDevice(DeviceMetrics metrics, DeviceIdentity identity, TimeSpan interval)
+    protected PolledDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings)
     {
         Metrics = metrics;
         Identity = identity;
-        Interval = interval;
+        Settings = settings;
         _up = metrics.Up.AddSeries(identity.Name, identity.Model);
         _up.Set(0);
         _errors = [.. ErrorKinds.Select(kind => metrics.Errors.AddSeries(identity.Name, kind.ToString().ToLowerInvariant()))];
@@ -31,62 +45,147 @@ public abstract class PolledDevice
 
     public DeviceIdentity Identity { get; }
 
-    public TimeSpan Interval { get; }
+    public PollSettings Settings { get; }
+
+    public TimeSpan Interval => Settings.Interval;
 
     /// <summary>The last exception a driver threw that was not an I/O error (for the log).</summary>
     public Exception? LastUnexpected { get; private set; }
+
+    /// <summary>Failed polls in a row (0 while healthy); the poller backs off on it.</summary>
+    public int ConsecutiveFailures { get; private set; }
 
     /// <summary>How long a reading stays exported without a successful poll: three intervals.</summary>
     public TimeSpan Staleness => Interval * 3;
 
     protected DeviceMetrics Metrics { get; }
 
-    /// <summary>Reads the device once and records the outcome in the device's health series.</summary>
+    /// <summary>Reads the device (with retries) and records the outcome in the device's health series.</summary>
     public DeviceError Poll()
     {
-        DeviceError error;
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
+        long start = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _pollState, start);
+        DeviceError error = DeviceError.None;
+        for (int attempt = 0; attempt <= Settings.Retries; attempt++)
         {
-            error = Read(Metrics.Store.After(Staleness));
-        }
-        catch (IOException)
-        {
-            error = DeviceError.Io;
-        }
-        catch (Exception unexpected) when (unexpected is not OutOfMemoryException)
-        {
-            // A driver bug must not stop the poller, let alone the process: count it and go on.
-            error = DeviceError.Internal;
-            LastUnexpected = unexpected;
+            error = Attempt();
+            if (error is DeviceError.None or DeviceError.Timeout or DeviceError.Disconnected or DeviceError.Stuck or DeviceError.Internal
+                || attempt == Settings.Retries || Volatile.Read(ref _pollState) == WatchdogFired)
+            {
+                break;
+            }
+
+            Count(error); // a transient error that a retry may clear: counted, retried at once
+            Thread.Sleep(10);
         }
 
-        _pollDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+        // One atomic hand-off with the watchdog: either it fired (and counted) or it never will for this poll.
+        bool watchdogFired = Interlocked.Exchange(ref _pollState, Idle) == WatchdogFired;
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+        _pollDuration.Observe(elapsed.TotalSeconds);
+        if (watchdogFired || elapsed > Settings.Timeout)
+        {
+            // Too late: whatever it read is not trusted.
+            HideReadings();
+            error = DeviceError.Timeout;
+        }
 
         if (error == DeviceError.None)
         {
+            ConsecutiveFailures = 0;
             _up.Set(1);
             _lastSuccess.Set(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         }
         else
         {
+            ConsecutiveFailures++;
             _up.Set(0);
-            _errors[Array.IndexOf(ErrorKinds, error)].Increment();
+            if (!watchdogFired)
+            {
+                Count(error);
+            }
         }
 
         return error;
     }
 
     /// <summary>
-    /// Reads the device and, on success, writes its readings with <c>SetUntil(value, validUntil)</c>.
+    /// Called by the watchdog: a poll that has run longer than its timeout is a failure now, while
+    /// it still hangs (a stuck bus transfer cannot be interrupted; it can be stopped from mattering).
     /// </summary>
+    public void CheckOverdue(long now)
+    {
+        long started = Volatile.Read(ref _pollState);
+        if (started <= 0 || Stopwatch.GetElapsedTime(started, now) <= Settings.Timeout)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _pollState, WatchdogFired, started) == started)
+        {
+            _up.Set(0);
+            HideReadings();
+            Count(DeviceError.Timeout);
+        }
+    }
+
+    /// <summary>Starts what the device needs besides polling (an edge-counting thread). Most need nothing.</summary>
+    public virtual void Start(CancellationToken stopping)
+    {
+    }
+
+    /// <summary>Reads the device and, on success, writes its readings with <c>SetUntil(value, validUntil)</c>.</summary>
     protected abstract DeviceError Read(long validUntil);
 
     /// <summary>Declares a reading series of this device in one of the shared families.</summary>
     protected Series AddReading(MetricFamily family)
     {
-        Series series = family.AddSeries(Identity.Name, Identity.Model, Identity.Bus, Identity.Address);
-        series.Hide(); // nothing to export before the first successful read
+        Series series = Metrics.AddReading(family, Identity);
+        _readings.Add(series);
         return series;
+    }
+
+    /// <summary>
+    /// Feeds the stuck-value check with a fingerprint of the raw measurement; true once it has been
+    /// identical <see cref="PollSettings.StuckAfter"/> times in a row (never when the check is off).
+    /// </summary>
+    protected bool IsStuck(ulong fingerprint)
+    {
+        if (Settings.StuckAfter <= 0)
+        {
+            return false;
+        }
+
+        _unchanged = fingerprint == _lastFingerprint ? _unchanged + 1 : 1;
+        _lastFingerprint = fingerprint;
+        return _unchanged >= Settings.StuckAfter;
+    }
+
+    private DeviceError Attempt()
+    {
+        try
+        {
+            return Read(Metrics.Store.After(Staleness));
+        }
+        catch (IOException error)
+        {
+            return BusErrors.Classify(error);
+        }
+        catch (Exception unexpected) when (unexpected is not OutOfMemoryException)
+        {
+            // A driver bug must not stop the poller, let alone the process: count it and go on.
+            LastUnexpected = unexpected;
+            return DeviceError.Internal;
+        }
+    }
+
+    private void Count(DeviceError error) => _errors[Array.IndexOf(ErrorKinds, error)].Increment();
+
+    private void HideReadings()
+    {
+        foreach (Series reading in _readings)
+        {
+            reading.Hide();
+        }
     }
 }

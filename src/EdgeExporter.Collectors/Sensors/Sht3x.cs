@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
-using EdgeExporter.Hardware.Checksums;
+using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Sensors;
 
@@ -9,6 +9,7 @@ namespace EdgeExporter.Collectors.Sensors;
 /// Sensirion SHT3x humidity and temperature sensor on I2C (datasheet SHT3x-DIS v5). Single-shot
 /// measurement without clock stretching: send the command, wait the maximum measurement time,
 /// read six bytes, check both CRC-8 words. A CRC mismatch yields no value, never the previous one.
+/// A NACKed command surfaces as an <see cref="IOException"/>, classified by the poller.
 /// </summary>
 public sealed class Sht3x
 {
@@ -40,9 +41,8 @@ public sealed class Sht3x
     /// <summary>Checks and decodes a 6-byte measurement frame.</summary>
     public static DeviceError Decode(ReadOnlySpan<byte> frame, out double celsius, out double humidityRatio)
     {
-        celsius = double.NaN;
-        humidityRatio = double.NaN;
-        if (frame.Length < 6 || SensirionCrc8.Compute(frame[..2]) != frame[2] || SensirionCrc8.Compute(frame[3..5]) != frame[5])
+        celsius = humidityRatio = double.NaN;
+        if (!Sensirion.CrcOk(frame))
         {
             return DeviceError.Crc;
         }
@@ -53,39 +53,17 @@ public sealed class Sht3x
     }
 
     /// <summary>Runs one single-shot measurement. Blocks for the measurement time.</summary>
-    public DeviceError Measure(out double celsius, out double humidityRatio)
+    public DeviceError Measure(out double celsius, out double humidityRatio, out ulong fingerprint)
     {
-        celsius = double.NaN;
-        humidityRatio = double.NaN;
         Span<byte> command = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(command, _command);
-        try
-        {
-            _device.Write(command);
-        }
-        catch (IOException)
-        {
-            return DeviceError.Nack;
-        }
-
         Span<byte> frame = stackalloc byte[6];
-        Thread.Sleep(_measurementTime + TimeSpan.FromMilliseconds(1));
-        try
+        DeviceError error = Sensirion.Transfer(_device, command, _measurementTime, frame);
+        fingerprint = Sensirion.Fingerprint(frame);
+        if (error != DeviceError.None)
         {
-            _device.Read(frame);
-        }
-        catch (IOException)
-        {
-            // Still measuring (a slow part) NACKs the read header: wait once more, then give up.
-            Thread.Sleep(_measurementTime);
-            try
-            {
-                _device.Read(frame);
-            }
-            catch (IOException)
-            {
-                return DeviceError.Timeout;
-            }
+            celsius = humidityRatio = double.NaN;
+            return error;
         }
 
         return Decode(frame, out celsius, out humidityRatio);
@@ -97,4 +75,37 @@ public enum Sht3xRepeatability
     High,
     Medium,
     Low,
+}
+
+/// <summary>An SHT3x as a polled device: temperature and relative humidity.</summary>
+public sealed class Sht3xSensor : PolledDevice
+{
+    private readonly Sht3x _sensor;
+    private readonly Series _temperature;
+    private readonly Series _humidity;
+
+    public Sht3xSensor(DeviceMetrics metrics, DeviceIdentity identity, I2cDevice device, PollSettings settings, Sht3xRepeatability repeatability = Sht3xRepeatability.High)
+        : base(metrics, identity, settings)
+    {
+        _sensor = new Sht3x(device, repeatability);
+        _temperature = AddReading(metrics.Temperature);
+        _humidity = AddReading(metrics.Humidity);
+    }
+
+    protected override DeviceError Read(long validUntil)
+    {
+        DeviceError error = _sensor.Measure(out double celsius, out double humidity, out ulong raw);
+        if (error == DeviceError.None && IsStuck(raw))
+        {
+            error = DeviceError.Stuck;
+        }
+
+        if (error == DeviceError.None)
+        {
+            _temperature.SetUntil(celsius, validUntil);
+            _humidity.SetUntil(humidity, validUntil);
+        }
+
+        return error;
+    }
 }

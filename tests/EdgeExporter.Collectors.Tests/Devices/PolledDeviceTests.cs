@@ -13,13 +13,15 @@ public class PolledDeviceTests
     private const string Temperature = "edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"t1\",model=\"sht3x\"}";
     private const string Up = "edge_device_up{device=\"t1\",model=\"sht3x\"}";
 
+    private static readonly DeviceIdentity Identity = new("t1", "sht3x", "i2c-1", "0x44");
+
     [Fact]
     public void A_failing_sensor_goes_down_counts_the_error_and_its_reading_expires_after_the_staleness_bound()
     {
         var time = new FakeTime();
         var store = new MetricStore(time);
         var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (19.5, 40));
-        var sensor = new Sht3xSensor(new DeviceMetrics(store), "t1", chip, TimeSpan.FromSeconds(10));
+        var sensor = new Sht3xSensor(new DeviceMetrics(store), Identity, chip, new PollSettings(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), Retries: 0));
         Series other = store.AddSeries("edge_other", "Another metric.", MetricType.Gauge);
         store.Seal();
         other.Set(7);
@@ -66,7 +68,7 @@ public class PolledDeviceTests
     }
 
     private sealed class Throwing(DeviceMetrics metrics)
-        : PolledDevice(metrics, new DeviceIdentity("bad", "test", "i2c-9", "0x10"), TimeSpan.FromMilliseconds(10))
+        : PolledDevice(metrics, new DeviceIdentity("bad", "test", "i2c-9", "0x10"), PollSettings.Every(TimeSpan.FromMilliseconds(10)))
     {
         protected override DeviceError Read(long validUntil) => throw new InvalidOperationException("driver bug");
     }
@@ -76,7 +78,7 @@ public class PolledDeviceTests
     {
         var store = new MetricStore();
         var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (21, 45));
-        var sensor = new Sht3xSensor(new DeviceMetrics(store), "t1", chip, TimeSpan.FromMilliseconds(50));
+        var sensor = new Sht3xSensor(new DeviceMetrics(store), Identity, chip, PollSettings.Every(TimeSpan.FromMilliseconds(50)));
         store.Seal();
         using var poller = new DevicePoller(sensor);
         poller.Start();

@@ -49,7 +49,7 @@ public class Sht3xTests
         var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (23.4, 56.7));
         var sensor = new Sht3x(chip);
 
-        Assert.Equal(DeviceError.None, sensor.Measure(out double celsius, out double humidity));
+        Assert.Equal(DeviceError.None, sensor.Measure(out double celsius, out double humidity, out _));
         Assert.Equal(23.4, celsius, 2); // one raw step is 175/65535 = 0.0027 °C
         Assert.Equal(0.567, humidity, 4);
         Assert.Equal(1, chip.CommandsReceived);
@@ -63,13 +63,15 @@ public class Sht3xTests
         Assert.Throws<IOException>(() => chip.Read(new byte[6]));
     }
 
-    [Theory]
-    [InlineData(SimulatedFault.Nack, DeviceError.Nack)]
-    [InlineData(SimulatedFault.CrcError, DeviceError.Crc)]
-    public void Faults_are_reported_as_their_kind(SimulatedFault fault, DeviceError expected)
+    [Fact]
+    public void A_crc_fault_gives_no_value_and_a_nack_surfaces_as_the_bus_error()
     {
-        var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (20, 50)) { Fault = fault };
-        Assert.Equal(expected, new Sht3x(chip).Measure(out double celsius, out _));
+        var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (20, 50)) { Fault = SimulatedFault.CrcError };
+        Assert.Equal(DeviceError.Crc, new Sht3x(chip).Measure(out double celsius, out _, out _));
         Assert.True(double.IsNaN(celsius));
+
+        chip.Fault = SimulatedFault.Nack;
+        IOException nack = Assert.Throws<IOException>(() => new Sht3x(chip).Measure(out _, out _, out _));
+        Assert.Equal(DeviceError.Nack, BusErrors.Classify(nack));
     }
 }
