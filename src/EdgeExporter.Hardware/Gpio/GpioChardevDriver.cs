@@ -17,19 +17,19 @@ public sealed unsafe class GpioChardevDriver : GpioDriver
 {
     // Ioctl numbers and struct sizes measured from the installed headers on x86_64 and aarch64
     // (shared/research/hardware.md, A.5); the same on both.
-    internal const uint GetChipInfoIoctl = 0x8044B401;
-    internal const uint GetLineIoctl = 0xC250B407;
-    internal const uint GetValuesIoctl = 0xC010B40E;
-    internal const int ChipInfoSize = 68;
-    internal const int LineRequestSize = 592;
-    internal const int LineEventSize = 48;
+    public const uint GetChipInfoIoctl = 0x8044B401;
+    public const uint GetLineIoctl = 0xC250B407;
+    public const uint GetValuesIoctl = 0xC010B40E;
+    public const int ChipInfoSize = 68;
+    public const int LineRequestSize = 592;
+    public const int LineEventSize = 48;
 
-    internal const ulong FlagInput = 0x4;
-    internal const ulong FlagEdgeRising = 0x10;
-    internal const ulong FlagEdgeFalling = 0x20;
-    internal const ulong FlagBiasPullUp = 0x100;
-    internal const ulong FlagBiasPullDown = 0x200;
-    internal const ulong FlagBiasDisabled = 0x400;
+    public const ulong FlagInput = 0x4;
+    public const ulong FlagEdgeRising = 0x10;
+    public const ulong FlagEdgeFalling = 0x20;
+    public const ulong FlagBiasPullUp = 0x100;
+    public const ulong FlagBiasPullDown = 0x200;
+    public const ulong FlagBiasDisabled = 0x400;
 
     // struct gpio_v2_line_request: offsets[64] @0, consumer[32] @256, config @288 (flags u64 @288,
     // num_attrs @296, attrs @320), num_lines @560, event_buffer_size @564, fd @588.
@@ -127,7 +127,7 @@ public sealed unsafe class GpioChardevDriver : GpioDriver
         : FindChipByLabel("/dev", chip);
 
     /// <summary>Fills a gpio_v2_line_request for one input line with both edges (exposed for layout tests).</summary>
-    internal static void BuildRequest(Span<byte> request, int offset, PinMode mode, string consumer)
+    public static void BuildRequest(Span<byte> request, int offset, PinMode mode, string consumer)
     {
         request[..LineRequestSize].Clear();
         MemoryMarshal.Write(request, (uint)offset);
