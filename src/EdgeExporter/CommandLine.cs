@@ -178,6 +178,8 @@ public static class CommandLine
             CpuGuest = Bool("collector.cpu.guest"),
             StatSoftirq = Bool("collector.stat.softirq"),
             Simulate = Bool("simulate"),
+            ConfigFile = values.TryGetValue("config.file", out List<string>? config) ? config[^1] : null,
+            ConfigCheck = Bool("config.check"),
             LogLevel = logLevel,
             LogJson = format == "json",
         };
@@ -217,7 +219,9 @@ public static class CommandLine
                 ShowDefault: false));
         }
 
-        flags.Add(new("simulate", "Add the embedded set of simulated devices (sensors answer from simulated hardware).", "false", null, IsBool: true));
+        flags.Add(new("config.file", "YAML configuration file listing the devices to poll. Without it, the built-in configuration (no devices; with --simulate, a demo device of every driver).", "", "<path>"));
+        flags.Add(new("config.check", "Validate the configuration, print what it configures and exit (0 if valid, 1 if not).", "false", null, IsBool: true));
+        flags.Add(new("simulate", "Run the configured devices on simulated hardware (registers, w1 files and GPIO edges answered in process).", "false", null, IsBool: true));
         flags.Add(new("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", "<level>"));
         flags.Add(new("log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", "<format>"));
         return flags;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using EdgeExporter.Collectors;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Exporter;
+using EdgeExporter.Config;
 using EdgeExporter.Http;
 using EdgeExporter.Metrics;
 
@@ -21,11 +22,11 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     private readonly CollectorSet _host;
     private readonly Series _scrapes;
     private readonly Histogram[] _scrapeDuration;
-    private readonly DevicePoller[] _pollers;
+    private readonly DeviceSet _devices;
     private readonly object _collectGate = new();
     private MetricsServer? _server;
 
-    public Exporter(ExporterOptions options, Logger log)
+    public Exporter(ExporterOptions options, ExporterConfig config, Logger log)
     {
         _options = options;
         _log = log;
@@ -72,25 +73,30 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             NoData = collector => log.Info("collector has no data on this machine", ("collector", collector.Name), ("reason", collector.NoDataReason)),
         };
 
-        IReadOnlyList<PolledDevice> devices = [];
-        if (options.Simulate)
+        var deviceMetrics = new DeviceMetrics(_store, config.UserLabels);
+        IReadOnlyList<PolledDevice> devices = new DeviceFactory(deviceMetrics, options.Paths, options.Simulate).Create(config);
+        if (!options.Simulate && config.Devices.Any(d => d.Fault is not null))
         {
-            devices = SimulatedDevices.Create(new DeviceMetrics(_store));
+            log.Warn("fault injection only takes effect with --simulate", ("config", config.Source));
         }
 
         _store.Seal();
-        _pollers = [.. devices.Select(device => new DevicePoller(device)
-        {
-            Failed = (d, error) => log.Warn(
-                "device poll failed", ("device", d.Identity.Name), ("kind", error.ToString().ToLowerInvariant()), ("err", d.LastUnexpected?.Message)),
-            Recovered = d => log.Info("device recovered", ("device", d.Identity.Name)),
-        })];
+        _devices = new DeviceSet(
+            devices,
+            failed: (d, error) => log.Warn(
+                "device poll failed",
+                ("device", d.Identity.Name),
+                ("kind", error.ToString().ToLowerInvariant()),
+                ("err", error == DeviceError.Internal ? d.LastUnexpected?.Message : null)),
+            recovered: d => log.Info("device recovered", ("device", d.Identity.Name)));
         log.Info(
             "plan sealed",
             ("families", _store.Families.Count),
             ("series", _store.SeriesCount),
             ("max_body_bytes", MaxBodyBytes),
             ("collectors", string.Join(",", host.Select(c => c.Name))),
+            ("config", config.Source),
+            ("simulated", options.Simulate),
             ("devices", devices.Count));
     }
 
@@ -109,11 +115,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
 
     public void Start()
     {
-        foreach (DevicePoller poller in _pollers)
-        {
-            poller.Start();
-        }
-
+        _devices.Start();
         var addresses = _options.ListenAddresses.Select(ListenAddress.Parse).ToList();
         _server = new MetricsServer(
             new HttpServerOptions
@@ -170,10 +172,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             await _server.StopAsync(TimeSpan.FromSeconds(5));
         }
 
-        foreach (DevicePoller poller in _pollers)
-        {
-            poller.Dispose();
-        }
+        _devices.Dispose();
     }
 
     /// <summary>Stands in for a collector whose source was missing at start-up; fails every scrape.</summary>

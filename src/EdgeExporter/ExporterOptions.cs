@@ -27,8 +27,14 @@ public sealed record ExporterOptions
 
     public bool StatSoftirq { get; init; }
 
-    /// <summary>Add the embedded set of simulated devices.</summary>
+    /// <summary>Run the configured devices (or, with no config file, the built-in demo set) on simulated hardware.</summary>
     public bool Simulate { get; init; }
+
+    /// <summary>The YAML config; null uses the built-in one (the demo set with <see cref="Simulate"/>).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Validate the config, print a summary and exit.</summary>
+    public bool ConfigCheck { get; init; }
 
     public LogLevel LogLevel { get; init; } = LogLevel.Info;
 

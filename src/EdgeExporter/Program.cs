@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using EdgeExporter;
+using EdgeExporter.Config;
 
 try
 {
@@ -15,9 +16,31 @@ try
             return 0;
     }
 
+    ExporterConfig config;
+    try
+    {
+        config = ConfigSource.Load(options);
+    }
+    catch (ConfigException error)
+    {
+        foreach (string line in error.Errors)
+        {
+            Console.Error.WriteLine(line);
+        }
+
+        Console.Error.WriteLine($"{CommandLine.ProgramName}: {error.Errors.Count} error(s) in the configuration; nothing was started");
+        return 1;
+    }
+
+    if (options.ConfigCheck)
+    {
+        Console.Out.Write(ConfigSource.Summary(config));
+        return 0;
+    }
+
     var log = new Logger(Console.Error, options.LogLevel, options.LogJson);
     log.Info("Starting edge_exporter", ("version", BuildInfo.Version), ("revision", BuildInfo.Revision), ("goarch", Exporter.GoArch));
-    await using var exporter = new Exporter(options, log);
+    await using var exporter = new Exporter(options, config, log);
     using var stop = new ManualResetEventSlim(false);
     void OnSignal(PosixSignalContext context)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http;
 using EdgeExporter;
+using EdgeExporter.Config;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Tests.Shared;
 
@@ -18,7 +19,7 @@ public class ExporterTests
             Simulate = true,
         };
         var log = new StringWriter();
-        await using var exporter = new Exporter(options, new Logger(TextWriter.Synchronized(log)));
+        await using var exporter = new Exporter(options, ConfigSource.Load(options), new Logger(TextWriter.Synchronized(log)));
         exporter.Start();
         var endpoint = (IPEndPoint)exporter.LocalEndpoints[0];
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{endpoint.Port}") };
@@ -29,14 +30,14 @@ public class ExporterTests
         {
             metrics = Exposition.Parse(await http.GetStringAsync("/metrics"));
         }
-        while (!metrics.Samples.ContainsKey("edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"room-sht31\",model=\"sht3x\"}") && DateTime.UtcNow < deadline);
+        while (!metrics.Samples.ContainsKey("edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"room-sht31\",model=\"sht3x\",room=\"office\"}") && DateTime.UtcNow < deadline);
 
         Assert.Equal(3831959552, metrics.Samples["node_memory_MemTotal_bytes"]);
         Assert.Equal(0.21, metrics.Samples["node_load1"]);
         Assert.Equal(10870.69, metrics.Samples["node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}"]);
         Assert.Equal(1, metrics.Samples["node_scrape_collector_success{collector=\"meminfo\"}"]);
         Assert.Equal(1, metrics.Samples["edge_device_up{device=\"room-sht31\",model=\"sht3x\"}"]);
-        Assert.InRange(metrics.Samples["edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"room-sht31\",model=\"sht3x\"}"], 18.9, 23.1);
+        Assert.InRange(metrics.Samples["edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"room-sht31\",model=\"sht3x\",room=\"office\"}"], 18.9, 23.1);
         Assert.Single(metrics.Samples.Keys, k => k.StartsWith("edge_exporter_build_info{", StringComparison.Ordinal));
         foreach (string name in new[] { "process_start_time_seconds", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "edge_exporter_runtime_allocated_bytes_total" })
         {

@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace EdgeExporter.Config;
+
+/// <summary>Where the configuration comes from: --config.file, or one of the two built into the binary.</summary>
+public static class ConfigSource
+{
+    /// <summary>No devices: the host collectors only.</summary>
+    public const string DefaultName = "<built-in default.yml>";
+
+    /// <summary>One device of every driver, for --simulate.</summary>
+    public const string DemoName = "<built-in demo.yml>";
+
+    public static ExporterConfig Load(ExporterOptions options)
+    {
+        if (options.ConfigFile is { } path)
+        {
+            return ConfigLoader.LoadFile(path);
+        }
+
+        return options.Simulate ? Builtin("demo.yml", DemoName) : Builtin("default.yml", DefaultName);
+    }
+
+    public static ExporterConfig Builtin(string file, string name)
+    {
+        using Stream stream = typeof(ConfigSource).Assembly.GetManifestResourceStream($"config/{file}")
+            ?? throw new InvalidOperationException($"config/{file} is not embedded");
+        using var reader = new StreamReader(stream);
+        return ConfigLoader.Load(reader.ReadToEnd(), name);
+    }
+
+    /// <summary>What --config.check prints for a valid config: one line per device, with its defaults resolved.</summary>
+    public static string Summary(ExporterConfig config)
+    {
+        var text = new StringBuilder();
+        text.Append(config.Source).Append(": valid; ")
+            .Append(config.Devices.Count).Append(config.Devices.Count == 1 ? " device" : " devices")
+            .Append(config.Board is { } board ? $" on board {board.Name}" : "").Append('\n');
+        foreach (DeviceConfig device in config.Devices)
+        {
+            text.Append("  ").Append(device.Name).Append(": ").Append(device.Profile.Model)
+                .Append(" bus=").Append(device.BusLabel).Append(" address=").Append(device.AddressLabel)
+                .Append(" interval=").Append(Durations.Format(device.Poll.Interval))
+                .Append(" timeout=").Append(Durations.Format(device.Poll.Timeout));
+            foreach (KeyValuePair<string, string> setting in device.Settings.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                text.Append(' ').Append(setting.Key).Append('=').Append(setting.Value);
+            }
+
+            if (device.Fault is { } fault)
+            {
+                text.Append(" fault=").Append(fault.Kind.ToString().ToLowerInvariant());
+            }
+
+            text.Append('\n');
+        }
+
+        return text.ToString();
+    }
+}

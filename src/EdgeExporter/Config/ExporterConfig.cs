@@ -1,0 +1,482 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Hardware.Simulation;
+
+namespace EdgeExporter.Config;
+
+/// <summary>A validated configuration: nothing in it can fail to start for a reason the loader could see.</summary>
+public sealed record ExporterConfig(string Source, BoardProfile? Board, IReadOnlyList<DeviceConfig> Devices)
+{
+    /// <summary>The user's label names over all devices, in order of first use.</summary>
+    public IReadOnlyList<string> UserLabels { get; } = [.. Devices.SelectMany(d => d.Labels.Select(l => l.Key)).Distinct(StringComparer.Ordinal)];
+}
+
+/// <summary>One configured device, with every default filled in from its profile.</summary>
+public sealed record DeviceConfig(
+    string Name,
+    DeviceProfile Profile,
+    YamlMark Mark,
+    int? I2cBus,
+    int? Address,
+    string? W1Id,
+    int? Pin,
+    string? Chip,
+    PollSettings Poll,
+    IReadOnlyList<KeyValuePair<string, string>> Labels,
+    IReadOnlyDictionary<string, string> Settings,
+    FaultSchedule? Fault)
+{
+    public string Setting(string name) => Settings[name];
+
+    public string? OptionalSetting(string name) => Settings.GetValueOrDefault(name);
+
+    public double Number(string name) => double.Parse(Settings[name], CultureInfo.InvariantCulture);
+
+    public bool Flag(string name) => Settings[name] == "true";
+
+    public TimeSpan Duration(string name) => Durations.TryParse(Settings[name], out TimeSpan value) ? value : throw new FormatException(name);
+
+    /// <summary>The <c>bus</c> label: i2c-1, w1, gpiochip0 (or the chip label).</summary>
+    public string BusLabel => Profile.Bus switch
+    {
+        BusKind.I2c => $"i2c-{I2cBus}",
+        BusKind.OneWire => "w1",
+        _ => Chip ?? "",
+    };
+
+    /// <summary>The <c>address</c> label: 0x76, the 1-Wire id, or the GPIO line.</summary>
+    public string AddressLabel => Profile.Bus switch
+    {
+        BusKind.I2c => $"0x{Address:x2}",
+        BusKind.OneWire => W1Id ?? "",
+        _ => Pin?.ToString(CultureInfo.InvariantCulture) ?? "",
+    };
+}
+
+/// <summary>
+/// Reads and validates a config file completely before anything starts: unknown keys, duplicate
+/// device names, addresses the model does not answer at, intervals outside the model's limits,
+/// labels Prometheus would reject and faults a part cannot show are all errors with their
+/// position and the fix.
+/// </summary>
+public static partial class ConfigLoader
+{
+    private static readonly string[] TopKeys = ["board", "defaults", "devices"];
+    private static readonly string[] DefaultsKeys = ["interval", "timeout", "retries"];
+    private static readonly string[] CommonKeys = ["name", "model", "interval", "timeout", "retries", "stuck_after", "labels", "fault"];
+    private static readonly string[] FaultKeys = ["kind", "after", "for", "every"];
+    private static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
+
+    public static ExporterConfig LoadFile(string path, HardwareProfiles? profiles = null)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException([$"{path}: cannot read the config file: {error.Message}"]);
+        }
+
+        return Load(text, path, profiles);
+    }
+
+    public static ExporterConfig Load(string text, string source, HardwareProfiles? profiles = null)
+    {
+        profiles ??= HardwareProfiles.Embedded;
+        var errors = new ConfigErrors(source);
+        YamlNode root;
+        try
+        {
+            root = YamlParser.Parse(text);
+        }
+        catch (YamlException error)
+        {
+            errors.Add(error.Mark, error.Message);
+            throw new ConfigException(errors.Messages);
+        }
+
+        YamlMapping? top = errors.Mapping(root, "the config");
+        if (top is null)
+        {
+            errors.ThrowIfAny();
+            return new ExporterConfig(source, null, []);
+        }
+
+        errors.CheckKeys(top, "the config", TopKeys);
+        BoardProfile? board = null;
+        if (errors.Text(top["board"], "board") is { } boardName)
+        {
+            if (!profiles.Boards.TryGetValue(boardName, out board))
+            {
+                errors.Add(top["board"]!, $"unknown board '{boardName}'; known boards: {string.Join(", ", profiles.Boards.Keys)} (or leave board out)");
+            }
+        }
+
+        var defaults = new Defaults();
+        if (errors.Mapping(top["defaults"], "defaults") is { } defaultsMap)
+        {
+            errors.CheckKeys(defaultsMap, "defaults", DefaultsKeys);
+            defaults.Interval = errors.Duration(defaultsMap["interval"], "interval");
+            defaults.Timeout = errors.Duration(defaultsMap["timeout"], "timeout");
+            defaults.Retries = (int?)errors.Integer(defaultsMap["retries"], "retries");
+        }
+
+        var devices = new List<DeviceConfig>();
+        var names = new Dictionary<string, YamlMark>(StringComparer.Ordinal);
+        var endpoints = new Dictionary<string, (string Name, YamlMark Mark)>(StringComparer.Ordinal);
+        foreach (YamlNode item in errors.Sequence(top["devices"], "devices")?.Items ?? [])
+        {
+            if (errors.Mapping(item, "a device") is not { } map)
+            {
+                continue;
+            }
+
+            DeviceConfig? device = Device(map, board, defaults, profiles, errors);
+            if (device is null)
+            {
+                continue;
+            }
+
+            if (names.TryGetValue(device.Name, out YamlMark first))
+            {
+                errors.Add(map["name"]!, $"duplicate device name '{device.Name}' (first at line {first.Line}); names label the metrics and must be unique");
+                continue;
+            }
+
+            names[device.Name] = map["name"]!.Mark;
+            string endpoint = $"{device.Profile.Bus}:{device.BusLabel}:{device.AddressLabel}";
+            if (endpoints.TryGetValue(endpoint, out (string Name, YamlMark Mark) other))
+            {
+                errors.Add(map, $"device '{device.Name}' is on the same bus and address as '{other.Name}' (line {other.Mark.Line}); one part answers at one address");
+                continue;
+            }
+
+            endpoints[endpoint] = (device.Name, map.Mark);
+            devices.Add(device);
+        }
+
+        errors.ThrowIfAny();
+        return new ExporterConfig(source, board, devices);
+    }
+
+    private static DeviceConfig? Device(YamlMapping map, BoardProfile? board, Defaults defaults, HardwareProfiles profiles, ConfigErrors errors)
+    {
+        string? name = errors.Text(map["name"], "name");
+        string where = name is null ? "a device" : $"device '{name}'";
+        if (name is null)
+        {
+            errors.Add(map, "a device needs a name: (it becomes the device label)");
+        }
+        else if (!DeviceName().IsMatch(name))
+        {
+            errors.Add(map["name"]!, $"device name '{name}' may contain only letters, digits, '_', '.', ':' and '-', and must start with a letter or digit");
+        }
+
+        string? model = errors.Text(map["model"], "model");
+        if (model is null)
+        {
+            errors.Add(map, $"{where} needs a model: one of {string.Join(", ", profiles.Devices.Keys)}");
+            return null;
+        }
+
+        if (!profiles.Devices.TryGetValue(model, out DeviceProfile? profile))
+        {
+            errors.Add(map["model"]!, $"unknown model '{model}'; supported models: {string.Join(", ", profiles.Devices.Keys)}");
+            return null;
+        }
+
+        string[] busKeys = profile.Bus switch
+        {
+            BusKind.I2c => ["bus", "address"],
+            BusKind.OneWire => ["id"],
+            _ => ["pin", "chip"],
+        };
+        errors.CheckKeys(map, where, [.. CommonKeys, .. busKeys, .. profile.Settings.Select(s => s.Name)]);
+
+        int? i2cBus = null, address = null, pin = null;
+        string? w1Id = null, chip = null;
+        switch (profile.Bus)
+        {
+            case BusKind.I2c:
+                i2cBus = I2cBus(map, where, board, errors);
+                address = Address(map, where, profile, errors);
+                break;
+            case BusKind.OneWire:
+                w1Id = errors.Text(map["id"], "id");
+                if (w1Id is null)
+                {
+                    errors.Add(map, $"{where} needs id: the w1 device id, like 28-0316a2797aff (see ls /sys/bus/w1/devices)");
+                }
+                else if (!W1Id().IsMatch(w1Id))
+                {
+                    errors.Add(map["id"]!, $"'{w1Id}' is not a w1 device id; it looks like 28-0316a2797aff (family code, '-', 12 hex digits, lower case)");
+                }
+                else if (profile.Families.Count > 0 && !profile.Families.Contains(int.Parse(w1Id.AsSpan(0, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)))
+                {
+                    errors.Add(map["id"]!, $"'{w1Id}' has family code {w1Id[..2]}, but a {profile.Model} has {string.Join(" or ", profile.Families.Select(f => f.ToString("x2", CultureInfo.InvariantCulture)))}");
+                }
+
+                break;
+            default:
+                long? pinValue = errors.Integer(map["pin"], "pin");
+                if (map["pin"] is null)
+                {
+                    errors.Add(map, $"{where} needs pin: the GPIO line (BCM number on a Raspberry Pi)");
+                }
+                else if (pinValue is { } p && (p < 0 || p > 511))
+                {
+                    errors.Add(map["pin"]!, $"pin {p} is out of range; GPIO lines are numbered 0 to 511");
+                }
+                else
+                {
+                    pin = (int?)pinValue;
+                }
+
+                chip = errors.Text(map["chip"], "chip") ?? board?.GpioChipLabel;
+                if (chip is null && map["pin"] is not null)
+                {
+                    errors.Add(map, $"{where} needs chip: gpiochip0, /dev/gpiochip0 or a chip label (or a board profile that names its GPIO chip)");
+                }
+
+                break;
+        }
+
+        PollSettings poll = Poll(map, where, profile, defaults, errors);
+        var labels = Labels(map["labels"], where, errors);
+        var settings = Settings(map, where, profile, errors);
+        FaultSchedule? fault = Fault(map["fault"], where, profile, errors);
+        return name is null ? null : new DeviceConfig(name, profile, map.Mark, i2cBus, address, w1Id, pin, chip, poll, labels, settings, fault);
+    }
+
+    private static int? I2cBus(YamlMapping map, string where, BoardProfile? board, ConfigErrors errors)
+    {
+        long? bus = errors.Integer(map["bus"], "bus");
+        if (map["bus"] is null)
+        {
+            if (board is { I2cBuses.Count: 1 })
+            {
+                return board.I2cBuses[0];
+            }
+
+            errors.Add(map, $"{where} needs bus: the I2C adapter number N of /dev/i2c-N (see i2cdetect -l)");
+            return null;
+        }
+
+        if (bus is not { } b)
+        {
+            return null;
+        }
+
+        if (b < 0 || b > 255)
+        {
+            errors.Add(map["bus"]!, $"I2C bus {b} is out of range; it is the N of /dev/i2c-N, 0 to 255");
+            return null;
+        }
+
+        if (board is { I2cBuses.Count: > 0 } && !board.I2cBuses.Contains((int)b))
+        {
+            errors.Add(map["bus"]!, $"board {board.Name} has I2C bus {string.Join(", ", board.I2cBuses)} on its header, not {b}; use that bus or remove the board line");
+        }
+
+        return (int)b;
+    }
+
+    private static int? Address(YamlMapping map, string where, DeviceProfile profile, ConfigErrors errors)
+    {
+        if (map["address"] is null)
+        {
+            return profile.DefaultAddress;
+        }
+
+        long? address = errors.Integer(map["address"], "address");
+        if (address is not { } a)
+        {
+            return null;
+        }
+
+        if (!profile.Addresses.Contains((int)a))
+        {
+            errors.Add(map["address"]!, $"a {profile.Model} answers at {string.Join(", ", profile.Addresses.Select(x => $"0x{x:x2}"))}, not 0x{a:x2}");
+            return null;
+        }
+
+        return (int)a;
+    }
+
+    private static PollSettings Poll(YamlMapping map, string where, DeviceProfile profile, Defaults defaults, ConfigErrors errors)
+    {
+        TimeSpan interval = errors.Duration(map["interval"], "interval") ?? defaults.Interval ?? profile.DefaultInterval;
+        if (interval < profile.MinimumInterval || interval > MaxInterval)
+        {
+            errors.Add(map["interval"] ?? map, $"interval {Durations.Format(interval)} of {where} is out of range; a {profile.Model} is polled every {Durations.Format(profile.MinimumInterval)} to 1h");
+        }
+
+        TimeSpan? explicitTimeout = errors.Duration(map["timeout"], "timeout") ?? defaults.Timeout;
+        TimeSpan timeout = explicitTimeout ?? Max(profile.MinimumTimeout, Min(interval / 2, TimeSpan.FromSeconds(2)));
+        if (timeout < profile.MinimumTimeout || timeout >= interval)
+        {
+            errors.Add(map["timeout"] ?? map, $"timeout {Durations.Format(timeout)} of {where} must be at least {Durations.Format(profile.MinimumTimeout)} (a {profile.Model} read takes that long) and shorter than its interval {Durations.Format(interval)}");
+        }
+
+        long retries = errors.Integer(map["retries"], "retries") ?? defaults.Retries ?? 1;
+        if (retries is < 0 or > 5)
+        {
+            errors.Add(map["retries"] ?? map, $"retries must be 0 to 5, not {retries}");
+        }
+
+        long stuckAfter = errors.Integer(map["stuck_after"], "stuck_after") ?? profile.StuckAfter;
+        if (stuckAfter is < 0 or > 100000)
+        {
+            errors.Add(map["stuck_after"]!, $"stuck_after is a number of identical readings in a row, 0 (off) to 100000, not {stuckAfter}");
+        }
+
+        return new PollSettings(interval, timeout, (int)retries, (int)stuckAfter);
+    }
+
+    private static List<KeyValuePair<string, string>> Labels(YamlNode? node, string where, ConfigErrors errors)
+    {
+        var labels = new List<KeyValuePair<string, string>>();
+        if (errors.Mapping(node, "labels") is not { } map)
+        {
+            return labels;
+        }
+
+        foreach ((YamlScalar key, YamlNode value) in map.Entries)
+        {
+            if (!LabelName().IsMatch(key.Value) || key.Value.StartsWith("__", StringComparison.Ordinal))
+            {
+                errors.Add(key, $"'{key.Value}' is not a valid label name; use letters, digits and '_', not starting with a digit or '__'");
+            }
+            else if (DeviceMetrics.ReservedLabels.Contains(key.Value))
+            {
+                errors.Add(key, $"label '{key.Value}' is set by the exporter (or by Prometheus); choose another name, e.g. '{key.Value}_name'");
+            }
+            else if (errors.Text(value, $"label '{key.Value}'") is { } text)
+            {
+                labels.Add(new(key.Value, text));
+            }
+        }
+
+        return labels;
+    }
+
+    private static Dictionary<string, string> Settings(YamlMapping map, string where, DeviceProfile profile, ConfigErrors errors)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (SettingSpec spec in profile.Settings)
+        {
+            YamlNode? node = map[spec.Name];
+            string? text = errors.Text(node, spec.Name);
+            if (text is null)
+            {
+                if (spec.Default is not null)
+                {
+                    settings[spec.Name] = spec.Default;
+                }
+
+                continue;
+            }
+
+            string? problem = spec.Type switch
+            {
+                "choice" or "integer" when spec.Values.Count > 0 && !spec.Values.Contains(text) =>
+                    $"{spec.Name} of {where} must be one of {string.Join(", ", spec.Values)}, not '{text}'",
+                "integer" when !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) =>
+                    $"{spec.Name} of {where} must be a whole number, not '{text}'",
+                "number" when !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) || n < (spec.Min ?? double.MinValue) || n > (spec.Max ?? double.MaxValue) =>
+                    $"{spec.Name} of {where} must be a number from {spec.Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"} to {spec.Max?.ToString(CultureInfo.InvariantCulture) ?? "+inf"}, not '{text}'",
+                "duration" when !Durations.TryParse(text, out TimeSpan d) || d.TotalSeconds < (spec.Min ?? 0) || d.TotalSeconds > (spec.Max ?? double.MaxValue) =>
+                    $"{spec.Name} of {where} must be a duration from {spec.Min ?? 0}s to {spec.Max?.ToString(CultureInfo.InvariantCulture) ?? "any"}s, like 20ms, not '{text}'",
+                "bool" when text is not ("true" or "false") =>
+                    $"{spec.Name} of {where} must be true or false, not '{text}'",
+                "name" when !QuantityName().IsMatch(text) =>
+                    $"{spec.Name} of {where} must be a metric name part in base units like energy_joules or water_cubic_meters (lower case, digits, '_'), not '{text}'",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                errors.Add(node!, problem);
+                continue;
+            }
+
+            settings[spec.Name] = text;
+        }
+
+        return settings;
+    }
+
+    private static FaultSchedule? Fault(YamlNode? node, string where, DeviceProfile profile, ConfigErrors errors)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+
+        YamlNode kindNode = node;
+        TimeSpan after = TimeSpan.Zero;
+        TimeSpan? duration = null, every = null;
+        if (node is YamlMapping map)
+        {
+            errors.CheckKeys(map, $"the fault of {where}", FaultKeys);
+            kindNode = map["kind"] ?? map;
+            after = errors.Duration(map["after"], "after") ?? TimeSpan.Zero;
+            duration = errors.Duration(map["for"], "for");
+            every = errors.Duration(map["every"], "every");
+            if (every is { } e && (duration is null || duration >= e))
+            {
+                errors.Add(map["every"]!, "a repeating fault needs 'for:' shorter than 'every:' (e.g. for: 20s, every: 2m)");
+            }
+        }
+
+        string? kind = errors.Text(kindNode, "fault kind");
+        if (kind is null)
+        {
+            errors.Add(node, $"the fault of {where} needs a kind: {string.Join(", ", profile.Faults)}");
+            return null;
+        }
+
+        if (!profile.Faults.Contains(kind))
+        {
+            errors.Add(kindNode, $"a {profile.Model} cannot show fault '{kind}'; it can show {string.Join(", ", profile.Faults)}");
+            return null;
+        }
+
+        SimulatedFault fault = kind switch
+        {
+            "nack" => SimulatedFault.Nack,
+            "crc" => SimulatedFault.CrcError,
+            "timeout" => SimulatedFault.Timeout,
+            "stuck" => SimulatedFault.Stuck,
+            _ => SimulatedFault.Disconnect,
+        };
+        return new FaultSchedule(fault, after, duration, every);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+    private static partial Regex DeviceName();
+
+    [GeneratedRegex("^[0-9a-f]{2}-[0-9a-f]{12}$")]
+    private static partial Regex W1Id();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex LabelName();
+
+    [GeneratedRegex("^[a-z][a-z0-9_]*[a-z0-9]$")]
+    private static partial Regex QuantityName();
+
+    private sealed class Defaults
+    {
+        public TimeSpan? Interval { get; set; }
+
+        public TimeSpan? Timeout { get; set; }
+
+        public int? Retries { get; set; }
+    }
+}
