@@ -90,4 +90,53 @@ public class AllocationTests
         Assert.True(blocks[2] == 0, "median block allocated bytes: " + string.Join(", ", blocks));
         Assert.True(blocks[^1] < 4096, "a block allocated too much: " + string.Join(", ", blocks));
     }
+
+    [Fact]
+    public void Scrapes_and_polls_of_every_driver_allocate_nothing()
+    {
+        // The built-in demo: one device of every driver on simulated hardware (registers, w1 files,
+        // GPIO edges), polled every 5 s on their own threads, a pulse counter counting 1 pulse/s.
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", "--simulate"]);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        socket.Connect(IPAddress.Loopback, exporter.Port);
+        string body = "";
+        double Scrape()
+        {
+            socket.Send("GET /metrics HTTP/1.1\r\nHost: edge\r\n\r\n"u8);
+            body = RawHttp.ReadResponse(socket).Body;
+            string line = body.Split('\n').Single(l => l.StartsWith("edge_exporter_runtime_allocated_bytes_total ", StringComparison.Ordinal));
+            return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+
+        // Warm-up: every device polled twice (the first poll identifies chips and opens files).
+        var warm = DateTime.UtcNow.AddSeconds(12);
+        while (DateTime.UtcNow < warm)
+        {
+            Scrape();
+            Thread.Sleep(50);
+        }
+
+        Assert.Equal(7, body.Split('\n').Count(l => l.StartsWith("edge_device_up{", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal)));
+
+        // Three blocks of 6 s: each holds at least one poll of every device and about 120 scrapes.
+        var blocks = new List<double>();
+        double previous = Scrape();
+        for (int block = 0; block < 3; block++)
+        {
+            var end = DateTime.UtcNow.AddSeconds(6);
+            while (DateTime.UtcNow < end)
+            {
+                Scrape();
+                Thread.Sleep(50);
+            }
+
+            double now = Scrape();
+            blocks.Add(now - previous);
+            previous = now;
+        }
+
+        blocks.Sort();
+        Assert.True(blocks[1] == 0, "median block allocated bytes: " + string.Join(", ", blocks));
+        Assert.True(blocks[^1] < 4096, "a block allocated too much: " + string.Join(", ", blocks));
+    }
 }

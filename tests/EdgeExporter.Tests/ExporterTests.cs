@@ -46,4 +46,40 @@ public class ExporterTests
 
         Assert.Contains("level=INFO msg=\"plan sealed\"", log.ToString());
     }
+
+    [Fact]
+    public async Task The_demo_shows_every_driver_in_base_units()
+    {
+        var options = new ExporterOptions { ListenAddresses = ["127.0.0.1:0"], Simulate = true, EnabledCollectors = new HashSet<string>() };
+        await using var exporter = new Exporter(options, ConfigSource.Load(options), new Logger(TextWriter.Null));
+        exporter.Start();
+        var endpoint = (IPEndPoint)exporter.LocalEndpoints[0];
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{endpoint.Port}") };
+
+        string[] families =
+        [
+            "edge_temperature_celsius", "edge_humidity_ratio", "edge_pressure_pascals", "edge_voltage_volts", "edge_shunt_voltage_volts",
+            "edge_current_amperes", "edge_power_watts", "edge_gpio_state", "edge_pulses_total", "edge_energy_joules_total",
+        ];
+        Exposition metrics;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        do
+        {
+            await Task.Delay(200);
+            metrics = Exposition.Parse(await http.GetStringAsync("/metrics"));
+        }
+        while ((metrics.Samples.Count(s => s.Key.StartsWith("edge_device_up{", StringComparison.Ordinal) && s.Value == 1) < 7
+                || !families.All(f => metrics.Samples.Keys.Any(k => k.StartsWith(f + "{", StringComparison.Ordinal))))
+               && DateTime.UtcNow < deadline);
+
+        foreach (string family in families)
+        {
+            Assert.Contains(metrics.Samples.Keys, k => k.StartsWith(family + "{", StringComparison.Ordinal));
+        }
+
+        Assert.InRange(metrics.Samples["edge_pressure_pascals{address=\"0x76\",bus=\"i2c-1\",device=\"outdoor-bme280\",model=\"bme280\",room=\"outdoor\"}"], 100_000, 102_700);
+        Assert.InRange(metrics.Samples["edge_voltage_volts{address=\"0x40\",bus=\"i2c-1\",device=\"solar-ina219\",model=\"ina219\"}"], 11.7, 12.3);
+        Assert.InRange(metrics.Samples["edge_temperature_celsius{address=\"28-0316a2797aff\",bus=\"w1\",device=\"tank-ds18b20\",model=\"ds18b20\"}"], 14, 20);
+        Assert.All(metrics.Samples.Where(s => s.Key.StartsWith("edge_humidity_ratio{", StringComparison.Ordinal)), s => Assert.InRange(s.Value, 0, 1));
+    }
 }
