@@ -82,4 +82,40 @@ public class ExporterTests
         Assert.InRange(metrics.Samples["edge_temperature_celsius{address=\"28-0316a2797aff\",bus=\"w1\",device=\"tank-ds18b20\",model=\"ds18b20\"}"], 14, 20);
         Assert.All(metrics.Samples.Where(s => s.Key.StartsWith("edge_humidity_ratio{", StringComparison.Ordinal)), s => Assert.InRange(s.Value, 0, 1));
     }
+
+    [Fact]
+    public async Task A_fault_injected_from_the_config_takes_only_that_device_down()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("edge-fault-").FullName, "edge.yml");
+        File.WriteAllText(file, """
+            devices:
+              - { name: healthy, model: sht4x, bus: 1, interval: 1s }
+              - { name: broken, model: sht3x, bus: 1, address: 0x45, interval: 1s, fault: nack }
+              - { name: frozen, model: ds18b20, id: 28-000000000001, interval: 2s, fault: { kind: stuck, after: 0s } }
+            """);
+        var options = new ExporterOptions { ListenAddresses = ["127.0.0.1:0"], Simulate = true, ConfigFile = file, EnabledCollectors = new HashSet<string>() };
+        await using var exporter = new Exporter(options, ConfigSource.Load(options), new Logger(TextWriter.Null));
+        exporter.Start();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)exporter.LocalEndpoints[0]).Port}") };
+
+        Exposition metrics;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        do
+        {
+            await Task.Delay(200);
+            metrics = Exposition.Parse(await http.GetStringAsync("/metrics"));
+        }
+        while ((metrics.Samples.GetValueOrDefault("edge_device_up{device=\"healthy\",model=\"sht4x\"}") != 1
+                || metrics.Samples.GetValueOrDefault("edge_device_errors_total{device=\"broken\",kind=\"nack\"}") < 1
+                || metrics.Samples.GetValueOrDefault("edge_device_errors_total{device=\"frozen\",kind=\"invalid\"}") < 1)
+               && DateTime.UtcNow < deadline);
+
+        Assert.Equal(1, metrics.Samples["edge_device_up{device=\"healthy\",model=\"sht4x\"}"]);
+        Assert.Equal(0, metrics.Samples["edge_device_up{device=\"broken\",model=\"sht3x\"}"]);
+        Assert.Equal(0, metrics.Samples["edge_device_up{device=\"frozen\",model=\"ds18b20\"}"]);
+        Assert.True(metrics.Samples["edge_device_errors_total{device=\"broken\",kind=\"nack\"}"] >= 1);
+        Assert.True(metrics.Samples["edge_device_errors_total{device=\"frozen\",kind=\"invalid\"}"] >= 1); // 85 °C power-on value refused
+        Assert.Contains(metrics.Samples.Keys, k => k.StartsWith("edge_temperature_celsius{", StringComparison.Ordinal) && k.Contains("device=\"healthy\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(metrics.Samples.Keys, k => k.StartsWith("edge_temperature_celsius{", StringComparison.Ordinal) && !k.Contains("device=\"healthy\"", StringComparison.Ordinal));
+    }
 }
