@@ -16,7 +16,7 @@ import re, sys
 groups = [
     ("sht3x",            ["Sensors_Sht3x"], ["SimulatedSht3x"]),
     ("sht4x",            ["Sensors_Sht4x", "SensirionPrecision"], ["SimulatedSht4x"]),
-    ("sensirion common", ["Sensors_Sensirion_", "SensirionCrc8"], ["SensirionFrames"]),
+    ("sensirion common", ["Sensors_Sensirion", "Sensors_ISensirionSensor", "SensirionCrc8"], ["SensirionFrames"]),
     ("bme280",           ["Sensors_Bme280"], ["SimulatedBme280", "Bme280Calibration"]),
     ("ina219",           ["Sensors_Ina219"], ["SimulatedIna219"]),
     ("ds18b20 + w1",     ["Sensors_Ds18b20", "DallasCrc8", "RootedFileTree"], ["SimulatedDs18b20", "SimulatedW1Tree"]),

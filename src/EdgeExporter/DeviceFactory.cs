@@ -32,19 +32,21 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         switch (device.Profile.Model)
         {
             case "sht3x":
-                return new Sht3xSensor(
+                return new SensirionSensor(
                     metrics,
                     identity,
-                    simulate ? new SimulatedSht3x(I2c(device), now => Room(now, seed), _time, faults) : Real(device),
-                    device.Poll,
-                    Enum.Parse<Sht3xRepeatability>(device.Setting("repeatability"), ignoreCase: true));
+                    new Sht3x(
+                        simulate ? new SimulatedSht3x(I2c(device), now => Room(now, seed), _time, faults) : Real(device),
+                        Enum.Parse<Sht3xRepeatability>(device.Setting("repeatability"), ignoreCase: true)),
+                    device.Poll);
             case "sht4x":
-                return new Sht4xSensor(
+                return new SensirionSensor(
                     metrics,
                     identity,
-                    simulate ? new SimulatedSht4x(I2c(device), now => Room(now, seed), _time, faults) : Real(device),
-                    device.Poll,
-                    Enum.Parse<SensirionPrecision>(device.Setting("precision"), ignoreCase: true));
+                    new Sht4x(
+                        simulate ? new SimulatedSht4x(I2c(device), now => Room(now, seed), _time, faults) : Real(device),
+                        Enum.Parse<SensirionPrecision>(device.Setting("precision"), ignoreCase: true)),
+                    device.Poll);
             case "bme280":
                 return new Bme280Sensor(
                     metrics,

@@ -146,19 +146,20 @@ public abstract class PolledDevice
     }
 
     /// <summary>
-    /// Feeds the stuck-value check with a fingerprint of the raw measurement; true once it has been
-    /// identical <see cref="PollSettings.StuckAfter"/> times in a row (never when the check is off).
+    /// A driver's result after the stuck-value check: <see cref="DeviceError.Stuck"/> once the raw
+    /// measurement (its <paramref name="fingerprint"/>) has been identical
+    /// <see cref="PollSettings.StuckAfter"/> times in a row; otherwise <paramref name="error"/>.
     /// </summary>
-    protected bool IsStuck(ulong fingerprint)
+    protected DeviceError Checked(DeviceError error, ulong fingerprint)
     {
-        if (Settings.StuckAfter <= 0)
+        if (error != DeviceError.None || Settings.StuckAfter <= 0)
         {
-            return false;
+            return error;
         }
 
         _unchanged = fingerprint == _lastFingerprint ? _unchanged + 1 : 1;
         _lastFingerprint = fingerprint;
-        return _unchanged >= Settings.StuckAfter;
+        return _unchanged >= Settings.StuckAfter ? DeviceError.Stuck : DeviceError.None;
     }
 
     private DeviceError Attempt()

@@ -17,7 +17,6 @@ namespace EdgeExporter.Collectors.Sensors;
 public sealed class Bme280
 {
     public const byte ChipId = 0x60;
-    public static readonly int[] Addresses = [0x76, 0x77];
 
     private readonly I2cDevice _device;
     private readonly byte _osrs;
@@ -215,11 +214,7 @@ public sealed class Bme280Sensor : PolledDevice
 
     protected override DeviceError Read(long validUntil)
     {
-        DeviceError error = _sensor.Measure(out double celsius, out double pascals, out double humidity, out ulong raw);
-        if (error == DeviceError.None && IsStuck(raw))
-        {
-            error = DeviceError.Stuck;
-        }
+        DeviceError error = Checked(_sensor.Measure(out double celsius, out double pascals, out double humidity, out ulong raw), raw);
 
         if (error == DeviceError.None)
         {

@@ -147,11 +147,7 @@ public sealed class Ds18b20Sensor : PolledDevice
 
     protected override DeviceError Read(long validUntil)
     {
-        DeviceError error = _sensor.Measure(out double celsius, out ulong raw);
-        if (error == DeviceError.None && IsStuck(raw))
-        {
-            error = DeviceError.Stuck;
-        }
+        DeviceError error = Checked(_sensor.Measure(out double celsius, out ulong raw), raw);
 
         if (error == DeviceError.None)
         {

@@ -124,11 +124,7 @@ public sealed class Ina219Sensor : PolledDevice
 
     protected override DeviceError Read(long validUntil)
     {
-        DeviceError error = _sensor.Measure(out double bus, out double shunt, out double amperes, out double watts, out ulong raw);
-        if (error == DeviceError.None && IsStuck(raw))
-        {
-            error = DeviceError.Stuck;
-        }
+        DeviceError error = Checked(_sensor.Measure(out double bus, out double shunt, out double amperes, out double watts, out ulong raw), raw);
 
         if (error == DeviceError.None)
         {

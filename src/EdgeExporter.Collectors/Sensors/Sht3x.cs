@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
-using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Sensors;
 
@@ -11,10 +10,8 @@ namespace EdgeExporter.Collectors.Sensors;
 /// read six bytes, check both CRC-8 words. A CRC mismatch yields no value, never the previous one.
 /// A NACKed command surfaces as an <see cref="IOException"/>, classified by the poller.
 /// </summary>
-public sealed class Sht3x
+public sealed class Sht3x : ISensirionSensor
 {
-    public const int DefaultAddress = 0x44;
-
     private readonly I2cDevice _device;
     private readonly ushort _command;
     private readonly TimeSpan _measurementTime;
@@ -75,37 +72,4 @@ public enum Sht3xRepeatability
     High,
     Medium,
     Low,
-}
-
-/// <summary>An SHT3x as a polled device: temperature and relative humidity.</summary>
-public sealed class Sht3xSensor : PolledDevice
-{
-    private readonly Sht3x _sensor;
-    private readonly Series _temperature;
-    private readonly Series _humidity;
-
-    public Sht3xSensor(DeviceMetrics metrics, DeviceIdentity identity, I2cDevice device, PollSettings settings, Sht3xRepeatability repeatability = Sht3xRepeatability.High)
-        : base(metrics, identity, settings)
-    {
-        _sensor = new Sht3x(device, repeatability);
-        _temperature = AddReading(metrics.Temperature);
-        _humidity = AddReading(metrics.Humidity);
-    }
-
-    protected override DeviceError Read(long validUntil)
-    {
-        DeviceError error = _sensor.Measure(out double celsius, out double humidity, out ulong raw);
-        if (error == DeviceError.None && IsStuck(raw))
-        {
-            error = DeviceError.Stuck;
-        }
-
-        if (error == DeviceError.None)
-        {
-            _temperature.SetUntil(celsius, validUntil);
-            _humidity.SetUntil(humidity, validUntil);
-        }
-
-        return error;
-    }
 }

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
-using EdgeExporter.Hardware.Checksums;
-using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Sensors;
 
@@ -12,10 +10,8 @@ namespace EdgeExporter.Collectors.Sensors;
 /// time, then six bytes with a CRC-8 per word. T = -45 + 175·S_T/65535 °C; RH = -6 + 125·S_RH/65535
 /// %, limited to 0..100 %. A CRC mismatch yields no value.
 /// </summary>
-public sealed class Sht4x
+public sealed class Sht4x : ISensirionSensor
 {
-    public static readonly int[] Addresses = [0x44, 0x45, 0x46];
-
     private readonly I2cDevice _device;
     private readonly byte _command;
     private readonly TimeSpan _measurementTime;
@@ -70,76 +66,4 @@ public enum SensirionPrecision
     High,
     Medium,
     Low,
-}
-
-/// <summary>What the Sensirion parts share: command, wait, read six bytes, CRC-8 per word.</summary>
-internal static class Sensirion
-{
-    public static bool CrcOk(ReadOnlySpan<byte> frame) =>
-        frame.Length >= 6 && SensirionCrc8.Compute(frame[..2]) == frame[2] && SensirionCrc8.Compute(frame[3..5]) == frame[5];
-
-    public static ulong Fingerprint(ReadOnlySpan<byte> frame) =>
-        ((ulong)frame[0] << 24) | ((ulong)frame[1] << 16) | ((ulong)frame[3] << 8) | frame[4];
-
-    /// <summary>
-    /// Sends the command, waits, reads the frame. Without clock stretching a read during the
-    /// measurement is NACKed: wait once more, then report a timeout. A NACK of the command itself
-    /// surfaces as an <see cref="IOException"/> (no device at the address).
-    /// </summary>
-    public static DeviceError Transfer(I2cDevice device, ReadOnlySpan<byte> command, TimeSpan measurementTime, Span<byte> frame)
-    {
-        device.Write(command);
-        Thread.Sleep(measurementTime + TimeSpan.FromMilliseconds(1));
-        try
-        {
-            device.Read(frame);
-        }
-        catch (IOException error) when (BusErrors.Classify(error) == DeviceError.Nack)
-        {
-            Thread.Sleep(measurementTime);
-            try
-            {
-                device.Read(frame);
-            }
-            catch (IOException again) when (BusErrors.Classify(again) == DeviceError.Nack)
-            {
-                return DeviceError.Timeout;
-            }
-        }
-
-        return DeviceError.None;
-    }
-}
-
-/// <summary>An SHT4x as a polled device: temperature and relative humidity.</summary>
-public sealed class Sht4xSensor : PolledDevice
-{
-    private readonly Sht4x _sensor;
-    private readonly Series _temperature;
-    private readonly Series _humidity;
-
-    public Sht4xSensor(DeviceMetrics metrics, DeviceIdentity identity, I2cDevice device, PollSettings settings, SensirionPrecision precision = SensirionPrecision.High)
-        : base(metrics, identity, settings)
-    {
-        _sensor = new Sht4x(device, precision);
-        _temperature = AddReading(metrics.Temperature);
-        _humidity = AddReading(metrics.Humidity);
-    }
-
-    protected override DeviceError Read(long validUntil)
-    {
-        DeviceError error = _sensor.Measure(out double celsius, out double humidity, out ulong raw);
-        if (error == DeviceError.None && IsStuck(raw))
-        {
-            error = DeviceError.Stuck;
-        }
-
-        if (error == DeviceError.None)
-        {
-            _temperature.SetUntil(celsius, validUntil);
-            _humidity.SetUntil(humidity, validUntil);
-        }
-
-        return error;
-    }
 }

@@ -8,8 +8,6 @@ public interface IFileTree
 {
     /// <summary>A file to read repeatedly; it need not exist yet.</summary>
     IReadableFile Open(string relativePath);
-
-    bool DirectoryExists(string relativePath);
 }
 
 /// <summary>A file read whole, again and again, into a buffer of its own.</summary>
@@ -25,6 +23,4 @@ public sealed class RootedFileTree(string root) : IFileTree
     public string Root { get; } = root;
 
     public IReadableFile Open(string relativePath) => new PseudoFile(Path.Combine(Root, relativePath));
-
-    public bool DirectoryExists(string relativePath) => Directory.Exists(Path.Combine(Root, relativePath));
 }

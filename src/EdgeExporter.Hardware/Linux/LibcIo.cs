@@ -8,8 +8,6 @@ public static unsafe partial class Libc
     // asm-generic/fcntl.h, identical on x86_64 and aarch64 (shared/research/hardware.md, A.5).
     public const int ORdOnly = 0x0;
     public const int ORdWr = 0x2;
-    public const int ONoCtty = 0x100;
-    public const int ONonBlock = 0x800;
     public const int OCloExec = 0x80000;
 
     public const short PollIn = 0x1;
@@ -17,7 +15,6 @@ public static unsafe partial class Libc
     public const short PollHup = 0x10;
 
     public const int EIntr = 4;
-    public const int EAgain = 11;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -41,9 +38,6 @@ public static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, void* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    public static partial nint Write(int fd, void* buffer, nuint count);
 
     /// <summary>An <see cref="IOException"/> that names the call, errno and its text, like System.Device.Gpio's ("Error 2 ...").</summary>
     public static IOException Error(string what, int errno) =>

@@ -24,15 +24,11 @@ public abstract class SimulatedI2cDevice(I2cConnectionSettings settings, FaultSo
         set => Faults.Current = value;
     }
 
-    /// <summary>Transfers the chip has answered (for tests that check batching and retries).</summary>
-    public int Transfers { get; private set; }
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         lock (_gate)
         {
             BusFault();
-            Transfers++;
             OnWrite(buffer);
         }
     }
@@ -42,7 +38,6 @@ public abstract class SimulatedI2cDevice(I2cConnectionSettings settings, FaultSo
         lock (_gate)
         {
             BusFault();
-            Transfers++;
             OnRead(buffer);
         }
     }
@@ -62,7 +57,6 @@ public abstract class SimulatedI2cDevice(I2cConnectionSettings settings, FaultSo
         lock (_gate)
         {
             BusFault();
-            Transfers++;
             OnWrite(writeBuffer);
             OnRead(readBuffer);
         }

@@ -27,14 +27,6 @@ public sealed class SimulatedW1Tree : IFileTree
         return new File(this, "", temperatureFile: false);
     }
 
-    public bool DirectoryExists(string relativePath)
-    {
-        string[] parts = relativePath.Split('/');
-        return parts is ["bus", "w1", "devices", string id]
-            && _sensors.TryGetValue(id, out SimulatedDs18b20? sensor)
-            && sensor.Fault != SimulatedFault.Disconnect;
-    }
-
     private sealed class File(SimulatedW1Tree tree, string id, bool temperatureFile) : IReadableFile
     {
         private readonly byte[] _buffer = new byte[128];
