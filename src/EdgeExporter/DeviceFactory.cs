@@ -1,11 +1,13 @@
 using System.Device.Gpio;
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Collectors.Serial;
 using EdgeExporter.Collectors.Sensors;
 using EdgeExporter.Config;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Gpio;
 using EdgeExporter.Hardware.I2c;
+using EdgeExporter.Hardware.Serial;
 using EdgeExporter.Hardware.Simulation;
 
 namespace EdgeExporter;
@@ -16,11 +18,20 @@ namespace EdgeExporter;
 /// answers at the register, file or edge level. Only the bottom layer differs; the driver code is
 /// the same. Simulated readings vary slowly and plausibly, and differ per device.
 /// </summary>
-public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool simulate, TimeProvider? time = null)
+public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool simulate, TimeProvider? time = null, ISerialChannelFactory? serial = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly DateTimeOffset _start = (time ?? TimeProvider.System).GetUtcNow();
     private readonly SimulatedW1Tree _w1 = new();
+    private readonly SimulatedSerialChannelFactory _simulatedPorts = new();
+    private readonly Dictionary<string, SimulatedModbusLine> _simulatedLines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SerialLink> _links = new(StringComparer.Ordinal);
+
+    /// <summary>How real serial ports are opened: termios on libc unless told otherwise.</summary>
+    public ISerialChannelFactory SerialPorts { get; } = serial ?? TermiosSerialChannelFactory.Instance;
+
+    /// <summary>Called when a serial port is opened, with what it could not do (parity on a pty, RS-485 mode).</summary>
+    public Action<ISerialChannel>? PortOpened { get; set; }
 
     public IReadOnlyList<PolledDevice> Create(ExporterConfig config) => [.. config.Devices.Select(Create)];
 
@@ -86,10 +97,59 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
                     device.Duration("debounce"),
                     device.OptionalSetting("quantity"),
                     device.Number("per_pulse"));
+            case "nmea_gps":
+                if (simulate)
+                {
+                    _simulatedPorts.Add(device.Port!, new SimulatedGpsReceiver(52.5163 + (seed / 100), 13.3777 + (seed / 100), 34, _time, faults));
+                }
+
+                return new GpsDevice(metrics, identity, device.Poll, device.Serial, simulate ? _simulatedPorts : SerialPorts);
             default:
+                if (device.Profile.Protocol == "modbus")
+                {
+                    if (simulate)
+                    {
+                        SimulatedLine(device.Port!).Add((byte)device.Slave!.Value, SimulatedBank(device, seed), faults);
+                    }
+
+                    return new ModbusDevice(metrics, identity, device.Poll, Link(device), device.Modbus, device.Registers);
+                }
+
                 throw new InvalidOperationException($"no driver for model '{device.Profile.Model}'");
         }
     }
+
+    /// <summary>One link per port: the slaves on it share it and are polled in turn.</summary>
+    private SerialLink Link(DeviceConfig device)
+    {
+        if (!_links.TryGetValue(device.Port!, out SerialLink? link))
+        {
+            link = new SerialLink(device.Serial, simulate ? _simulatedPorts : SerialPorts) { Opened = channel => PortOpened?.Invoke(channel) };
+            _links[device.Port!] = link;
+        }
+
+        return link;
+    }
+
+    private SimulatedModbusLine SimulatedLine(string port)
+    {
+        if (!_simulatedLines.TryGetValue(port, out SimulatedModbusLine? line))
+        {
+            line = new SimulatedModbusLine();
+            _simulatedLines[port] = line;
+            _simulatedPorts.Add(port, line);
+        }
+
+        return line;
+    }
+
+    /// <summary>An Eastron meter for the Eastron models; for a generic map, registers that ramp slowly.</summary>
+    private ModbusRegisterBank SimulatedBank(DeviceConfig device, double seed) => device.Profile.Model switch
+    {
+        "sdm120" => new SimulatedEnergyMeter(phases: 1, seed, _time),
+        "sdm630" => new SimulatedEnergyMeter(phases: 3, seed, _time),
+        _ => new RampingRegisters(_time),
+    };
 
     private static I2cConnectionSettings I2c(DeviceConfig device) => new(device.I2cBus!.Value, device.Address!.Value);
 
@@ -160,5 +220,21 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         double t = (now - _start).TotalSeconds;
         double phase = ((t / 300) + seed) * 2 * Math.PI;
         return (12 - (0.2 * Math.Sin(phase)), maxCurrent * (0.4 + (0.2 * Math.Sin(phase)) + (0.01 * Math.Sin(t * 3.1))));
+    }
+}
+
+/// <summary>A generic simulated slave: every register and bit changes slowly with time, so a user's own map shows moving values.</summary>
+internal sealed class RampingRegisters(TimeProvider time) : ModbusRegisterBank
+{
+    private readonly long _start = time.GetTimestamp();
+
+    public override void Refresh()
+    {
+        int step = (int)time.GetElapsedTime(_start).TotalSeconds / 10;
+        for (int address = 0; address < 256; address++)
+        {
+            Holding[address] = Input[address] = (ushort)((address * 100) + step);
+            Coils[address] = DiscreteInputs[address] = ((address + step) & 1) == 1;
+        }
     }
 }

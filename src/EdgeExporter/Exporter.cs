@@ -74,7 +74,23 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         };
 
         var deviceMetrics = new DeviceMetrics(_store, config.UserLabels);
-        IReadOnlyList<PolledDevice> devices = new DeviceFactory(deviceMetrics, options.Paths, options.Simulate).Create(config);
+        var factory = new DeviceFactory(deviceMetrics, options.Paths, options.Simulate)
+        {
+            PortOpened = channel =>
+            {
+                log.Info("serial port opened", ("port", channel.Settings.Path), ("settings", channel.Settings.Format));
+                if (!channel.ParityApplied)
+                {
+                    log.Warn("serial port cannot apply parity or data bits (a pseudo-terminal?); using it as it is", ("port", channel.Settings.Path), ("settings", channel.Settings.Format));
+                }
+
+                if (channel.Settings.Rs485 && !channel.Rs485Applied)
+                {
+                    log.Warn("serial driver has no RS-485 mode (TIOCSRS485); the adapter must switch the line itself", ("port", channel.Settings.Path));
+                }
+            },
+        };
+        IReadOnlyList<PolledDevice> devices = factory.Create(config);
         if (!options.Simulate && config.Devices.Any(d => d.Fault is not null))
         {
             log.Warn("fault injection only takes effect with --simulate", ("config", config.Source));
@@ -87,7 +103,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
                 "device poll failed",
                 ("device", d.Identity.Name),
                 ("kind", error.ToString().ToLowerInvariant()),
-                ("err", error == DeviceError.Internal ? d.LastUnexpected?.Message : null)),
+                ("err", d.Problem)),
             recovered: d => log.Info("device recovered", ("device", d.Identity.Name)));
         log.Info(
             "plan sealed",

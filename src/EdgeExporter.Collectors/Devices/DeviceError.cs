@@ -1,3 +1,5 @@
+using EdgeExporter.Hardware.Serial;
+
 namespace EdgeExporter.Collectors.Devices;
 
 /// <summary>Why a device poll failed; the <c>kind</c> label of <c>edge_device_errors_total</c>.</summary>
@@ -26,6 +28,15 @@ public enum DeviceError
     /// <summary>The device keeps returning the very same raw measurement: a frozen ADC.</summary>
     Stuck,
 
+    /// <summary>A Modbus slave answered with an exception response (its code is counted separately).</summary>
+    Exception,
+
+    /// <summary>A serial answer that is not one: garbage, a truncated frame, another slave's answer, a line that is no sentence.</summary>
+    Framing,
+
+    /// <summary>A serial port could not be opened or set up (absent, busy, permission, not a tty).</summary>
+    Open,
+
     /// <summary>The answer is well-formed but impossible (DS18B20 power-on 85 °C, a skipped conversion, an overflow, a wrong chip id).</summary>
     Invalid,
 }
@@ -39,6 +50,16 @@ public static class BusErrors
     /// </summary>
     public static DeviceError Classify(IOException error)
     {
+        if (error is SerialException serial)
+        {
+            return serial.Failure switch
+            {
+                SerialFailure.Open => DeviceError.Open,
+                SerialFailure.Disconnected => DeviceError.Disconnected,
+                _ => DeviceError.Io,
+            };
+        }
+
         if (error is FileNotFoundException or DirectoryNotFoundException)
         {
             return DeviceError.Disconnected;

@@ -18,6 +18,7 @@ public sealed class DeviceMetrics
 
     private readonly string[] _readingLabels;
     private readonly Dictionary<string, MetricFamily> _readings = new(StringComparer.Ordinal);
+    private MetricFamily? _modbusExceptions;
 
     public DeviceMetrics(MetricStore store, IReadOnlyList<string>? userLabels = null)
     {
@@ -77,8 +78,31 @@ public sealed class DeviceMetrics
     /// <summary>A counter of what the pulses measure: <c>edge_&lt;stem&gt;_total</c>, e.g. <c>edge_energy_joules_total</c>.</summary>
     public MetricFamily Quantity(string stem, string help) => Reading($"edge_{stem}_total", help, null, MetricType.Counter);
 
+    /// <summary>Modbus exception responses per device and exception code (declared on first use).</summary>
+    public MetricFamily ModbusExceptions => _modbusExceptions ??= Store.AddFamily(
+            "edge_modbus_exceptions_total",
+            "Exception responses from a Modbus slave, by exception code (Modbus Application Protocol V1.1b3, section 7).",
+            MetricType.Counter,
+            "device",
+            "code",
+            "exception")
+        .WithCreated();
+
+    /// <summary>The family of a value in a Modbus register map: a counter when its name ends in _total, else a gauge.</summary>
+    public MetricFamily Register(Serial.ModbusRegister register) =>
+        Reading(register.Metric, register.Help, register.Unit, register.IsCounter ? MetricType.Counter : MetricType.Gauge);
+
+    /// <summary>A GPS receiver's reading family (declared on first use).</summary>
+    public MetricFamily Gps(string name, string help, string? unit = null) => Reading(name, help, unit);
+
     /// <summary>Declares one reading series of a device (hidden until its first successful read).</summary>
-    public Series AddReading(MetricFamily family, DeviceIdentity identity)
+    public Series AddReading(MetricFamily family, DeviceIdentity identity) => AddReading(family, identity, []);
+
+    /// <summary>
+    /// Declares one reading series of a device with labels of its own besides the device's (a meter's
+    /// phase); their names must be among the labels this store was declared with.
+    /// </summary>
+    public Series AddReading(MetricFamily family, DeviceIdentity identity, IReadOnlyList<KeyValuePair<string, string>> extra)
     {
         var values = new string[_readingLabels.Length];
         values[0] = identity.Name;
@@ -87,12 +111,25 @@ public sealed class DeviceMetrics
         values[3] = identity.Address;
         for (int i = 0; i < UserLabels.Count; i++)
         {
-            values[IdentityLabels.Length + i] = identity.Label(UserLabels[i]) ?? "";
+            values[IdentityLabels.Length + i] = identity.Label(UserLabels[i]) ?? Find(extra, UserLabels[i]) ?? "";
         }
 
         Series series = family.AddSeries(values);
         series.Hide();
         return series;
+    }
+
+    private static string? Find(IReadOnlyList<KeyValuePair<string, string>> labels, string name)
+    {
+        foreach (KeyValuePair<string, string> label in labels)
+        {
+            if (label.Key == name)
+            {
+                return label.Value;
+            }
+        }
+
+        return null;
     }
 
     private MetricFamily Reading(string name, string help, string? unit, MetricType type = MetricType.Gauge)

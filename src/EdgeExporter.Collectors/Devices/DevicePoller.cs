@@ -1,20 +1,33 @@
 namespace EdgeExporter.Collectors.Devices;
 
 /// <summary>
-/// Polls one device on a thread of its own. A device whose bus hangs blocks only this thread:
-/// scrapes read the store and never wait for hardware. While the device fails, polls back off
-/// (1, 2, 4, 8 intervals, at most five minutes) and the first good poll returns to the interval.
+/// Polls one device on a thread of its own, or several devices that share a port (the slaves on
+/// an RS-485 line) in turn, each on its own schedule. A device whose bus hangs blocks only this
+/// thread: scrapes read the store and never wait for hardware. While a device fails, its polls
+/// back off (1, 2, 4, 8 intervals, at most five minutes) and the first good poll returns to the
+/// interval.
 /// </summary>
 public sealed class DevicePoller : IDisposable
 {
-    private readonly PolledDevice _device;
+    private readonly PolledDevice[] _devices;
+    private readonly long[] _due;
+    private readonly DeviceError[] _previous;
+    private readonly bool[] _polled;
     private readonly ManualResetEventSlim _stopping = new(false);
     private readonly Thread _thread;
 
     public DevicePoller(PolledDevice device)
+        : this([device])
     {
-        _device = device;
-        _thread = new Thread(Run) { IsBackground = true, Name = $"poll {device.Identity.Name}" };
+    }
+
+    public DevicePoller(IReadOnlyList<PolledDevice> devices)
+    {
+        _devices = [.. devices];
+        _due = new long[_devices.Length];
+        _previous = new DeviceError[_devices.Length];
+        _polled = new bool[_devices.Length];
+        _thread = new Thread(Run) { IsBackground = true, Name = $"poll {string.Join(",", _devices.Select(d => d.Identity.Name))}" };
     }
 
     /// <summary>Called after a failed poll that followed a successful one (or the first poll).</summary>
@@ -23,7 +36,9 @@ public sealed class DevicePoller : IDisposable
     /// <summary>Called after a successful poll that followed a failed one.</summary>
     public Action<PolledDevice>? Recovered { get; set; }
 
-    public PolledDevice Device => _device;
+    public PolledDevice Device => _devices[0];
+
+    public IReadOnlyList<PolledDevice> Devices => _devices;
 
     public void Start() => _thread.Start();
 
@@ -38,26 +53,40 @@ public sealed class DevicePoller : IDisposable
 
     private void Run()
     {
-        DeviceError previous = DeviceError.None;
-        bool first = true;
         while (!_stopping.IsSet)
         {
-            long start = Environment.TickCount64;
-            DeviceError error = _device.Poll();
-            if (error != DeviceError.None && (first || previous == DeviceError.None))
+            // The device due first; ties go to the one listed first, so slaves are polled in turn.
+            int next = 0;
+            for (int i = 1; i < _devices.Length; i++)
             {
-                Failed?.Invoke(_device, error);
-            }
-            else if (error == DeviceError.None && !first && previous != DeviceError.None)
-            {
-                Recovered?.Invoke(_device);
+                if (_due[i] < _due[next])
+                {
+                    next = i;
+                }
             }
 
-            previous = error;
-            first = false;
-            long elapsed = Environment.TickCount64 - start;
-            long wait = Math.Max(0, (long)_device.Settings.NextDelay(_device.ConsecutiveFailures).TotalMilliseconds - elapsed);
-            _stopping.Wait(TimeSpan.FromMilliseconds(wait));
+            long wait = _due[next] - Environment.TickCount64;
+            if (wait > 0)
+            {
+                _stopping.Wait(TimeSpan.FromMilliseconds(wait));
+                continue;
+            }
+
+            PolledDevice device = _devices[next];
+            long start = Environment.TickCount64;
+            DeviceError error = device.Poll();
+            if (error != DeviceError.None && (!_polled[next] || _previous[next] == DeviceError.None))
+            {
+                Failed?.Invoke(device, error);
+            }
+            else if (error == DeviceError.None && _polled[next] && _previous[next] != DeviceError.None)
+            {
+                Recovered?.Invoke(device);
+            }
+
+            _previous[next] = error;
+            _polled[next] = true;
+            _due[next] = start + (long)device.Settings.NextDelay(device.ConsecutiveFailures).TotalMilliseconds;
         }
     }
 }
@@ -78,7 +107,11 @@ public sealed class DeviceSet : IDisposable
     public DeviceSet(IReadOnlyList<PolledDevice> devices, Action<PolledDevice, DeviceError>? failed = null, Action<PolledDevice>? recovered = null)
     {
         _devices = [.. devices];
-        _pollers = [.. devices.Select(device => new DevicePoller(device) { Failed = failed, Recovered = recovered })];
+        // Devices on one shared port get one poller between them; every other device its own.
+        _pollers = [.. _devices
+            .Select((device, index) => (device, key: device.SharedChannel ?? $"\0{index}"))
+            .GroupBy(entry => entry.key, StringComparer.Ordinal)
+            .Select(group => new DevicePoller([.. group.Select(entry => entry.device)]) { Failed = failed, Recovered = recovered })];
         _watchdog = new Thread(Watch) { IsBackground = true, Name = "device watchdog" };
     }
 

@@ -12,11 +12,21 @@ namespace EdgeExporter.Collectors.Devices;
 /// </summary>
 public abstract class PolledDevice
 {
-    private static readonly DeviceError[] ErrorKinds =
+    /// <summary>The error kinds a device on a bus (I2C, 1-Wire, GPIO) counts.</summary>
+    public static readonly DeviceError[] BusErrorKinds =
     [
         DeviceError.Nack, DeviceError.Crc, DeviceError.Timeout, DeviceError.Io, DeviceError.Internal,
         DeviceError.Disconnected, DeviceError.Stuck, DeviceError.Invalid,
     ];
+
+    /// <summary>The error kinds a device on a serial port counts.</summary>
+    public static readonly DeviceError[] SerialErrorKinds =
+    [
+        DeviceError.Timeout, DeviceError.Crc, DeviceError.Exception, DeviceError.Framing, DeviceError.Open,
+        DeviceError.Disconnected, DeviceError.Io, DeviceError.Internal, DeviceError.Invalid,
+    ];
+
+    private readonly DeviceError[] _errorKinds;
 
     private readonly Series _up;
     private readonly Series[] _errors;
@@ -30,14 +40,15 @@ public abstract class PolledDevice
     private ulong _lastFingerprint;
     private int _unchanged;
 
-    protected PolledDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings)
+    protected PolledDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings, DeviceError[]? errorKinds = null)
     {
+        _errorKinds = errorKinds ?? BusErrorKinds;
         Metrics = metrics;
         Identity = identity;
         Settings = settings;
         _up = metrics.Up.AddSeries(identity.Name, identity.Model);
         _up.Set(0);
-        _errors = [.. ErrorKinds.Select(kind => metrics.Errors.AddSeries(identity.Name, kind.ToString().ToLowerInvariant()))];
+        _errors = [.. _errorKinds.Select(kind => metrics.Errors.AddSeries(identity.Name, kind.ToString().ToLowerInvariant()))];
         _lastSuccess = metrics.LastSuccess.AddSeries(identity.Name);
         _lastSuccess.Hide();
         _pollDuration = metrics.PollDuration.AddSummary(identity.Name);
@@ -51,6 +62,9 @@ public abstract class PolledDevice
 
     /// <summary>The last exception a driver threw that was not an I/O error (for the log).</summary>
     public Exception? LastUnexpected { get; private set; }
+
+    /// <summary>What was wrong with the last failed poll, for the log, when the driver can say more than its kind.</summary>
+    public virtual string? Problem => LastUnexpected?.Message;
 
     /// <summary>Failed polls in a row (0 while healthy); the poller backs off on it.</summary>
     public int ConsecutiveFailures { get; private set; }
@@ -75,7 +89,7 @@ public abstract class PolledDevice
                 break;
             }
 
-            Count(error); // a transient error that a retry may clear: counted, retried at once
+            CountError(error); // a transient error that a retry may clear: counted, retried at once
             Thread.Sleep(10);
         }
 
@@ -102,7 +116,7 @@ public abstract class PolledDevice
             _up.Set(0);
             if (!watchdogFired)
             {
-                Count(error);
+                CountError(error);
             }
         }
 
@@ -125,9 +139,15 @@ public abstract class PolledDevice
         {
             _up.Set(0);
             HideReadings();
-            Count(DeviceError.Timeout);
+            CountError(DeviceError.Timeout);
         }
     }
+
+    /// <summary>
+    /// Devices that return the same key share one port and are polled in turn by one thread (the
+    /// slaves on an RS-485 line); null (the default) gives the device a poller of its own.
+    /// </summary>
+    public virtual string? SharedChannel => null;
 
     /// <summary>Starts what the device needs besides polling (an edge-counting thread). Most need nothing.</summary>
     public virtual void Start(CancellationToken stopping)
@@ -138,9 +158,12 @@ public abstract class PolledDevice
     protected abstract DeviceError Read(long validUntil);
 
     /// <summary>Declares a reading series of this device in one of the shared families.</summary>
-    protected Series AddReading(MetricFamily family)
+    protected Series AddReading(MetricFamily family) => AddReading(family, []);
+
+    /// <summary>Declares a reading series of this device with labels of its own (a meter's phase).</summary>
+    protected Series AddReading(MetricFamily family, IReadOnlyList<KeyValuePair<string, string>> labels)
     {
-        Series series = Metrics.AddReading(family, Identity);
+        Series series = Metrics.AddReading(family, Identity, labels);
         _readings.Add(series);
         return series;
     }
@@ -180,7 +203,12 @@ public abstract class PolledDevice
         }
     }
 
-    private void Count(DeviceError error) => _errors[Array.IndexOf(ErrorKinds, error)].Increment();
+    /// <summary>Counts one failed attempt of kind <paramref name="error"/> (a kind this device does not count goes to internal).</summary>
+    protected void CountError(DeviceError error)
+    {
+        int index = Array.IndexOf(_errorKinds, error);
+        _errors[index >= 0 ? index : Array.IndexOf(_errorKinds, DeviceError.Internal)].Increment();
+    }
 
     private void HideReadings()
     {

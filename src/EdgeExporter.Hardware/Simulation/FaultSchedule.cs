@@ -36,6 +36,9 @@ public sealed class FaultSource(TimeProvider? time = null, FaultSchedule? schedu
     /// <summary>How long a <see cref="SimulatedFault.Timeout"/> transfer hangs before it fails.</summary>
     public TimeSpan HangTime { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>The code a <see cref="SimulatedFault.Exception"/> answers with: 0x04, server device failure, unless set.</summary>
+    public byte ExceptionCode { get; set; } = 0x04;
+
     public SimulatedFault Current
     {
         get

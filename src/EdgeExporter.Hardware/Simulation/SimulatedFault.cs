@@ -19,4 +19,16 @@ public enum SimulatedFault
 
     /// <summary>The device is gone: its adapter, its sysfs directory or its GPIO chip has disappeared (ENODEV).</summary>
     Disconnect,
+
+    /// <summary>A serial device answers with noise instead of a frame (wrong baud rate, a bad cable).</summary>
+    Garbage,
+
+    /// <summary>A serial device stops in the middle of its answer.</summary>
+    Truncated,
+
+    /// <summary>Another slave answers in its place (two meters set to one unit id).</summary>
+    WrongSlave,
+
+    /// <summary>A Modbus slave answers with an exception response (code from <see cref="FaultSource.ExceptionCode"/>).</summary>
+    Exception,
 }

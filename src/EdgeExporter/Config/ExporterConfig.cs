@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Collectors.Serial;
+using EdgeExporter.Hardware.Serial;
 using EdgeExporter.Hardware.Simulation;
 
 namespace EdgeExporter.Config;
@@ -9,7 +11,9 @@ namespace EdgeExporter.Config;
 public sealed record ExporterConfig(string Source, BoardProfile? Board, IReadOnlyList<DeviceConfig> Devices)
 {
     /// <summary>The user's label names over all devices, in order of first use.</summary>
-    public IReadOnlyList<string> UserLabels { get; } = [.. Devices.SelectMany(d => d.Labels.Select(l => l.Key)).Distinct(StringComparer.Ordinal)];
+    public IReadOnlyList<string> UserLabels { get; } = [.. Devices
+        .SelectMany(d => d.Labels.Select(l => l.Key).Concat(d.Registers.SelectMany(r => r.Labels.Select(l => l.Key))))
+        .Distinct(StringComparer.Ordinal)];
 }
 
 /// <summary>One configured device, with every default filled in from its profile.</summary>
@@ -27,6 +31,32 @@ public sealed record DeviceConfig(
     IReadOnlyDictionary<string, string> Settings,
     FaultSchedule? Fault)
 {
+    /// <summary>A serial device's port: a path like /dev/ttyUSB0 or /dev/serial/by-id/...</summary>
+    public string? Port { get; init; }
+
+    /// <summary>A Modbus device's unit id, 1 to 247.</summary>
+    public int? Slave { get; init; }
+
+    /// <summary>A Modbus device's register map: its profile's, then its own.</summary>
+    public IReadOnlyList<ModbusRegister> Registers { get; init; } = [];
+
+    /// <summary>How the device's serial port is set up (serial devices only).</summary>
+    public SerialSettings Serial => new(
+        Port!,
+        int.Parse(Settings["baud"], CultureInfo.InvariantCulture),
+        int.Parse(Settings["data_bits"], CultureInfo.InvariantCulture),
+        Enum.Parse<Parity>(Settings["parity"], ignoreCase: true),
+        int.Parse(Settings["stop_bits"], CultureInfo.InvariantCulture),
+        Settings.GetValueOrDefault("rs485") == "true");
+
+    /// <summary>How a Modbus device is read (Modbus devices only).</summary>
+    public ModbusOptions Modbus => new(
+        (byte)Slave!.Value,
+        Duration("response_timeout"),
+        Poll.Retries,
+        int.Parse(Settings["max_registers"], CultureInfo.InvariantCulture),
+        int.Parse(Settings["max_gap"], CultureInfo.InvariantCulture));
+
     public string Setting(string name) => Settings[name];
 
     public string? OptionalSetting(string name) => Settings.GetValueOrDefault(name);
@@ -42,6 +72,7 @@ public sealed record DeviceConfig(
     {
         BusKind.I2c => $"i2c-{I2cBus}",
         BusKind.OneWire => "w1",
+        BusKind.Serial => System.IO.Path.GetFileName(Port) ?? "",
         _ => Chip ?? "",
     };
 
@@ -50,6 +81,7 @@ public sealed record DeviceConfig(
     {
         BusKind.I2c => $"0x{Address:x2}",
         BusKind.OneWire => W1Id ?? "",
+        BusKind.Serial => Slave?.ToString(CultureInfo.InvariantCulture) ?? "",
         _ => Pin?.ToString(CultureInfo.InvariantCulture) ?? "",
     };
 }
@@ -147,7 +179,7 @@ public static partial class ConfigLoader
             }
 
             names[device.Name] = map["name"]!.Mark;
-            string endpoint = $"{device.Profile.Bus}:{device.BusLabel}:{device.AddressLabel}";
+            string endpoint = device.Port is { } devicePort ? $"serial:{devicePort}:{device.Slave}" : $"{device.Profile.Bus}:{device.BusLabel}:{device.AddressLabel}";
             if (endpoints.TryGetValue(endpoint, out (string Name, YamlMark Mark) other))
             {
                 errors.Add(map, $"device '{device.Name}' is on the same bus and address as '{other.Name}' (line {other.Mark.Line}); one part answers at one address");
@@ -158,6 +190,7 @@ public static partial class ConfigLoader
             devices.Add(device);
         }
 
+        CheckPorts(devices, errors);
         errors.ThrowIfAny();
         return new ExporterConfig(source, board, devices);
     }
@@ -192,14 +225,56 @@ public static partial class ConfigLoader
         {
             BusKind.I2c => ["bus", "address"],
             BusKind.OneWire => ["id"],
+            BusKind.Serial when profile.Protocol == "modbus" => ["port", "slave", "registers"],
+            BusKind.Serial => ["port"],
             _ => ["pin", "chip"],
         };
         errors.CheckKeys(map, where, [.. CommonKeys, .. busKeys, .. profile.Settings.Select(s => s.Name)]);
 
-        int? i2cBus = null, address = null, pin = null;
-        string? w1Id = null, chip = null;
+        int? i2cBus = null, address = null, pin = null, slave = null;
+        string? w1Id = null, chip = null, port = null;
+        List<ModbusRegister> registers = [];
         switch (profile.Bus)
         {
+            case BusKind.Serial:
+                port = errors.Text(map["port"], "port");
+                if (port is null)
+                {
+                    errors.Add(map, $"{where} needs port: the serial device, like /dev/ttyUSB0 or /dev/serial/by-id/usb-... (which survives re-plugging)");
+                }
+                else if (!port.StartsWith('/'))
+                {
+                    errors.Add(map["port"]!, $"port '{port}' must be an absolute path, like /dev/ttyUSB0");
+                }
+
+                if (profile.Protocol == "modbus")
+                {
+                    long? id = errors.Integer(map["slave"], "slave");
+                    if (map["slave"] is null)
+                    {
+                        errors.Add(map, $"{where} needs slave: the unit id set on the device, 1 to 247 (Eastron meters ship with 1)");
+                    }
+                    else if (id is { } i && (i < 1 || i > 247))
+                    {
+                        errors.Add(map["slave"]!, $"slave {i} is out of range; unit ids are 1 to 247 (0 is broadcast, which never answers)");
+                    }
+                    else
+                    {
+                        slave = (int?)id;
+                    }
+
+                    registers = [.. profile.Registers, .. RegisterMaps.Parse(map["registers"], where, profile.RegisterDefaults, errors)];
+                    if (registers.Count == 0)
+                    {
+                        errors.Add(map, $"{where} has no registers to read; add registers: [{{ name: edge_..., address: ..., type: ... }}] or use a model with a register map ({string.Join(", ", profiles.Devices.Values.Where(p => p.Registers.Count > 0).Select(p => p.Model))})");
+                    }
+                    else if (registers.GroupBy(r => r.Metric + string.Join(",", r.Labels)).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                    {
+                        errors.Add(map["registers"] ?? map, $"{twice.First().Metric} is read twice (once from the {profile.Model} profile); give the new one a label or another name");
+                    }
+                }
+
+                break;
             case BusKind.I2c:
                 i2cBus = I2cBus(map, where, board, errors);
                 address = Address(map, where, profile, errors);
@@ -248,7 +323,51 @@ public static partial class ConfigLoader
         var labels = Labels(map["labels"], where, errors);
         var settings = Settings(map, where, profile, errors);
         FaultSchedule? fault = Fault(map["fault"], where, profile, errors);
-        return name is null ? null : new DeviceConfig(name, profile, map.Mark, i2cBus, address, w1Id, pin, chip, poll, labels, settings, fault);
+        if (name is null)
+        {
+            return null;
+        }
+
+        var device = new DeviceConfig(name, profile, map.Mark, i2cBus, address, w1Id, pin, chip, poll, labels, settings, fault)
+        {
+            Port = port,
+            Slave = slave,
+            Registers = registers,
+        };
+        if (profile.Protocol == "modbus" && port is not null && slave is not null && !errors.Any)
+        {
+            // The watchdog's deadline: every request with every retry waiting its full response timeout.
+            int requests = ModbusBatch.Plan(registers, device.Modbus.MaxRegisters, device.Modbus.MaxGap).Count;
+            TimeSpan worst = device.Modbus.WorstCase(device.Serial, requests);
+            if (worst >= poll.Interval)
+            {
+                errors.Add(map["interval"] ?? map, $"{where} needs up to {Durations.Format(worst)} per poll ({requests} request(s), {device.Modbus.Retries} retries, response_timeout {Durations.Format(device.Modbus.ResponseTimeout)}, at {device.Serial.Format}); make interval longer than that, or response_timeout or retries smaller");
+            }
+
+            device = device with { Poll = poll with { Timeout = poll.Timeout > worst ? poll.Timeout : worst } };
+        }
+
+        return device;
+    }
+
+    /// <summary>Devices on one serial port share its settings, and a GPS receiver has its port to itself.</summary>
+    private static void CheckPorts(List<DeviceConfig> devices, ConfigErrors errors)
+    {
+        foreach (IGrouping<string, DeviceConfig> port in devices.Where(d => d.Port is not null).GroupBy(d => d.Port!, StringComparer.Ordinal))
+        {
+            DeviceConfig first = port.First();
+            foreach (DeviceConfig other in port.Skip(1))
+            {
+                if (first.Profile.Protocol == "nmea" || other.Profile.Protocol == "nmea")
+                {
+                    errors.Add(other.Mark, $"device '{other.Name}' is on port {port.Key} with '{first.Name}' (line {first.Mark.Line}); a GPS receiver talks on its port alone");
+                }
+                else if (other.Serial with { Path = "" } != first.Serial with { Path = "" })
+                {
+                    errors.Add(other.Mark, $"device '{other.Name}' wants {port.Key} at {other.Serial.Format}{(other.Serial.Rs485 ? " rs485" : "")}, but '{first.Name}' (line {first.Mark.Line}) at {first.Serial.Format}{(first.Serial.Rs485 ? " rs485" : "")}; devices on one line must use the same settings");
+                }
+            }
+        }
     }
 
     private static int? I2cBus(YamlMapping map, string where, BoardProfile? board, ConfigErrors errors)
@@ -384,8 +503,8 @@ public static partial class ConfigLoader
             {
                 "choice" or "integer" when spec.Values.Count > 0 && !spec.Values.Contains(text) =>
                     $"{spec.Name} of {where} must be one of {string.Join(", ", spec.Values)}, not '{text}'",
-                "integer" when !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) =>
-                    $"{spec.Name} of {where} must be a whole number, not '{text}'",
+                "integer" when !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole) || whole < (spec.Min ?? long.MinValue) || whole > (spec.Max ?? long.MaxValue) =>
+                    $"{spec.Name} of {where} must be a whole number{(spec.Min is null ? "" : $" from {spec.Min} to {spec.Max}")}, not '{text}'",
                 "number" when !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) || n < (spec.Min ?? double.MinValue) || n > (spec.Max ?? double.MaxValue) =>
                     $"{spec.Name} of {where} must be a number from {spec.Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"} to {spec.Max?.ToString(CultureInfo.InvariantCulture) ?? "+inf"}, not '{text}'",
                 "duration" when !Durations.TryParse(text, out TimeSpan d) || d.TotalSeconds < (spec.Min ?? 0) || d.TotalSeconds > (spec.Max ?? double.MaxValue) =>
@@ -450,6 +569,10 @@ public static partial class ConfigLoader
             "crc" => SimulatedFault.CrcError,
             "timeout" => SimulatedFault.Timeout,
             "stuck" => SimulatedFault.Stuck,
+            "garbage" => SimulatedFault.Garbage,
+            "truncated" => SimulatedFault.Truncated,
+            "wrong_slave" => SimulatedFault.WrongSlave,
+            "exception" => SimulatedFault.Exception,
             _ => SimulatedFault.Disconnect,
         };
         return new FaultSchedule(fault, after, duration, every);

@@ -8,6 +8,7 @@ public enum BusKind
     I2c,
     OneWire,
     Gpio,
+    Serial,
 }
 
 /// <summary>The type of a model-specific setting, and its limits.</summary>
@@ -27,7 +28,17 @@ public sealed record DeviceProfile(
     int StuckAfter,
     IReadOnlyList<string> Faults,
     IReadOnlyList<SettingSpec> Settings,
-    string Source);
+    string Source)
+{
+    /// <summary>For serial devices: modbus or nmea.</summary>
+    public string? Protocol { get; init; }
+
+    /// <summary>A Modbus device's register map (more can be added per device in the config).</summary>
+    public IReadOnlyList<Collectors.Serial.ModbusRegister> Registers { get; init; } = [];
+
+    /// <summary>Defaults for register entries, the profile's and the device's.</summary>
+    public RegisterDefaults RegisterDefaults { get; init; } = new();
+}
 
 /// <summary>A board from <c>hardware/boards/*.yaml</c>: its I2C adapters and GPIO chip.</summary>
 public sealed record BoardProfile(string Name, IReadOnlyList<int> I2cBuses, string? GpioChipLabel, string Source);
@@ -45,6 +56,7 @@ public sealed class HardwareProfiles
     [
         "model", "vendor", "bus", "driver", "addresses", "default_address", "families", "minimum_interval",
         "default_interval", "minimum_timeout", "stuck_after", "faults", "settings", "measurement", "metrics",
+        "protocol", "register_defaults", "registers", "source",
     ];
 
     private static readonly string[] BoardKeys = ["board", "soc", "arch", "i2c", "gpio", "one_wire", "throttling"];
@@ -53,7 +65,7 @@ public sealed class HardwareProfiles
 
     private static readonly string[] SettingTypes = ["choice", "integer", "number", "duration", "bool", "name"];
 
-    private static readonly string[] FaultKinds = ["nack", "crc", "timeout", "stuck", "disconnect"];
+    private static readonly string[] FaultKinds = ["nack", "crc", "timeout", "stuck", "disconnect", "garbage", "truncated", "wrong_slave", "exception"];
 
     private HardwareProfiles(IReadOnlyDictionary<string, DeviceProfile> devices, IReadOnlyDictionary<string, BoardProfile> boards)
     {
@@ -144,12 +156,22 @@ public sealed class HardwareProfiles
             "i2c" => BusKind.I2c,
             "w1" => BusKind.OneWire,
             "gpio" => BusKind.Gpio,
+            "serial" => BusKind.Serial,
             _ => BusKind.I2c,
         };
-        if (bus is not ("i2c" or "w1" or "gpio"))
+        if (bus is not ("i2c" or "w1" or "gpio" or "serial"))
         {
-            errors.Add(map["bus"]!, $"bus must be i2c, w1 or gpio, not '{bus}'");
+            errors.Add(map["bus"]!, $"bus must be i2c, w1, gpio or serial, not '{bus}'");
         }
+
+        string? protocol = errors.Text(map["protocol"], "protocol");
+        if (kind == BusKind.Serial && protocol is not ("modbus" or "nmea"))
+        {
+            errors.Add(map["protocol"] ?? map, "a serial profile needs protocol: modbus or nmea");
+        }
+
+        RegisterDefaults registerDefaults = RegisterMaps.Defaults(map["register_defaults"], errors);
+        var registers = RegisterMaps.Parse(map["registers"], model, registerDefaults, errors);
 
         var addresses = Integers(errors.Sequence(map["addresses"], "addresses"), "an address", errors);
         var families = Integers(errors.Sequence(map["families"], "families"), "a family code", errors);
@@ -213,7 +235,12 @@ public sealed class HardwareProfiles
             (int)(errors.Integer(map["stuck_after"], "stuck_after") ?? 0),
             faults,
             settings,
-            source);
+            source)
+        {
+            Protocol = protocol,
+            Registers = registers,
+            RegisterDefaults = registerDefaults,
+        };
     }
 
     private static BoardProfile? Board(YamlMapping map, string source, ConfigErrors errors)

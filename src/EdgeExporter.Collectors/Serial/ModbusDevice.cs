@@ -1,0 +1,143 @@
+using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Hardware.Serial;
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter.Collectors.Serial;
+
+/// <summary>How a Modbus slave is read.</summary>
+/// <param name="Slave">The unit id, 1 to 247.</param>
+/// <param name="ResponseTimeout">How long to wait for each answer.</param>
+/// <param name="Retries">Repeats of a request that got no valid answer (timeout, CRC, framing, a busy slave).</param>
+/// <param name="MaxRegisters">Registers per request, at most 125.</param>
+/// <param name="MaxGap">Unused registers a request may read to join two values.</param>
+public sealed record ModbusOptions(byte Slave, TimeSpan ResponseTimeout, int Retries = 1, int MaxRegisters = 125, int MaxGap = 0)
+{
+    /// <summary>The longest a poll can take: every request, every retry, each waiting its full timeout and the line time.</summary>
+    public TimeSpan WorstCase(SerialSettings serial, int requests) =>
+        (ResponseTimeout + serial.LineTime(ModbusRtuMaster.MaxFrame) + TimeSpan.FromMilliseconds(60)) * requests * (Retries + 1);
+}
+
+/// <summary>
+/// A Modbus RTU slave read from a register map: each poll sends the planned requests (contiguous
+/// values batched), decodes the values with their type, byte order, scale and offset, and writes
+/// them as gauges or counters. Slaves on one port share a <see cref="SerialLink"/> and are polled
+/// in turn. A failed request is retried; every failed attempt is counted by kind, exception
+/// responses also by their code.
+/// </summary>
+public sealed class ModbusDevice : PolledDevice
+{
+    private static readonly byte[] ExceptionCodes = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x0A, 0x0B];
+
+    private readonly SerialLink _link;
+    private readonly ModbusOptions _options;
+    private readonly IReadOnlyList<ModbusBatch> _batches;
+    private readonly Series[][] _values;
+    private readonly Series[] _exceptions;
+    private string? _problem;
+
+    public ModbusDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings, SerialLink link, ModbusOptions options, IReadOnlyList<ModbusRegister> registers)
+        : base(metrics, identity, settings with { Retries = 0 }, SerialErrorKinds)
+    {
+        _link = link;
+        _options = options;
+        _batches = ModbusBatch.Plan(registers, options.MaxRegisters, options.MaxGap);
+        _values = [.. _batches.Select(batch => batch.Registers.Select(register => AddReading(metrics.Register(register), register.Labels)).ToArray())];
+        MetricFamily exceptions = metrics.ModbusExceptions;
+        _exceptions = [.. ExceptionCodes.Select(code => exceptions.AddSeries(identity.Name, $"0x{code:X2}", ModbusRtuMaster.ExceptionName(code).Replace(' ', '_')))];
+        foreach (Series series in _exceptions)
+        {
+            series.Hide(); // shown from the first exception of that code on
+        }
+    }
+
+    public IReadOnlyList<ModbusBatch> Batches => _batches;
+
+    public override string? SharedChannel => _link.Settings.Path;
+
+    /// <summary>What was wrong with the last failed request, for the log.</summary>
+    public override string? Problem => _problem;
+
+    protected override DeviceError Read(long validUntil)
+    {
+        lock (_link.Gate)
+        {
+            for (int b = 0; b < _batches.Count; b++)
+            {
+                ModbusBatch batch = _batches[b];
+                DeviceError error = Request(batch);
+                if (error != DeviceError.None)
+                {
+                    return error;
+                }
+
+                ReadOnlySpan<byte> data = _link.Modbus.Data;
+                Series[] values = _values[b];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    double value = batch.Registers[i].Decode(data, batch.Start);
+                    if (double.IsFinite(value))
+                    {
+                        values[i].SetUntil(value, validUntil);
+                    }
+                    else
+                    {
+                        values[i].Hide(); // a meter that is not ready reports NaN: no value, not a wrong one
+                    }
+                }
+            }
+        }
+
+        return DeviceError.None;
+    }
+
+    private DeviceError Request(ModbusBatch batch)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            DeviceError error;
+            try
+            {
+                ISerialChannel channel = _link.Channel();
+                ModbusStatus status = _link.Modbus.Read(channel, _options.Slave, batch.Table, batch.Start, batch.Count, _options.ResponseTimeout);
+                error = status switch
+                {
+                    ModbusStatus.Ok => DeviceError.None,
+                    ModbusStatus.Timeout => DeviceError.Timeout,
+                    ModbusStatus.Crc => DeviceError.Crc,
+                    ModbusStatus.Exception => DeviceError.Exception,
+                    _ => DeviceError.Framing,
+                };
+                if (status == ModbusStatus.Exception)
+                {
+                    int code = Array.IndexOf(ExceptionCodes, _link.Modbus.ExceptionCode);
+                    if (code >= 0)
+                    {
+                        _exceptions[code].Increment();
+                    }
+                }
+
+                if (error != DeviceError.None)
+                {
+                    _problem = _link.Modbus.Problem;
+                }
+            }
+            catch (SerialException failure)
+            {
+                // The port failed or is gone: close it, so that a later poll opens it again.
+                _link.Reset();
+                _problem = failure.Message;
+                throw;
+            }
+
+            // Repeat what a repeat can fix; an exception is the slave's considered answer, except "busy".
+            bool retry = error is DeviceError.Timeout or DeviceError.Crc or DeviceError.Framing
+                || (error == DeviceError.Exception && _link.Modbus.ExceptionCode is 0x05 or 0x06);
+            if (error == DeviceError.None || !retry || attempt >= _options.Retries)
+            {
+                return error;
+            }
+
+            CountError(error);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System.Buffers.Text;
+
+namespace EdgeExporter.Collectors.Serial;
+
+/// <summary>What became of one line from an NMEA-0183 stream.</summary>
+public enum NmeaLine
+{
+    /// <summary>A sentence with a good checksum.</summary>
+    Sentence,
+
+    /// <summary>A sentence whose checksum does not match (a flipped bit on the line).</summary>
+    ChecksumError,
+
+    /// <summary>Not a sentence: garbage, a partial line cut off by the next '$', no checksum, too long.</summary>
+    Malformed,
+}
+
+/// <summary>
+/// Splits a byte stream into NMEA-0183 lines: each starts with '$' and ends with CR/LF; a sentence
+/// is at most 82 characters with '$' and CR/LF (NMEA 0183 §5.3), longer ones are cut off as garbage
+/// (some receivers exceed it slightly, so 120 are accepted). Sentences split across reads are
+/// joined. The buffer is fixed.
+/// </summary>
+public sealed class NmeaLineSplitter
+{
+    public const int MaxLine = 120;
+
+    private readonly byte[] _line = new byte[MaxLine];
+    private int _length;
+    private bool _overflow;
+    private bool _garbage;
+
+    /// <summary>
+    /// Takes bytes from <paramref name="data"/> until a line is complete; returns how many were
+    /// consumed, and the line (without CR/LF) in <paramref name="line"/> with its verdict, or
+    /// <see cref="NmeaLine.Sentence"/>/empty when more bytes are needed.
+    /// </summary>
+    public int Next(ReadOnlySpan<byte> data, out ReadOnlySpan<byte> line, out NmeaLine verdict)
+    {
+        line = default;
+        verdict = NmeaLine.Sentence;
+        for (int i = 0; i < data.Length; i++)
+        {
+            byte b = data[i];
+            if (b == (byte)'$')
+            {
+                bool cutOff = _length > 0 || _overflow || _garbage;
+                Start();
+                _line[_length++] = b;
+                if (cutOff)
+                {
+                    verdict = NmeaLine.Malformed; // a partial line, ended by the next sentence's start
+                    return i + 1;
+                }
+
+                continue;
+            }
+
+            if (b is (byte)'\r' or (byte)'\n')
+            {
+                if (_length == 0 && !_overflow && !_garbage)
+                {
+                    continue; // the LF of CR/LF, or blank lines
+                }
+
+                bool bad = _overflow || _garbage;
+                line = _line.AsSpan(0, _length);
+                verdict = bad ? NmeaLine.Malformed : Nmea.Check(line);
+                _length = 0;
+                _overflow = _garbage = false;
+                return i + 1;
+            }
+
+            if (_length == 0)
+            {
+                _garbage = true; // text that does not start with '$'
+                continue;
+            }
+
+            if (_length == MaxLine || b < 0x20 || b > 0x7E)
+            {
+                _overflow = true;
+                continue;
+            }
+
+            _line[_length++] = b;
+        }
+
+        return data.Length;
+    }
+
+    private void Start()
+    {
+        _length = 0;
+        _overflow = _garbage = false;
+    }
+}
+
+/// <summary>NMEA-0183 sentence checks and field access over bytes (no strings).</summary>
+public static class Nmea
+{
+    /// <summary>
+    /// A line is a sentence when it is <c>$</c>, the body, <c>*</c> and two hex digits (upper or
+    /// lower case) that equal the XOR of the body's bytes. A line without the checksum is not accepted.
+    /// </summary>
+    public static NmeaLine Check(ReadOnlySpan<byte> line)
+    {
+        if (line.Length < 7 || line[0] != (byte)'$' || line[^3] != (byte)'*')
+        {
+            return NmeaLine.Malformed;
+        }
+
+        int high = Hex(line[^2]), low = Hex(line[^1]);
+        if (high < 0 || low < 0)
+        {
+            return NmeaLine.Malformed;
+        }
+
+        byte sum = 0;
+        foreach (byte b in line[1..^3])
+        {
+            sum ^= b;
+        }
+
+        return sum == ((high << 4) | low) ? NmeaLine.Sentence : NmeaLine.ChecksumError;
+    }
+
+    /// <summary>The fields of a checked sentence: the address ("GPGGA") is field 0.</summary>
+    public static Fields Split(ReadOnlySpan<byte> sentence) => new(sentence[1..^3]);
+
+    /// <summary>A decimal number field; false when it is empty or not a number.</summary>
+    public static bool Number(ReadOnlySpan<byte> field, out double value)
+    {
+        value = double.NaN;
+        return !field.IsEmpty && Utf8Parser.TryParse(field, out value, out int used) && used == field.Length;
+    }
+
+    /// <summary>An integer field; false when it is empty or not a whole number.</summary>
+    public static bool Integer(ReadOnlySpan<byte> field, out int value)
+    {
+        value = 0;
+        return !field.IsEmpty && Utf8Parser.TryParse(field, out value, out int used) && used == field.Length;
+    }
+
+    /// <summary>
+    /// A latitude (ddmm.mmmm) or longitude (dddmm.mmmm) with its hemisphere, in decimal degrees,
+    /// south and west negative: 4807.038,N → 48.1173.
+    /// </summary>
+    public static bool Coordinate(ReadOnlySpan<byte> value, ReadOnlySpan<byte> hemisphere, out double degrees)
+    {
+        degrees = double.NaN;
+        if (!Number(value, out double raw) || hemisphere.Length != 1 || raw < 0)
+        {
+            return false;
+        }
+
+        double whole = Math.Floor(raw / 100);
+        double minutes = raw - (whole * 100);
+        if (minutes >= 60)
+        {
+            return false;
+        }
+
+        degrees = whole + (minutes / 60);
+        switch (hemisphere[0])
+        {
+            case (byte)'N' or (byte)'E':
+                break;
+            case (byte)'S' or (byte)'W':
+                degrees = -degrees;
+                break;
+            default:
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A UTC time of day hhmmss(.sss) as seconds since midnight.</summary>
+    public static bool TimeOfDay(ReadOnlySpan<byte> field, out double seconds)
+    {
+        seconds = double.NaN;
+        if (field.Length < 6 || !Digits(field[..6]) || !Number(field, out _))
+        {
+            return false;
+        }
+
+        int hours = Two(field, 0), minutes = Two(field, 2);
+        if (!Number(field[4..], out double secs) || hours > 23 || minutes > 59 || secs >= 61)
+        {
+            return false;
+        }
+
+        seconds = (hours * 3600) + (minutes * 60) + secs;
+        return true;
+    }
+
+    /// <summary>A date ddmmyy (RMC) as a day; two-digit years are 1980-2079 (GPS began in 1980).</summary>
+    public static bool Date(ReadOnlySpan<byte> field, out DateOnly date)
+    {
+        date = default;
+        if (field.Length != 6 || !Digits(field))
+        {
+            return false;
+        }
+
+        int day = Two(field, 0), month = Two(field, 2), year = Two(field, 4);
+        year += year < 80 ? 2000 : 1900;
+        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+
+        date = new DateOnly(year, month, day);
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<byte> field)
+    {
+        foreach (byte b in field)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int Two(ReadOnlySpan<byte> field, int at) => ((field[at] - '0') * 10) + (field[at + 1] - '0');
+
+    private static int Hex(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        _ => -1,
+    };
+
+    /// <summary>The comma-separated fields of a sentence body.</summary>
+    public ref struct Fields(ReadOnlySpan<byte> body)
+    {
+        private ReadOnlySpan<byte> _rest = body;
+        private bool _done;
+
+        /// <summary>The next field (empty when it is empty or when there are no more).</summary>
+        public ReadOnlySpan<byte> Next()
+        {
+            if (_done)
+            {
+                return default;
+            }
+
+            int comma = _rest.IndexOf((byte)',');
+            ReadOnlySpan<byte> field;
+            if (comma < 0)
+            {
+                field = _rest;
+                _done = true;
+            }
+            else
+            {
+                field = _rest[..comma];
+                _rest = _rest[(comma + 1)..];
+            }
+
+            return field;
+        }
+
+        /// <summary>Skips <paramref name="count"/> fields.</summary>
+        public void Skip(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Next();
+            }
+        }
+    }
+}
