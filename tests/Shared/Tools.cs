@@ -69,6 +69,12 @@ public static partial class Tools
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Sends SIGTERM: the process gets to clean up, unlike <see cref="Process.Kill()"/>'s SIGKILL.</summary>
+    public static void Terminate(Process process) => Kill(process.Id, 15);
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEuid();
 }

@@ -83,6 +83,10 @@ public unsafe struct Termios
         OutputSpeed = speed;
     }
 
+    /// <summary>True when <paramref name="applied"/> has the parity and character size this asks for.</summary>
+    public readonly bool ParityMatches(in Termios applied) =>
+        ((ControlFlags ^ applied.ControlFlags) & (ParEnb | ParOdd | CSize)) == 0;
+
     /// <summary>
     /// True when <paramref name="applied"/> (read back after setting this) differs from this only in
     /// parity and character size: what a pseudo-terminal does (its set_termios clears PARENB and
@@ -91,7 +95,7 @@ public unsafe struct Termios
     public readonly bool MatchesExceptParity(in Termios applied)
     {
         const uint ParityBits = ParEnb | ParOdd | CSize;
-        return ((ControlFlags ^ applied.ControlFlags) & ~ParityBits & ~0u) == 0
+        return ((ControlFlags ^ applied.ControlFlags) & ~ParityBits) == 0
             && ((InputFlags ^ applied.InputFlags) & ~InPck) == 0
             && OutputFlags == applied.OutputFlags
             && LocalFlags == applied.LocalFlags

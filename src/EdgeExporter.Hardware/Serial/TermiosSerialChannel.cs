@@ -84,21 +84,22 @@ public sealed unsafe class TermiosSerialChannel : ISerialChannel
     }
 
     /// <summary>
-    /// Sets the port up. Returns whether parity and data bits took effect. glibc's tcsetattr
-    /// re-reads the settings and reports EINVAL when PARENB or CSIZE did not stick, which is what a
-    /// pseudo-terminal does to every request (and to an unchanged one too); when the read-back
-    /// matches in everything else, the port simply cannot do parity, which is not an error.
+    /// Sets the port up. Returns whether parity and data bits took effect: a pseudo-terminal drops
+    /// them silently, and when that leaves nothing changed (the same settings applied again) glibc's
+    /// tcsetattr reports EINVAL (hardware.md A.5). When the read-back matches in everything else,
+    /// the port simply cannot do parity, which is not an error.
     /// </summary>
     private static bool Apply(int fd, SerialSettings settings, in Termios wanted)
     {
         Termios request = wanted;
+        Termios applied;
         if (Libc.TcSetAttr(fd, Libc.TcsaNow, &request) == 0)
         {
-            return true;
+            // Success means some change took; whether parity did only the read-back shows.
+            return Libc.TcGetAttr(fd, &applied) != 0 || wanted.ParityMatches(in applied);
         }
 
         int errno = Marshal.GetLastPInvokeError();
-        Termios applied;
         if (errno == Libc.EInval && Libc.TcGetAttr(fd, &applied) == 0 && wanted.MatchesExceptParity(in applied))
         {
             return false;
