@@ -69,7 +69,13 @@ public sealed class GpsDevice : PolledDevice
             return DeviceError.None;
         }
 
-        return (DeviceError)Volatile.Read(ref _portError);
+        var error = (DeviceError)Volatile.Read(ref _portError);
+        if (error == DeviceError.Timeout)
+        {
+            _problem = "no NMEA sentence within the poll interval (receiver silent, or wrong baud rate?)";
+        }
+
+        return error;
     }
 
     private Series Reading(string name, string help, string? unit = null) => AddReading(Metrics.Gps(name, help, unit));
@@ -91,11 +97,10 @@ public sealed class GpsDevice : PolledDevice
 
                 int read = channel.Read(_buffer, Stopwatch.GetTimestamp() + Stopwatch.Frequency);
                 Take(_buffer.AsSpan(0, read));
+                continue;
             }
             catch (SerialException failure)
             {
-                channel?.Dispose();
-                channel = null;
                 _problem = failure.Message;
                 Volatile.Write(ref _portError, (int)(failure.Failure switch
                 {
@@ -103,9 +108,32 @@ public sealed class GpsDevice : PolledDevice
                     SerialFailure.Disconnected => DeviceError.Disconnected,
                     _ => DeviceError.Io,
                 }));
-                stopping.WaitHandle.WaitOne(delay);
-                delay = delay * 2 < MaxReopenDelay ? delay * 2 : MaxReopenDelay;
             }
+            catch (Exception bug) when (bug is not OutOfMemoryException)
+            {
+                // A bug in this reader must not take the process down: count it, start over.
+                _problem = bug.Message;
+                CountError(DeviceError.Internal);
+                Volatile.Write(ref _portError, (int)DeviceError.Internal);
+            }
+
+            channel?.Dispose();
+            channel = null;
+            if (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+
+            try
+            {
+                stopping.WaitHandle.WaitOne(delay);
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+
+            delay = delay * 2 < MaxReopenDelay ? delay * 2 : MaxReopenDelay;
         }
 
         channel?.Dispose();
