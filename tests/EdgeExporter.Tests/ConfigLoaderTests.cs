@@ -9,7 +9,10 @@ public class ConfigLoaderTests
     public void Every_embedded_profile_loads_and_every_model_has_a_driver()
     {
         HardwareProfiles profiles = HardwareProfiles.Embedded;
-        Assert.Equal(["bme280", "ds18b20", "gpio_input", "ina219", "pulse_counter", "sht3x", "sht4x"], profiles.Devices.Keys);
+        Assert.Equal(["bme280", "ds18b20", "gpio_input", "ina219", "modbus", "nmea_gps", "pulse_counter", "sdm120", "sdm630", "sht3x", "sht4x"], profiles.Devices.Keys);
+        Assert.Equal(10, profiles.Devices["sdm120"].Registers.Count);
+        Assert.Equal(18, profiles.Devices["sdm630"].Registers.Count);
+        Assert.All(profiles.Devices["sdm630"].Registers, r => Assert.Equal(Collectors.Serial.ModbusTable.InputRegisters, r.Table));
         Assert.Equal(["generic-arm64", "raspberry-pi-4", "raspberry-pi-5"], profiles.Boards.Keys);
         Assert.Equal([0x76, 0x77], profiles.Devices["bme280"].Addresses);
         Assert.Equal("pinctrl-bcm2711", profiles.Boards["raspberry-pi-4"].GpioChipLabel);
@@ -95,12 +98,33 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: t, model: pulse_counter, pin: 4, chip: gpiochip0, quantity: Energy }\n", 2, 73, "must be a metric name part in base units")]
     [InlineData("devices:\n  - { name: t, model: bme280, bus: 1, oversampling: 3 }\n", 2, 53, "oversampling of device 't' must be one of 1, 2, 4, 8, 16")]
     [InlineData("devices:\n  - { name: a, model: sht3x, bus: 1 }\n  - { name: b, model: sht4x, bus: 1 }\n", 3, 5, "same bus and address as 'a' (line 2)")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0 }\n", 2, 5, "needs slave: the unit id")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 248 }\n", 2, 58, "slave 248 is out of range")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, port: ttyUSB0, slave: 1 }\n", 2, 37, "must be an absolute path")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, slave: 1 }\n", 2, 5, "needs port: the serial device")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 1, baud: 9601 }\n", 2, 67, "baud of device 'm' must be one of 1200, 2400, 4800, 9600")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1 }\n", 2, 5, "has no registers to read")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1, registers: [{ name: pump_rpm, address: 1 }] }\n", 2, 81, "must be a metric name under edge_")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_x_volts, address: 1, unit: watts }] }\n", 2, 113, "unit 'watts' must be the end of the name")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_x, address: 1, type: bool }] }\n", 2, 107, "type bool is for coils and discrete inputs")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_x, address: 1, type: float16 }] }\n", 2, 107, "type must be bool, int16")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_x, address: 1, byte_order: big }] }\n", 2, 113, "byte_order must be abcd")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_x, address: 65535, type: uint32 }] }\n", 2, 98, "address 65535 is out of range")]
+    [InlineData("devices:\n  - { name: m, model: modbus, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_x, address: 1 }, { name: edge_x, address: 2 }] }\n", 2, 103, "edge_x with these labels is already read at line 2")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_voltage_volts, address: 2 }] }\n", 2, 72, "edge_voltage_volts is read twice (once from the sdm120 profile)")]
+    [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 2, baud: 19200 }\n", 3, 5, "wants /dev/ttyUSB0 at 19200 8N1, but 'a' (line 2) at 9600 8N1")]
+    [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 1 }\n", 3, 5, "same bus and address as 'a'")]
+    [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: g, model: nmea_gps, port: /dev/ttyUSB0 }\n", 3, 5, "a GPS receiver talks on its port alone")]
+    [InlineData("devices:\n  - { name: m, model: sdm630, port: /dev/ttyUSB0, slave: 1, baud: 2400, response_timeout: 2s, retries: 2, interval: 5s }\n", 2, 117, "needs up to")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 1, fault: nack }\n", 2, 68, "a sdm120 cannot show fault 'nack'")]
     [InlineData("devics: []\n", 1, 1, "unknown key 'devics' in the config; did you mean 'devices'?")]
     [InlineData("devices:\n  - { name: 'bad name', model: sht3x, bus: 1 }\n", 2, 13, "may contain only letters")]
     public void Mistakes_name_file_line_column_and_the_fix(string text, int line, int column, string message)
     {
         ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(text, "edge.yml"));
-        Assert.Contains(error.Errors, e => e.StartsWith($"edge.yml:{line}:{column}: ", StringComparison.Ordinal) && e.Contains(message, StringComparison.Ordinal));
+        Assert.True(
+            error.Errors.Any(e => e.StartsWith($"edge.yml:{line}:{column}: ", StringComparison.Ordinal) && e.Contains(message, StringComparison.Ordinal)),
+            $"expected edge.yml:{line}:{column}: ...{message}...; got:\n{string.Join("\n", error.Errors)}");
     }
 
     [Fact]
@@ -109,6 +133,54 @@ public class ConfigLoaderTests
         ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(
             "devices:\n  - { name: a, model: sht3x, bus: 1, colour: red }\n  - { name: b, model: bme280, bus: 1, address: 0x10 }\n", "edge.yml"));
         Assert.Equal(2, error.Errors.Count);
+    }
+
+    [Fact]
+    public void Serial_devices_take_their_line_and_register_map_from_the_profile_and_the_config()
+    {
+        ExporterConfig config = ConfigLoader.Load(
+            """
+            devices:
+              - name: house
+                model: sdm630
+                port: /dev/serial/by-id/usb-FTDI-if00
+                slave: 1
+                baud: 19200
+                parity: even
+                rs485: true
+              - name: pump
+                model: modbus
+                port: /dev/serial/by-id/usb-FTDI-if00
+                slave: 7
+                baud: 19200
+                rs485: true
+                response_timeout: 200ms
+                registers:
+                  - { name: edge_pump_speed_rpm, address: 0x10, type: int32, byte_order: cdab, scale: 0.5, offset: -1 }
+                  - { name: edge_pump_running, address: 3, table: coil, labels: { stage: one } }
+              - name: gps
+                model: nmea_gps
+                port: /dev/ttyACM0
+            """,
+            "serial.yml");
+        DeviceConfig house = config.Devices[0], pump = config.Devices[1], gps = config.Devices[2];
+        Assert.Equal(new Hardware.Serial.SerialSettings("/dev/serial/by-id/usb-FTDI-if00", 19200, 8, Hardware.Serial.Parity.Even, 1, true), house.Serial);
+        Assert.Equal(("usb-FTDI-if00", "1"), (house.BusLabel, house.AddressLabel));
+        Assert.Equal(18, house.Registers.Count);
+        Assert.Equal(2, Collectors.Serial.ModbusBatch.Plan(house.Registers, house.Modbus.MaxRegisters, house.Modbus.MaxGap).Count);
+        Assert.True(house.Poll.Timeout >= house.Modbus.WorstCase(house.Serial, 2), "the watchdog waits for every request and retry");
+        Assert.True(house.Poll.Timeout < house.Poll.Interval);
+
+        Assert.Equal(Hardware.Serial.Parity.Even, pump.Serial.Parity); // the generic profile's default: Modbus' own 8E1
+        Assert.Equal(TimeSpan.FromMilliseconds(200), pump.Modbus.ResponseTimeout);
+        Collectors.Serial.ModbusRegister speed = pump.Registers[0];
+        Assert.Equal((Collectors.Serial.ModbusTable.HoldingRegisters, Collectors.Serial.ModbusDataType.Int32, false, true, 0.5, -1.0), (speed.Table, speed.Type, speed.ByteSwap, speed.WordSwap, speed.Scale, speed.Offset));
+        Assert.Equal(Collectors.Serial.ModbusDataType.Bool, pump.Registers[1].Type);
+        Assert.Contains("stage", config.UserLabels); // register labels join the reading families' labels
+        Assert.Contains("phase", config.UserLabels);
+
+        Assert.Equal(("ttyACM0", ""), (gps.BusLabel, gps.AddressLabel));
+        Assert.Equal(9600, gps.Serial.BaudRate);
     }
 
     [Fact]

@@ -264,7 +264,7 @@ public static partial class ConfigLoader
                     }
 
                     registers = [.. profile.Registers, .. RegisterMaps.Parse(map["registers"], where, profile.RegisterDefaults, errors)];
-                    if (registers.Count == 0)
+                    if (registers.Count == 0 && (map["registers"] is null or YamlSequence { Items.Count: 0 }))
                     {
                         errors.Add(map, $"{where} has no registers to read; add registers: [{{ name: edge_..., address: ..., type: ... }}] or use a model with a register map ({string.Join(", ", profiles.Devices.Values.Where(p => p.Registers.Count > 0).Select(p => p.Model))})");
                     }
