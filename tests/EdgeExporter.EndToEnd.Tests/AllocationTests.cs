@@ -95,7 +95,9 @@ public class AllocationTests
     public void Scrapes_and_polls_of_every_driver_allocate_nothing()
     {
         // The built-in demo: one device of every driver on simulated hardware (registers, w1 files,
-        // GPIO edges), polled every 5 s on their own threads, a pulse counter counting 1 pulse/s.
+        // GPIO edges, Modbus frames, NMEA sentences), polled every 5 s on their own threads (three
+        // Modbus slaves share one line and one thread), a pulse counter counting 1 pulse/s, a GPS
+        // receiver streaming sentences every second.
         using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", "--simulate"]);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
         socket.Connect(IPAddress.Loopback, exporter.Port);
@@ -116,7 +118,7 @@ public class AllocationTests
             Thread.Sleep(50);
         }
 
-        Assert.Equal(7, body.Split('\n').Count(l => l.StartsWith("edge_device_up{", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal)));
+        Assert.Equal(11, body.Split('\n').Count(l => l.StartsWith("edge_device_up{", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal)));
 
         // Three blocks of 6 s: each holds at least one poll of every device and about 120 scrapes.
         var blocks = new List<double>();
