@@ -168,8 +168,17 @@ public static class CommandLine
             throw new UsageException($"--log.format must be logfmt or json; got '{format}'");
         }
 
+        string channel = Single("serial.channel");
+        if (!SerialChannels.Available.Contains(channel))
+        {
+            throw new UsageException(channel == SerialChannels.Ports
+                ? "--serial.channel=system.io.ports is not in this build: the static binary cannot load System.IO.Ports' native library; build with -p:StaticExecutable=false, or use termios"
+                : $"--serial.channel must be one of {string.Join(", ", SerialChannels.Available)}; got '{channel}'");
+        }
+
         return new ExporterOptions
         {
+            SerialChannel = channel,
             ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default!],
             TelemetryPath = telemetryPath,
             MaxRequests = max,
@@ -221,7 +230,8 @@ public static class CommandLine
 
         flags.Add(new("config.file", "YAML configuration file listing the devices to poll. Without it, the built-in configuration (no devices; with --simulate, a demo device of every driver).", "", "<path>"));
         flags.Add(new("config.check", "Validate the configuration, print what it configures and exit (0 if valid, 1 if not).", "false", null, IsBool: true));
-        flags.Add(new("simulate", "Run the configured devices on simulated hardware (registers, w1 files and GPIO edges answered in process).", "false", null, IsBool: true));
+        flags.Add(new("simulate", "Run the configured devices on simulated hardware (registers, w1 files, GPIO edges, Modbus frames and NMEA sentences answered in process).", "false", null, IsBool: true));
+        flags.Add(new("serial.channel", $"How serial ports are opened. One of: [{string.Join(", ", SerialChannels.Available)}]", SerialChannels.Default, "<channel>"));
         flags.Add(new("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", "<level>"));
         flags.Add(new("log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", "<format>"));
         return flags;

@@ -74,7 +74,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         };
 
         var deviceMetrics = new DeviceMetrics(_store, config.UserLabels);
-        var factory = new DeviceFactory(deviceMetrics, options.Paths, options.Simulate)
+        var factory = new DeviceFactory(deviceMetrics, options.Paths, options.Simulate, serial: SerialChannels.Open(options.SerialChannel))
         {
             PortOpened = channel =>
             {

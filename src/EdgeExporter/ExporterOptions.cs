@@ -36,6 +36,9 @@ public sealed record ExporterOptions
     /// <summary>Validate the config, print a summary and exit.</summary>
     public bool ConfigCheck { get; init; }
 
+    /// <summary>How serial ports are opened: termios, or system.io.ports in builds that include it.</summary>
+    public string SerialChannel { get; init; } = SerialChannels.Default;
+
     public LogLevel LogLevel { get; init; } = LogLevel.Info;
 
     public bool LogJson { get; init; }

@@ -53,6 +53,12 @@ public sealed class DevicePoller : IDisposable
 
     private void Run()
     {
+        long started = Environment.TickCount64;
+        for (int i = 0; i < _devices.Length; i++)
+        {
+            _due[i] = started + (long)_devices[i].FirstPoll.TotalMilliseconds;
+        }
+
         while (!_stopping.IsSet)
         {
             // The device due first; ties go to the one listed first, so slaves are polled in turn.

@@ -143,6 +143,9 @@ public abstract class PolledDevice
         }
     }
 
+    /// <summary>How long after start the first poll comes: at once, unless the device needs time to say something (a GPS stream).</summary>
+    public virtual TimeSpan FirstPoll => TimeSpan.Zero;
+
     /// <summary>
     /// Devices that return the same key share one port and are polled in turn by one thread (the
     /// slaves on an RS-485 line); null (the default) gives the device a poller of its own.

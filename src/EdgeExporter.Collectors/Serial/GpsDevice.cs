@@ -55,6 +55,9 @@ public sealed class GpsDevice : PolledDevice
 
     public GpsState State => _state;
 
+    /// <summary>A receiver speaks once a second: the first poll waits until it has had the chance.</summary>
+    public override TimeSpan FirstPoll => Interval + TimeSpan.FromSeconds(1);
+
     public override void Start(CancellationToken stopping)
     {
         _reader = new Thread(() => ReadStream(stopping)) { IsBackground = true, Name = $"nmea {Identity.Name}" };

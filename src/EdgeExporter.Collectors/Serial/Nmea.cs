@@ -161,7 +161,8 @@ public static class Nmea
             return false;
         }
 
-        degrees = whole + (minutes / 60);
+        // Rounded to 1e-9 degrees (0.1 mm), below any receiver's resolution: 4807.038 reads 48.1173, not 48.11729999999999.
+        degrees = Math.Round(whole + (minutes / 60), 9);
         switch (hemisphere[0])
         {
             case (byte)'N' or (byte)'E':
