@@ -7,7 +7,7 @@ namespace EdgeExporter.Metrics.Tests;
 public class ConcurrencyTests
 {
     [Fact]
-    public async Task Under_contention_no_series_tears_counters_never_go_back_and_inf_equals_count()
+    public void Under_contention_no_series_tears_counters_never_go_back_and_inf_equals_count()
     {
         var store = new MetricStore();
         Series counter = store.AddFamily("events_total", "Events.", MetricType.Counter).AddSeries();
@@ -16,12 +16,24 @@ public class ConcurrencyTests
         Summary summary = store.AddSummaryFamily("s", "S.", [0.5], TimeSpan.FromMinutes(1), 256).AddSummary();
         store.Seal();
 
+        // Dedicated threads, not the thread pool: with every test assembly running at once on two
+        // cores a pool task can wait seconds for a thread, and then nothing races.
         using var stop = new CancellationTokenSource();
-        Task[] writers =
+        Thread[] writers =
         [
-            Task.Run(() => { var r = new Random(1); while (!stop.IsCancellationRequested) { counter.Add(1); histogram.Observe(r.NextDouble()); } }),
-            Task.Run(() => { var r = new Random(2); while (!stop.IsCancellationRequested) { gauge.Set(r.Next(1_000_000) * 2.0); summary.Observe(r.NextDouble()); histogram.Observe(r.NextDouble()); } }),
+            new(() => { var r = new Random(1); while (!stop.IsCancellationRequested) { counter.Add(1); histogram.Observe(r.NextDouble()); } }),
+            new(() => { var r = new Random(2); while (!stop.IsCancellationRequested) { gauge.Set(r.Next(1_000_000) * 2.0); summary.Observe(r.NextDouble()); histogram.Observe(r.NextDouble()); } }),
         ];
+        foreach (Thread writer in writers)
+        {
+            writer.Start();
+        }
+
+        var started = DateTime.UtcNow.AddSeconds(30);
+        while (counter.Value < 1000 && DateTime.UtcNow < started)
+        {
+            Thread.Sleep(1); // both writers are running before the scrapes start
+        }
 
         double lastCounter = 0;
         long lastCount = 0;
@@ -45,7 +57,11 @@ public class ConcurrencyTests
         }
 
         stop.Cancel();
-        await Task.WhenAll(writers);
+        foreach (Thread writer in writers)
+        {
+            writer.Join();
+        }
+
         Assert.True(lastCount > 1000, "the writers must actually have raced with the scrapes");
     }
 }
