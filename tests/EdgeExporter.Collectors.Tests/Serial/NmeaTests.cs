@@ -45,8 +45,8 @@ public class NmeaTests
         Assert.Equal(1, gps.FixQuality);
         Assert.Equal(8, gps.SatellitesUsed);
         Assert.Equal(0.9, gps.Hdop);
-        Assert.Equal(48.1173, gps.Latitude, 10);    // 48° 07.038'
-        Assert.Equal(11.516666666666667, gps.Longitude, 10);
+        Assert.Equal(48.1173, gps.Latitude);        // 48° 07.038', exactly: rounded to 1e-9°
+        Assert.Equal(11.516666667, gps.Longitude);
         Assert.Equal(545.4, gps.Altitude);
 
         Assert.True(gps.Update("$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A"u8, 2, Received));
@@ -62,8 +62,8 @@ public class NmeaTests
         var gps = new GpsState();
         Assert.True(gps.Update("$GPGGA,172814.0,3723.46587704,N,12202.26957864,W,2,6,1.2,18.893,M,-25.669,M,2.0,0031*4F"u8, 1, Received));
         Assert.Equal(2, gps.FixQuality); // DGPS
-        Assert.Equal(37 + (23.46587704 / 60), gps.Latitude, 10);
-        Assert.Equal(-(122 + (2.26957864 / 60)), gps.Longitude, 10);
+        Assert.Equal(37 + (23.46587704 / 60), gps.Latitude, 8);
+        Assert.Equal(-(122 + (2.26957864 / 60)), gps.Longitude, 8);
         Assert.Equal(18.893, gps.Altitude);
     }
 
