@@ -17,6 +17,7 @@ public static class CollectorCatalog
         new("filefd", true, (store, options) => new FilefdCollector(store, options.Paths)),
         new("loadavg", true, (store, options) => new LoadavgCollector(store, options.Paths)),
         new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),
+        new("netclass", true, (store, options) => new NetclassCollector(store, options.Paths, options.NetclassIgnoredDevices)),
         new("os", true, (store, options) => new OsCollector(store, options.Paths)),
         new("pressure", true, (store, options) => new PressureCollector(store, options.Paths)),
         new("stat", true, (store, options) => new StatCollector(store, options.Paths, options.StatSoftirq)),

@@ -176,8 +176,19 @@ public static class CommandLine
                 : $"--serial.channel must be one of {string.Join(", ", SerialChannels.Available)}; got '{channel}'");
         }
 
+        string ignored = Single("collector.netclass.ignored-devices");
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(ignored);
+        }
+        catch (ArgumentException error)
+        {
+            throw new UsageException($"--collector.netclass.ignored-devices is not a valid regular expression: {error.Message}");
+        }
+
         return new ExporterOptions
         {
+            NetclassIgnoredDevices = ignored,
             SerialChannel = channel,
             ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default!],
             TelemetryPath = telemetryPath,
@@ -216,6 +227,7 @@ public static class CommandLine
             new("collector.disable-defaults", "Set all collectors to disabled by default.", "false", null, IsBool: true),
             new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
             new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
+            new("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$", "<regexp>"),
         };
         foreach (CollectorCatalog.Entry entry in CollectorCatalog.All)
         {

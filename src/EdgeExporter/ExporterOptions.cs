@@ -27,6 +27,9 @@ public sealed record ExporterOptions
 
     public bool StatSoftirq { get; init; }
 
+    /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
+    public string NetclassIgnoredDevices { get; init; } = "^$";
+
     /// <summary>Run the configured devices (or, with no config file, the built-in demo set) on simulated hardware.</summary>
     public bool Simulate { get; init; }
 

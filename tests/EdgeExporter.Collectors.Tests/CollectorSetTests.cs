@@ -81,6 +81,7 @@ public sealed class CollectorSetTests : IDisposable
                 new CpuCollector(store, paths), new LoadavgCollector(store, paths), new MeminfoCollector(store, paths),
                 new StatCollector(store, paths, softirq: true), new FilefdCollector(store, paths), new PressureCollector(store, paths),
                 new ThermalZoneCollector(store, paths), new TimeCollector(store, paths), new CpufreqCollector(store, paths),
+                new NetclassCollector(store, paths),
             ]);
         store.Seal();
         var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];

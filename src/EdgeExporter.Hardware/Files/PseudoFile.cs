@@ -24,7 +24,19 @@ public sealed class PseudoFile : IReadableFile, IDisposable
         _buffer = new byte[(capacity + MinimumCapacity - 1) / MinimumCapacity * MinimumCapacity];
     }
 
+    private PseudoFile(string path, byte[] buffer)
+    {
+        Path = path;
+        _buffer = buffer;
+    }
+
     public string Path { get; }
+
+    /// <summary>
+    /// A one-value sysfs attribute (an integer, a state word, an address): a 512-byte buffer
+    /// instead of a page, because a collector may hold dozens of them per network interface.
+    /// </summary>
+    public static PseudoFile Attribute(string path) => new(path, new byte[512]);
 
     /// <summary>Opens a file that exists now and sizes the buffer from its current content.</summary>
     public static PseudoFile OpenSized(string path)

@@ -75,6 +75,19 @@ public class NodeExporterParityTests
     }
 
     [Fact]
+    public void Netclass_matches_node_exporter()
+    {
+        // node_exporter's end-to-end run ignores the dmz and int bonds, and leaves bond0's speed of -1 out.
+        var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
+        Exposition ours = Collect(store => new NetclassCollector(store, sys, "^(dmz|int)$"));
+        AssertSameFamilies(ours, name => name.StartsWith("node_network_", StringComparison.Ordinal)
+            && !name.StartsWith("node_network_receive_", StringComparison.Ordinal) && !name.StartsWith("node_network_transmit_", StringComparison.Ordinal)
+            || name == "node_network_transmit_queue_length");
+        Assert.Equal(125_000_000, ours.Samples["node_network_speed_bytes{device=\"eth0\"}"]);
+        Assert.False(ours.Samples.ContainsKey("node_network_speed_bytes{device=\"bond0\"}"));
+    }
+
+    [Fact]
     public void A_raspberry_pi_thermal_zone_and_a_machine_without_any()
     {
         string sys = Directory.CreateTempSubdirectory("edge-sys-").FullName;

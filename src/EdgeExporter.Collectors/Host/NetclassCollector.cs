@@ -1,0 +1,225 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using EdgeExporter.Hardware.Files;
+using EdgeExporter.Metrics;
+
+namespace EdgeExporter.Collectors.Host;
+
+/// <summary>
+/// Network interfaces' properties from <c>/sys/class/net/&lt;iface&gt;/</c>, as node_exporter's
+/// netclass collector (collector/netclass_linux.go) reports them: <c>node_network_up</c> (1 when
+/// operstate is "up"), <c>node_network_info{address,adminstate,broadcast,device,duplex,ifalias,operstate}</c>,
+/// and one <c>node_network_&lt;property&gt;{device}</c> per attribute (mtu_bytes, speed_bytes as Mb/s ×
+/// 125000, carrier, the carrier change counters, flags, ...). Interfaces are found at start-up;
+/// one that goes away is hidden while it is gone. Departure: a negative speed (-1, "unknown", on
+/// bonds and down links) is left out rather than exported as -125000.
+/// </summary>
+public sealed class NetclassCollector : Collector
+{
+    // (file, metric, counter?) in node_exporter's order; HELP is "Network device property: <metric>".
+    private static readonly (string File, string Metric, bool Counter)[] Properties =
+    [
+        ("addr_assign_type", "address_assign_type", false),
+        ("carrier", "carrier", false),
+        ("carrier_changes", "carrier_changes_total", true),
+        ("carrier_up_count", "carrier_up_changes_total", true),
+        ("carrier_down_count", "carrier_down_changes_total", true),
+        ("dev_id", "device_id", false),
+        ("dormant", "dormant", false),
+        ("flags", "flags", false),
+        ("ifindex", "iface_id", false),
+        ("iflink", "iface_link", false),
+        ("link_mode", "iface_link_mode", false),
+        ("mtu", "mtu_bytes", false),
+        ("name_assign_type", "name_assign_type", false),
+        ("netdev_group", "net_dev_group", false),
+        ("speed", "speed_bytes", false),
+        ("tx_queue_len", "transmit_queue_length", false),
+        ("type", "protocol_type", false),
+    ];
+
+    private readonly Interface[] _interfaces;
+
+    public NetclassCollector(MetricStore store, HostPaths paths, string ignoredDevices = "^$")
+        : base("netclass")
+    {
+        string directory = paths.Sys("class/net");
+        var ignored = new Regex(ignoredDevices, RegexOptions.CultureInvariant);
+        string[] names = Directory.Exists(directory)
+            ? [.. Directory.EnumerateDirectories(directory).Select(Path.GetFileName).OfType<string>().Where(n => !ignored.IsMatch(n)).Order(StringComparer.Ordinal)]
+            : [];
+
+        MetricFamily up = store.AddFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType.Gauge, "device");
+        SeriesPool info = store.AddFamily(
+                "node_network_info",
+                "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
+                MetricType.Gauge,
+                "device", "address", "broadcast", "duplex", "operstate", "adminstate", "ifalias")
+            .AddPool(Math.Max(1, names.Length * 2), maxPrefixBytes: 768); // ifalias may hold 256 characters
+        MetricFamily[] families = [.. Properties.Select(p => store.AddFamily(
+            "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device"))];
+        _interfaces = [.. names.Select(name => new Interface(Path.Combine(directory, name), name, Own(up.AddSeries(name)), info, [.. families.Select(f => Own(f.AddSeries(name)))]))];
+        if (_interfaces.Length == 0)
+        {
+            NoDataReason = $"no network interfaces in {directory}";
+        }
+    }
+
+    public override CollectorOutcome Update()
+    {
+        if (_interfaces.Length == 0)
+        {
+            return CollectorOutcome.NoData;
+        }
+
+        foreach (Interface iface in _interfaces)
+        {
+            iface.Refresh();
+        }
+
+        return CollectorOutcome.Success;
+    }
+
+    /// <summary>One interface: its attribute files, its series, and the info labels it showed last.</summary>
+    private sealed class Interface
+    {
+        private const int SpeedIndex = 14;
+        private const int FlagsIndex = 7;
+
+        private readonly string _name;
+        private readonly Series _up;
+        private readonly SeriesPool _infoPool;
+        private readonly Series[] _properties;
+        private readonly PseudoFile[] _files;
+        private readonly PseudoFile _operstate, _address, _broadcast, _duplex, _ifalias;
+        private readonly byte[] _lastInfo = new byte[1024];
+        private int _lastInfoLength = -1;
+        private Series _info;
+
+        public Interface(string directory, string name, Series up, SeriesPool info, Series[] properties)
+        {
+            _name = name;
+            _up = up;
+            _infoPool = info;
+            _properties = properties;
+            _files = [.. Properties.Select(p => PseudoFile.Attribute(Path.Combine(directory, p.File)))];
+            _operstate = PseudoFile.Attribute(Path.Combine(directory, "operstate"));
+            _address = PseudoFile.Attribute(Path.Combine(directory, "address"));
+            _broadcast = PseudoFile.Attribute(Path.Combine(directory, "broadcast"));
+            _duplex = PseudoFile.Attribute(Path.Combine(directory, "duplex"));
+            _ifalias = PseudoFile.Attribute(Path.Combine(directory, "ifalias"));
+        }
+
+        public void Refresh()
+        {
+            bool present = false;
+            long flags = -1;
+            for (int i = 0; i < _files.Length; i++)
+            {
+                if (!TryReadInteger(_files[i], out long value))
+                {
+                    _properties[i].Hide(); // EINVAL on a down link (carrier, speed), absent on old kernels
+                    continue;
+                }
+
+                present = true;
+                if (i == FlagsIndex)
+                {
+                    flags = value;
+                }
+
+                if (i == SpeedIndex)
+                {
+                    if (value < 0)
+                    {
+                        _properties[i].Hide();
+                        continue;
+                    }
+
+                    value *= 125_000; // Mb/s to bytes/s
+                }
+
+                _properties[i].Set(value);
+            }
+
+            ReadOnlySpan<byte> operstate = Text(_operstate);
+            if (!present && operstate.IsEmpty)
+            {
+                _up.Hide(); // the interface is gone
+                ReleaseInfo();
+                return;
+            }
+
+            _up.Set(operstate.SequenceEqual("up"u8) ? 1 : 0);
+            UpdateInfo(operstate, flags);
+        }
+
+        /// <summary>The info series' labels change rarely (a link going down): a new series, and strings, only then.</summary>
+        private void UpdateInfo(ReadOnlySpan<byte> operstate, long flags)
+        {
+            Span<byte> current = stackalloc byte[1024];
+            int length = 0;
+            ReadOnlySpan<byte> admin = flags < 0 ? ""u8 : (flags & 1) != 0 ? "up"u8 : "down"u8; // IFF_UP
+            Append(current, ref length, Text(_address));
+            Append(current, ref length, Text(_broadcast));
+            Append(current, ref length, Text(_duplex));
+            Append(current, ref length, operstate);
+            Append(current, ref length, admin);
+            Append(current, ref length, Text(_ifalias));
+
+            if (length == _lastInfoLength && current[..length].SequenceEqual(_lastInfo.AsSpan(0, length)))
+            {
+                return;
+            }
+
+            ReleaseInfo();
+            current[..length].CopyTo(_lastInfo);
+            _lastInfoLength = length;
+            string[] values = [_name, .. Encoding.UTF8.GetString(current[..(length - 1)]).Split('\0')];
+            if (_infoPool.TryAcquire(out _info, values))
+            {
+                _info.Set(1);
+            }
+        }
+
+        /// <summary>One label value and a NUL after it (sysfs text never contains NUL).</summary>
+        private static void Append(Span<byte> into, ref int length, ReadOnlySpan<byte> part)
+        {
+            int take = Math.Min(part.Length, into.Length - length - 1);
+            part[..take].CopyTo(into[length..]);
+            length += take;
+            into[length++] = 0;
+        }
+
+        private void ReleaseInfo()
+        {
+            _infoPool.Release(_info);
+            _info = default;
+            _lastInfoLength = -1;
+        }
+
+        private static ReadOnlySpan<byte> Text(PseudoFile file)
+        {
+            try
+            {
+                return file.Read().TrimEnd("\n"u8);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                return default;
+            }
+        }
+
+        private static bool TryReadInteger(PseudoFile file, out long value)
+        {
+            value = 0;
+            ReadOnlySpan<byte> text = Text(file);
+            if (text.StartsWith("0x"u8))
+            {
+                return System.Buffers.Text.Utf8Parser.TryParse(text[2..], out value, out int used, 'x') && used == text.Length - 2;
+            }
+
+            return AsciiParser.TryParseInt64(text, out value);
+        }
+    }
+}
