@@ -18,6 +18,7 @@ public static class CollectorCatalog
         new("loadavg", true, (store, options) => new LoadavgCollector(store, options.Paths)),
         new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),
         new("netclass", true, (store, options) => new NetclassCollector(store, options.Paths, options.NetclassIgnoredDevices)),
+        new("netdev", true, (store, options) => new NetdevCollector(store, options.Paths, options.NetdevInclude, options.NetdevExclude)),
         new("os", true, (store, options) => new OsCollector(store, options.Paths)),
         new("pressure", true, (store, options) => new PressureCollector(store, options.Paths)),
         new("stat", true, (store, options) => new StatCollector(store, options.Paths, options.StatSoftirq)),

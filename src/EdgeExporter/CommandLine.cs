@@ -176,19 +176,34 @@ public static class CommandLine
                 : $"--serial.channel must be one of {string.Join(", ", SerialChannels.Available)}; got '{channel}'");
         }
 
-        string ignored = Single("collector.netclass.ignored-devices");
-        try
+        string ignored = Pattern("collector.netclass.ignored-devices")!;
+        string? netdevInclude = Pattern("collector.netdev.device-include");
+        string? netdevExclude = Pattern("collector.netdev.device-exclude");
+        if (netdevInclude is not null && netdevExclude is not null)
         {
-            _ = new System.Text.RegularExpressions.Regex(ignored);
+            throw new UsageException("--collector.netdev.device-exclude and --collector.netdev.device-include are mutually exclusive");
         }
-        catch (ArgumentException error)
+
+        string? Pattern(string name)
         {
-            throw new UsageException($"--collector.netclass.ignored-devices is not a valid regular expression: {error.Message}");
+            string value = Single(name);
+            try
+            {
+                _ = new System.Text.RegularExpressions.Regex(value);
+            }
+            catch (ArgumentException error)
+            {
+                throw new UsageException($"--{name} is not a valid regular expression: {error.Message}");
+            }
+
+            return value.Length == 0 ? null : value;
         }
 
         return new ExporterOptions
         {
             NetclassIgnoredDevices = ignored,
+            NetdevInclude = netdevInclude,
+            NetdevExclude = netdevExclude,
             SerialChannel = channel,
             ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default!],
             TelemetryPath = telemetryPath,
@@ -228,6 +243,8 @@ public static class CommandLine
             new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
             new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
             new("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$", "<regexp>"),
+            new("collector.netdev.device-include", "Regexp of net devices to include (mutually exclusive to device-exclude).", "", "<regexp>"),
+            new("collector.netdev.device-exclude", "Regexp of net devices to exclude (mutually exclusive to device-include).", "", "<regexp>"),
         };
         foreach (CollectorCatalog.Entry entry in CollectorCatalog.All)
         {

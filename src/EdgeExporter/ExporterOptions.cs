@@ -30,6 +30,12 @@ public sealed record ExporterOptions
     /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
     public string NetclassIgnoredDevices { get; init; } = "^$";
 
+    /// <summary>Interfaces the netdev collector reports (a regular expression), or null for all.</summary>
+    public string? NetdevInclude { get; init; }
+
+    /// <summary>Interfaces the netdev collector leaves out (a regular expression), or null for none.</summary>
+    public string? NetdevExclude { get; init; }
+
     /// <summary>Run the configured devices (or, with no config file, the built-in demo set) on simulated hardware.</summary>
     public bool Simulate { get; init; }
 
