@@ -198,17 +198,9 @@ public sealed class NetclassCollector : Collector
             _lastInfoLength = -1;
         }
 
-        private static ReadOnlySpan<byte> Text(PseudoFile file)
-        {
-            try
-            {
-                return file.Read().TrimEnd("\n"u8);
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-            {
-                return default;
-            }
-        }
+        /// <summary>An attribute's text, or empty when it cannot be read now (EINVAL on a down link): no exception, so nothing allocated.</summary>
+        private static ReadOnlySpan<byte> Text(PseudoFile file) =>
+            file.TryRead(out ReadOnlySpan<byte> text) ? text.TrimEnd("\n"u8) : default;
 
         private static bool TryReadInteger(PseudoFile file, out long value)
         {

@@ -14,6 +14,8 @@ public sealed class PseudoFile : IReadableFile, IDisposable
 
     private readonly byte[] _buffer;
     private SafeFileHandle? _handle;
+    private byte[]? _pathZ;
+    private int _fd = -1;
 
     /// <param name="path">The file.</param>
     /// <param name="expectedBytes">How large the file is now; the buffer gets room to grow.</param>
@@ -76,9 +78,69 @@ public sealed class PseudoFile : IReadableFile, IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the file without throwing: false when it cannot be opened or read (absent, EINVAL from
+    /// a driver that cannot report now, too large). For attributes that fail as a matter of course
+    /// (a down link's speed), where an exception per scrape would allocate: libc open and pread on
+    /// a path encoded once.
+    /// </summary>
+    public unsafe bool TryRead(out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        if (_fd < 0)
+        {
+            _pathZ ??= System.Text.Encoding.UTF8.GetBytes(Path + "\0");
+            fixed (byte* path = _pathZ)
+            {
+                _fd = Linux.Libc.OpenZ(path, Linux.Libc.ORdOnly | Linux.Libc.OCloExec);
+            }
+
+            if (_fd < 0)
+            {
+                return false;
+            }
+        }
+
+        int total = 0;
+        while (true)
+        {
+            nint read;
+            fixed (byte* buffer = _buffer)
+            {
+                read = Linux.Libc.Pread(_fd, buffer + total, (nuint)(_buffer.Length - total), total);
+            }
+
+            if (read < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Linux.Libc.EIntr)
+            {
+                continue;
+            }
+
+            if (read < 0 || total + read == _buffer.Length)
+            {
+                // Reopen next time: the file may have gone with its device.
+                Linux.Libc.Close(_fd);
+                _fd = -1;
+                return false;
+            }
+
+            if (read == 0)
+            {
+                content = _buffer.AsSpan(0, total);
+                return true;
+            }
+
+            total += (int)read;
+        }
+    }
+
     public void Dispose()
     {
         _handle?.Dispose();
         _handle = null;
+        if (_fd >= 0)
+        {
+            Linux.Libc.Close(_fd);
+            _fd = -1;
+        }
     }
 }
