@@ -21,6 +21,7 @@ public static class CollectorCatalog
         new("netdev", true, (store, options) => new NetdevCollector(store, options.Paths, options.NetdevInclude, options.NetdevExclude)),
         new("os", true, (store, options) => new OsCollector(store, options.Paths)),
         new("pressure", true, (store, options) => new PressureCollector(store, options.Paths)),
+        new("raspberrypi", true, (store, options) => new RaspberryPiCollector(store, options.Paths)),
         new("stat", true, (store, options) => new StatCollector(store, options.Paths, options.StatSoftirq)),
         new("thermal_zone", true, (store, options) => new ThermalZoneCollector(store, options.Paths)),
         new("time", true, (store, options) => new TimeCollector(store, options.Paths)),
