@@ -177,6 +177,13 @@ public static class CommandLine
         }
 
         string ignored = Pattern("collector.netclass.ignored-devices")!;
+        string? hwmonInclude = Pattern("collector.hwmon.chip-include");
+        string? hwmonExclude = Pattern("collector.hwmon.chip-exclude");
+        if (hwmonInclude is not null && hwmonExclude is not null)
+        {
+            throw new UsageException("--collector.hwmon.chip-exclude and --collector.hwmon.chip-include are mutually exclusive");
+        }
+
         string? netdevInclude = Pattern("collector.netdev.device-include");
         string? netdevExclude = Pattern("collector.netdev.device-exclude");
         if (netdevInclude is not null && netdevExclude is not null)
@@ -203,6 +210,8 @@ public static class CommandLine
         {
             NetclassIgnoredDevices = ignored,
             NetdevInclude = netdevInclude,
+            HwmonChipInclude = hwmonInclude,
+            HwmonChipExclude = hwmonExclude,
             NetdevExclude = netdevExclude,
             SerialChannel = channel,
             ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default!],
@@ -243,6 +252,8 @@ public static class CommandLine
             new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
             new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
             new("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$", "<regexp>"),
+            new("collector.hwmon.chip-include", "Regexp of hwmon chip to include (mutually exclusive to chip-exclude).", "", "<regexp>"),
+            new("collector.hwmon.chip-exclude", "Regexp of hwmon chip to exclude (mutually exclusive to chip-include).", "", "<regexp>"),
             new("collector.netdev.device-include", "Regexp of net devices to include (mutually exclusive to device-exclude).", "", "<regexp>"),
             new("collector.netdev.device-exclude", "Regexp of net devices to exclude (mutually exclusive to device-include).", "", "<regexp>"),
         };

@@ -30,6 +30,12 @@ public sealed record ExporterOptions
     /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
     public string NetclassIgnoredDevices { get; init; } = "^$";
 
+    /// <summary>hwmon chips to report (a regular expression over the chip label), or null for all.</summary>
+    public string? HwmonChipInclude { get; init; }
+
+    /// <summary>hwmon chips to leave out, or null for none.</summary>
+    public string? HwmonChipExclude { get; init; }
+
     /// <summary>Interfaces the netdev collector reports (a regular expression), or null for all.</summary>
     public string? NetdevInclude { get; init; }
 

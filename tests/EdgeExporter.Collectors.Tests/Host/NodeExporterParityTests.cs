@@ -88,6 +88,14 @@ public class NodeExporterParityTests
     }
 
     [Fact]
+    public void Hwmon_matches_node_exporter()
+    {
+        var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
+        Exposition ours = Collect(store => new HwmonCollector(store, sys, chipInclude: "(applesmc|asus_nb_wmi|coretemp|hwmon4|ieee80211|nct6779)"));
+        AssertSameFamilies(ours, name => name.StartsWith("node_hwmon_", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_raspberry_pi_thermal_zone_and_a_machine_without_any()
     {
         string sys = Directory.CreateTempSubdirectory("edge-sys-").FullName;
