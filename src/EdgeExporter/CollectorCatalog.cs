@@ -15,6 +15,9 @@ public static class CollectorCatalog
         new("cpu", true, (store, options) => new CpuCollector(store, options.Paths, options.CpuGuest)),
         new("cpufreq", true, (store, options) => new CpufreqCollector(store, options.Paths)),
         new("filefd", true, (store, options) => new FilefdCollector(store, options.Paths)),
+        new("filesystem", true, (store, options) => new FilesystemCollector(
+            store, options.Paths, options.FilesystemMountPointsExclude, options.FilesystemMountPointsInclude,
+            options.FilesystemFsTypesExclude, options.FilesystemFsTypesInclude, options.FilesystemMountTimeout)),
         new("hwmon", true, (store, options) => new HwmonCollector(store, options.Paths, options.HwmonChipInclude, options.HwmonChipExclude)),
         new("loadavg", true, (store, options) => new LoadavgCollector(store, options.Paths)),
         new("meminfo", true, (store, options) => new MeminfoCollector(store, options.Paths)),

@@ -177,6 +177,28 @@ public static class CommandLine
         }
 
         string ignored = Pattern("collector.netclass.ignored-devices")!;
+        (string? mountExclude, string? mountInclude) = IncludeExclude("collector.filesystem.mount-points");
+        (string? typesExclude, string? typesInclude) = IncludeExclude("collector.filesystem.fs-types");
+        string timeoutText = Single("collector.filesystem.mount-timeout");
+        if (!Config.Durations.TryParse(timeoutText, out TimeSpan mountTimeout) || mountTimeout <= TimeSpan.Zero)
+        {
+            throw new UsageException($"--collector.filesystem.mount-timeout must be a duration like 5s, got '{timeoutText}'");
+        }
+
+        // node_exporter's rule: an include without an explicit exclude replaces the default exclude; both given is an error.
+        (string? Exclude, string? Include) IncludeExclude(string prefix)
+        {
+            string? include = Pattern(prefix + "-include");
+            string? exclude = Pattern(prefix + "-exclude");
+            bool excludeSet = values.ContainsKey(prefix + "-exclude");
+            if (include is not null && excludeSet && exclude is not null)
+            {
+                throw new UsageException($"--{prefix}-exclude and --{prefix}-include are mutually exclusive");
+            }
+
+            return (include is not null ? null : exclude, include);
+        }
+
         string? hwmonInclude = Pattern("collector.hwmon.chip-include");
         string? hwmonExclude = Pattern("collector.hwmon.chip-exclude");
         if (hwmonInclude is not null && hwmonExclude is not null)
@@ -211,6 +233,11 @@ public static class CommandLine
             NetclassIgnoredDevices = ignored,
             NetdevInclude = netdevInclude,
             HwmonChipInclude = hwmonInclude,
+            FilesystemMountPointsExclude = mountExclude,
+            FilesystemMountPointsInclude = mountInclude,
+            FilesystemFsTypesExclude = typesExclude,
+            FilesystemFsTypesInclude = typesInclude,
+            FilesystemMountTimeout = mountTimeout,
             HwmonChipExclude = hwmonExclude,
             NetdevExclude = netdevExclude,
             SerialChannel = channel,
@@ -252,6 +279,11 @@ public static class CommandLine
             new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
             new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
             new("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$", "<regexp>"),
+            new("collector.filesystem.mount-points-exclude", "Regexp of mount points to exclude for filesystem collector. (mutually exclusive to mount-points-include)", Collectors.Host.FilesystemCollector.DefaultMountPointsExclude, "<regexp>"),
+            new("collector.filesystem.mount-points-include", "Regexp of mount points to include for filesystem collector. (mutually exclusive to mount-points-exclude)", "", "<regexp>"),
+            new("collector.filesystem.fs-types-exclude", "Regexp of filesystem types to exclude for filesystem collector. (mutually exclusive to fs-types-include)", Collectors.Host.FilesystemCollector.DefaultFsTypesExclude, "<regexp>"),
+            new("collector.filesystem.fs-types-include", "Regexp of filesystem types to include for filesystem collector. (mutually exclusive to fs-types-exclude)", "", "<regexp>"),
+            new("collector.filesystem.mount-timeout", "how long to wait for a mount to respond before marking it as stale", "5s", "<duration>"),
             new("collector.hwmon.chip-include", "Regexp of hwmon chip to include (mutually exclusive to chip-exclude).", "", "<regexp>"),
             new("collector.hwmon.chip-exclude", "Regexp of hwmon chip to exclude (mutually exclusive to chip-include).", "", "<regexp>"),
             new("collector.netdev.device-include", "Regexp of net devices to include (mutually exclusive to device-exclude).", "", "<regexp>"),

@@ -30,6 +30,17 @@ public sealed record ExporterOptions
     /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
     public string NetclassIgnoredDevices { get; init; } = "^$";
 
+    public string? FilesystemMountPointsExclude { get; init; } = Collectors.Host.FilesystemCollector.DefaultMountPointsExclude;
+
+    public string? FilesystemMountPointsInclude { get; init; }
+
+    public string? FilesystemFsTypesExclude { get; init; } = Collectors.Host.FilesystemCollector.DefaultFsTypesExclude;
+
+    public string? FilesystemFsTypesInclude { get; init; }
+
+    /// <summary>How long a statfs may take before its mount is reported as "mountpoint timeout".</summary>
+    public TimeSpan FilesystemMountTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>hwmon chips to report (a regular expression over the chip label), or null for all.</summary>
     public string? HwmonChipInclude { get; init; }
 

@@ -31,6 +31,23 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
     public static partial int OpenZ(byte* path, int flags);
 
+    /// <summary>struct statfs on 64-bit glibc (x86_64 and aarch64 alike, measured: 120 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 120)]
+    public struct StatFs
+    {
+        public long Type;
+        public long BlockSize;
+        public ulong Blocks;
+        public ulong BlocksFree;
+        public ulong BlocksAvailable;
+        public ulong Files;
+        public ulong FilesFree;
+    }
+
+    /// <summary>statfs(2) on a NUL-terminated UTF-8 path.</summary>
+    [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true)]
+    public static partial int StatFsZ(byte* path, StatFs* buffer);
+
     [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
     public static partial nint Pread(int fd, void* buffer, nuint count, long offset);
 
