@@ -21,6 +21,9 @@ public abstract class Collector
     /// <summary>Why the last <see cref="Update"/> had nothing to report, in words a user can act on.</summary>
     public string? NoDataReason { get; protected set; }
 
+    /// <summary>A time bound the collector keeps by itself (the filesystem's mount timeout); the set then allows a second more.</summary>
+    public virtual TimeSpan? OwnTimeout => null;
+
     /// <summary>Reads the source and updates the series. May throw; the caller records the failure.</summary>
     public abstract CollectorOutcome Update();
 

@@ -179,6 +179,12 @@ public static class CommandLine
         string ignored = Pattern("collector.netclass.ignored-devices")!;
         (string? mountExclude, string? mountInclude) = IncludeExclude("collector.filesystem.mount-points");
         (string? typesExclude, string? typesInclude) = IncludeExclude("collector.filesystem.fs-types");
+        string collectorTimeoutText = Single("collector.timeout");
+        if (!Config.Durations.TryParse(collectorTimeoutText, out TimeSpan collectorTimeout) || collectorTimeout <= TimeSpan.Zero)
+        {
+            throw new UsageException($"--collector.timeout must be a duration like 5s, got '{collectorTimeoutText}'");
+        }
+
         string timeoutText = Single("collector.filesystem.mount-timeout");
         if (!Config.Durations.TryParse(timeoutText, out TimeSpan mountTimeout) || mountTimeout <= TimeSpan.Zero)
         {
@@ -238,6 +244,7 @@ public static class CommandLine
             FilesystemFsTypesExclude = typesExclude,
             FilesystemFsTypesInclude = typesInclude,
             FilesystemMountTimeout = mountTimeout,
+            CollectorTimeout = collectorTimeout,
             HwmonChipExclude = hwmonExclude,
             NetdevExclude = netdevExclude,
             SerialChannel = channel,
@@ -279,6 +286,7 @@ public static class CommandLine
             new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
             new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
             new("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$", "<regexp>"),
+            new("collector.timeout", "How long a collector may take; one that overruns is reported failed and the scrape goes on without it.", "5s", "<duration>"),
             new("collector.filesystem.mount-points-exclude", "Regexp of mount points to exclude for filesystem collector. (mutually exclusive to mount-points-include)", Collectors.Host.FilesystemCollector.DefaultMountPointsExclude, "<regexp>"),
             new("collector.filesystem.mount-points-include", "Regexp of mount points to include for filesystem collector. (mutually exclusive to mount-points-exclude)", "", "<regexp>"),
             new("collector.filesystem.fs-types-exclude", "Regexp of filesystem types to exclude for filesystem collector. (mutually exclusive to fs-types-include)", Collectors.Host.FilesystemCollector.DefaultFsTypesExclude, "<regexp>"),

@@ -66,7 +66,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             }
         }
 
-        _host = new CollectorSet(_store, host)
+        _host = new CollectorSet(_store, host, options.CollectorTimeout)
         {
             Failed = (collector, error) => log.Error("collector failed", ("collector", collector.Name), ("err", error.Message)),
             Recovered = collector => log.Info("collector recovered", ("collector", collector.Name)),
@@ -189,6 +189,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         }
 
         _devices.Dispose();
+        _host.Dispose();
     }
 
     /// <summary>Stands in for a collector whose source was missing at start-up; fails every scrape.</summary>

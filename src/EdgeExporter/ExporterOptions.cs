@@ -27,6 +27,9 @@ public sealed record ExporterOptions
 
     public bool StatSoftirq { get; init; }
 
+    /// <summary>How long a host collector may take before the scrape goes on without it.</summary>
+    public TimeSpan CollectorTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
     public string NetclassIgnoredDevices { get; init; } = "^$";
 

@@ -27,7 +27,7 @@ public sealed class CollectorSetTests : IDisposable
     {
         var store = new MetricStore();
         var paths = new HostPaths(_proc);
-        var set = new CollectorSet(store, [new LoadavgCollector(store, paths), new MeminfoCollector(store, paths)]);
+        using var set = new CollectorSet(store, [new LoadavgCollector(store, paths), new MeminfoCollector(store, paths)]);
         var failures = new List<string>();
         set.Failed = (collector, _) => failures.Add(collector.Name);
         store.Seal();
@@ -58,7 +58,7 @@ public sealed class CollectorSetTests : IDisposable
     public void A_collector_that_throws_anything_fails_alone()
     {
         var store = new MetricStore();
-        var set = new CollectorSet(store, [new Buggy(), new LoadavgCollector(store, new HostPaths(_proc))]);
+        using var set = new CollectorSet(store, [new Buggy(), new LoadavgCollector(store, new HostPaths(_proc))]);
         store.Seal();
         set.Collect();
         Exposition text = Render(store);
@@ -75,7 +75,7 @@ public sealed class CollectorSetTests : IDisposable
         var noZones = new ThermalZoneCollector(empty, new HostPaths(_proc, _proc));
         empty.Seal();
         Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store), noZones];
-        var set = new CollectorSet(
+        using var set = new CollectorSet(
             store,
             [
                 new CpuCollector(store, paths), new LoadavgCollector(store, paths), new MeminfoCollector(store, paths),
@@ -97,8 +97,12 @@ public sealed class CollectorSetTests : IDisposable
             ExpositionWriter.Write(store, scrapes++ % 2 == 0 ? ExpositionFormat.Text : ExpositionFormat.OpenMetrics, buffer); // each format in turn
         }
 
-        Scrape(); // warm-up: opens the files
-        Scrape();
+        for (int i = 0; i < 50; i++)
+        {
+            Scrape(); // warm-up: opens the files; the first wait on each collector's thread sets up its lock once
+        }
+
+        long collectorsBefore = set.AllocatedBytes; // the collectors run on threads of their own
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 2_000; i++)
         {
@@ -106,6 +110,51 @@ public sealed class CollectorSetTests : IDisposable
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, set.AllocatedBytes - collectorsBefore);
+    }
+
+    [Fact]
+    public void A_collector_that_hangs_is_cut_off_at_its_bound_and_not_started_again_until_it_returns()
+    {
+        var store = new MetricStore();
+        var hanging = new Hanging();
+        using var set = new CollectorSet(store, [hanging, new LoadavgCollector(store, new HostPaths(_proc))], TimeSpan.FromMilliseconds(300));
+        var failures = new List<string>();
+        set.Failed = (c, e) => failures.Add($"{c.Name}: {e.Message}");
+        store.Seal();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        set.Collect();
+        Assert.InRange(clock.ElapsedMilliseconds, 250, 3000);
+        Exposition text = Render(store);
+        Assert.Equal(0, text.Samples["node_scrape_collector_success{collector=\"hanging\"}"]);
+        Assert.Equal(1, text.Samples["node_scrape_collector_success{collector=\"loadavg\"}"]);
+        Assert.Equal(1, text.Samples["edge_exporter_collector_timeouts_total{collector=\"hanging\"}"]);
+        Assert.Equal(0, text.Samples["edge_exporter_collector_no_data{collector=\"hanging\"}"]);
+        Assert.Single(failures, f => f.StartsWith("hanging: collector hanging did not finish within 0.3 s", StringComparison.Ordinal));
+
+        set.Collect(); // still stuck: not started a second time
+        Assert.Equal(1, hanging.Runs);
+        hanging.Release.Set();
+        Thread.Sleep(100);
+        set.Collect();
+        text = Render(store);
+        Assert.Equal(1, text.Samples["node_scrape_collector_success{collector=\"hanging\"}"]);
+        Assert.Equal(2, hanging.Runs);
+    }
+
+    [Fact]
+    public void No_data_is_told_apart_from_failure()
+    {
+        var store = new MetricStore();
+        var empty = new ThermalZoneCollector(store, new HostPaths(_proc, _proc)); // no thermal zones here
+        using var set = new CollectorSet(store, [empty, new Buggy()]);
+        store.Seal();
+        set.Collect();
+        Exposition text = Render(store);
+        Assert.Equal(0, text.Samples["node_scrape_collector_success{collector=\"thermal_zone\"}"]);
+        Assert.Equal(1, text.Samples["edge_exporter_collector_no_data{collector=\"thermal_zone\"}"]);
+        Assert.Equal(0, text.Samples["node_scrape_collector_success{collector=\"buggy\"}"]);
+        Assert.Equal(0, text.Samples["edge_exporter_collector_no_data{collector=\"buggy\"}"]);
     }
 
     [Fact]
@@ -128,6 +177,23 @@ public sealed class CollectorSetTests : IDisposable
     private sealed class Buggy() : Collector("buggy")
     {
         public override CollectorOutcome Update() => throw new IndexOutOfRangeException("a parser bug");
+    }
+
+    /// <summary>A collector whose read hangs in the kernel until released, as a broken hwmon driver's does.</summary>
+    private sealed class Hanging() : Collector("hanging")
+    {
+        private int _runs;
+
+        public ManualResetEventSlim Release { get; } = new(false);
+
+        public int Runs => Volatile.Read(ref _runs);
+
+        public override CollectorOutcome Update()
+        {
+            Interlocked.Increment(ref _runs);
+            Release.Wait();
+            return CollectorOutcome.Success;
+        }
     }
 
     private static Exposition Render(MetricStore store)

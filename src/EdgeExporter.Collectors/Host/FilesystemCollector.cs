@@ -117,6 +117,8 @@ public sealed class FilesystemCollector : Collector, IDisposable
         return _mounts.Length == 0 ? CollectorOutcome.NoData : CollectorOutcome.Success;
     }
 
+    public override TimeSpan? OwnTimeout => _timeout;
+
     public void Dispose() => _workers.Dispose();
 
     private static Regex? Pattern(string? pattern) => string.IsNullOrEmpty(pattern) ? null : new Regex(pattern, RegexOptions.CultureInvariant);
