@@ -186,15 +186,18 @@ public sealed class CollectorSet : IDisposable
         }
     }
 
-    /// <summary>A collector's own thread: started by a scrape, reports back under its gate; nothing allocated per run.</summary>
+    /// <summary>
+    /// A collector's own thread, started by a scrape through an event and reporting back through
+    /// another. Kernel-backed events rather than Monitor.Wait: in the AOT runtime a monitor wait
+    /// allocates now and then (measured: 120 B per few hundred scrapes), an event wait does not.
+    /// </summary>
     private sealed class Runner : IDisposable
     {
         private readonly Collector _collector;
-        private readonly object _gate = new();
+        private readonly AutoResetEvent _start = new(false);
+        private readonly ManualResetEvent _idle = new(true);
         private readonly Thread _thread;
-        private bool _start;
-        private bool _running;
-        private bool _stopping;
+        private volatile bool _stopping;
 
         public long Allocated;
 
@@ -214,65 +217,36 @@ public sealed class CollectorSet : IDisposable
         /// <summary>Starts a run unless the previous one is still going (a stuck read).</summary>
         public void TryStart()
         {
-            lock (_gate)
+            if (!_idle.WaitOne(0))
             {
-                if (_running)
-                {
-                    return;
-                }
-
-                _running = true;
-                _start = true;
-                Monitor.PulseAll(_gate);
+                return;
             }
+
+            _idle.Reset();
+            _start.Set();
         }
 
         /// <summary>Waits for the run to end, at most until <paramref name="deadline"/> (a Stopwatch timestamp).</summary>
         public bool WaitFor(long deadline)
         {
-            lock (_gate)
-            {
-                while (_running)
-                {
-                    long ticks = deadline - Stopwatch.GetTimestamp();
-                    if (ticks <= 0)
-                    {
-                        return false;
-                    }
-
-                    Monitor.Wait(_gate, (int)Math.Max(1, (ticks * 1000) / Stopwatch.Frequency));
-                }
-
-                return true;
-            }
+            long ticks = deadline - Stopwatch.GetTimestamp();
+            return _idle.WaitOne(ticks <= 0 ? 0 : (int)Math.Max(1, (ticks * 1000) / Stopwatch.Frequency));
         }
 
         public void Dispose()
         {
-            lock (_gate)
-            {
-                _stopping = true;
-                Monitor.PulseAll(_gate);
-            }
+            _stopping = true;
+            _start.Set();
         }
 
         private void Run()
         {
             while (true)
             {
-                lock (_gate)
+                _start.WaitOne();
+                if (_stopping)
                 {
-                    while (!_start && !_stopping)
-                    {
-                        Monitor.Wait(_gate);
-                    }
-
-                    if (_stopping)
-                    {
-                        return;
-                    }
-
-                    _start = false;
+                    return;
                 }
 
                 long before = GC.GetAllocatedBytesForCurrentThread();
@@ -289,16 +263,11 @@ public sealed class CollectorSet : IDisposable
                     error = failure;
                 }
 
-                double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                Outcome = outcome;
+                Error = error;
                 Interlocked.Add(ref Allocated, GC.GetAllocatedBytesForCurrentThread() - before);
-                lock (_gate)
-                {
-                    Outcome = outcome;
-                    Error = error;
-                    Seconds = seconds;
-                    _running = false;
-                    Monitor.PulseAll(_gate);
-                }
+                _idle.Set(); // publishes the fields above to the waiting scrape
             }
         }
     }
