@@ -91,19 +91,19 @@ public sealed class CollectorSet : IDisposable
     }
 
     /// <summary>Runs every collector.</summary>
-    public void Collect() => Collect(null);
+    public void Collect() => Collect(default);
 
     /// <summary>
-    /// Runs the collectors <paramref name="selected"/> says (by index; null: all), in parallel, each
-    /// within its bound. Collectors not selected report nothing this scrape (their series hidden), as
-    /// with node_exporter's <c>collect[]</c>.
+    /// Runs the collectors <paramref name="selected"/> marks (by index in <see cref="Collectors"/>;
+    /// empty: all), in parallel, each within its bound. Collectors not selected report nothing this
+    /// scrape (their series hidden), as with node_exporter's <c>collect[]</c> and <c>exclude[]</c>.
     /// </summary>
-    public void Collect(Func<Collector, bool>? selected)
+    public void Collect(ReadOnlySpan<bool> selected)
     {
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < _runners.Length; i++)
         {
-            _selected[i] = selected?.Invoke(_collectors[i]) ?? true;
+            _selected[i] = selected.IsEmpty || selected[i];
             if (_selected[i])
             {
                 _runners[i].TryStart();

@@ -298,14 +298,14 @@ internal sealed class ConnectionSlot
 
         return route switch
         {
-            Route.Metrics => (BuildMetrics(close, head, ContentNegotiation.Choose(request.Accept), ContentNegotiation.PrefersGzip(request.AcceptEncoding)), consumed),
+            Route.Metrics => (BuildMetrics(close, head, ContentNegotiation.Choose(request.Accept), ContentNegotiation.PrefersGzip(request.AcceptEncoding), request.Query), consumed),
             Route.Landing => (Build(200, close, "text/html; charset=utf-8", _server.LandingPage, head), consumed),
             Route.Healthy => (Build(200, close, "text/plain; charset=utf-8", "Healthy\n"u8, head), consumed),
             _ => (Build(200, close, "text/plain; charset=utf-8", "Ready\n"u8, head), consumed),
         };
     }
 
-    private int BuildMetrics(bool close, bool head, ExpositionFormat format, bool gzip)
+    private int BuildMetrics(bool close, bool head, ExpositionFormat format, bool gzip, ReadOnlySpan<byte> query)
     {
         if (!_server.TryEnterScrape())
         {
@@ -319,7 +319,11 @@ internal sealed class ConnectionSlot
             int length;
             try
             {
-                length = _server.Endpoint.WriteBody(body, format);
+                length = _server.Endpoint.WriteBody(body, format, query, out byte[]? problem);
+                if (length < 0)
+                {
+                    return Build(400, close, "text/plain; charset=utf-8", problem ?? "400 bad request\n"u8.ToArray(), head);
+                }
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {

@@ -10,4 +10,15 @@ public interface IMetricsEndpoint
 
     /// <summary>Gathers the metrics and writes the body in <paramref name="format"/>; returns its length. Must not block on hardware.</summary>
     int WriteBody(Span<byte> destination, ExpositionFormat format);
+
+    /// <summary>
+    /// As <see cref="WriteBody(Span{byte}, ExpositionFormat)"/>, for a request with a query string
+    /// (node_exporter's <c>collect[]</c> / <c>exclude[]</c>). Returns -1 with <paramref name="problem"/>
+    /// set when the query asks for something that cannot be done; the server answers 400 with it.
+    /// </summary>
+    int WriteBody(Span<byte> destination, ExpositionFormat format, ReadOnlySpan<byte> query, out byte[]? problem)
+    {
+        problem = null;
+        return WriteBody(destination, format);
+    }
 }

@@ -20,6 +20,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     private readonly MetricStore _store = new();
     private readonly Collector[] _self;
     private readonly CollectorSet _host;
+    private readonly bool[] _selection;
     private readonly Series _scrapes;
     private readonly Histogram[] _scrapeDuration;
     private readonly DeviceSet _devices;
@@ -73,6 +74,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             NoData = collector => log.Info("collector has no data on this machine", ("collector", collector.Name), ("reason", collector.NoDataReason)),
         };
 
+        _selection = new bool[host.Count];
         var deviceMetrics = new DeviceMetrics(_store, config.UserLabels);
         var factory = new DeviceFactory(deviceMetrics, options.Paths, options.Simulate, serial: SerialChannels.Open(options.SerialChannel))
         {
@@ -152,8 +154,16 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         }
     }
 
-    public int WriteBody(Span<byte> destination, ExpositionFormat format)
+    public int WriteBody(Span<byte> destination, ExpositionFormat format) => WriteBody(destination, format, default, out _);
+
+    /// <summary>
+    /// A scrape, with node_exporter's <c>collect[]=&lt;name&gt;</c> (only these collectors) or
+    /// <c>exclude[]=&lt;name&gt;</c> (all but these) in the query; both at once, or a collector that
+    /// is not enabled, is a 400 with node_exporter's wording.
+    /// </summary>
+    public int WriteBody(Span<byte> destination, ExpositionFormat format, ReadOnlySpan<byte> query, out byte[]? problem)
     {
+        problem = null;
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         _scrapes.Increment();
 
@@ -173,7 +183,12 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
                 }
             }
 
-            _host.Collect();
+            if (!CollectorQuery.TrySelect(query, _host.Collectors, _selection, out bool filtered, out problem))
+            {
+                return -1;
+            }
+
+            _host.Collect(filtered ? _selection : default);
         }
 
         int length = ExpositionWriter.Write(_store, format, destination);

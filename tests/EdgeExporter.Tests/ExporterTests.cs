@@ -10,6 +10,42 @@ namespace EdgeExporter.Tests;
 public class ExporterTests
 {
     [Fact]
+    public async Task Collect_and_exclude_parameters_select_collectors_per_scrape_as_node_exporter_does()
+    {
+        var options = new ExporterOptions
+        {
+            ListenAddresses = ["127.0.0.1:0"],
+            Paths = new HostPaths(Path.Combine(RepoPaths.NodeExporterFixtures, "proc")),
+        };
+        await using var exporter = new Exporter(options, ConfigSource.Load(options), new Logger(TextWriter.Null));
+        exporter.Start();
+        var endpoint = (IPEndPoint)exporter.LocalEndpoints[0];
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{endpoint.Port}") };
+        string[] Collectors(Exposition e) => [.. e.Samples.Keys.Where(k => k.StartsWith("node_scrape_collector_success{", StringComparison.Ordinal)).Select(k => k.Split('"')[1]).Order(StringComparer.Ordinal)];
+
+        Exposition only = Exposition.Parse(await http.GetStringAsync("/metrics?collect[]=meminfo&collect%5B%5D=loadavg"));
+        Assert.Equal(["loadavg", "meminfo"], Collectors(only));
+        Assert.True(only.Samples.ContainsKey("node_memory_MemTotal_bytes"));
+        Assert.DoesNotContain(only.Samples.Keys, k => k.StartsWith("node_cpu_seconds_total", StringComparison.Ordinal));
+        Assert.True(only.Samples.ContainsKey("edge_exporter_scrapes_total")); // the exporter's own metrics always
+
+        Exposition without = Exposition.Parse(await http.GetStringAsync("/metrics?exclude[]=cpu"));
+        Assert.DoesNotContain("cpu", Collectors(without));
+        Assert.Contains("meminfo", Collectors(without));
+
+        using HttpResponseMessage both = await http.GetAsync("/metrics?collect[]=cpu&exclude[]=meminfo");
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Equal("Combined collect and exclude queries are not allowed.\n", await both.Content.ReadAsStringAsync());
+        using HttpResponseMessage unknown = await http.GetAsync("/metrics?collect[]=wifi");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("Couldn't create filtered metrics handler: missing collector: wifi\n", await unknown.Content.ReadAsStringAsync());
+
+        Exposition all = Exposition.Parse(await http.GetStringAsync("/metrics")); // and the next plain scrape has everything again
+        Assert.Contains("cpu", Collectors(all));
+        Assert.True(all.Samples.ContainsKey("node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}"));
+    }
+
+    [Fact]
     public async Task The_composed_exporter_serves_host_self_and_simulated_sensor_metrics()
     {
         var options = new ExporterOptions
