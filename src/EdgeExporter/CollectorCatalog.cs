@@ -14,6 +14,7 @@ public static class CollectorCatalog
     [
         new("cpu", true, (store, options) => new CpuCollector(store, options.Paths, options.CpuGuest)),
         new("cpufreq", true, (store, options) => new CpufreqCollector(store, options.Paths)),
+        new("diskstats", true, (store, options) => new DiskstatsCollector(store, options.Paths, options.DiskstatsDeviceExclude, options.DiskstatsDeviceInclude)),
         new("filefd", true, (store, options) => new FilefdCollector(store, options.Paths)),
         new("filesystem", true, (store, options) => new FilesystemCollector(
             store, options.Paths, options.FilesystemMountPointsExclude, options.FilesystemMountPointsInclude,

@@ -178,6 +178,7 @@ public static class CommandLine
 
         string ignored = Pattern("collector.netclass.ignored-devices")!;
         (string? mountExclude, string? mountInclude) = IncludeExclude("collector.filesystem.mount-points");
+        (string? diskExclude, string? diskInclude) = IncludeExclude("collector.diskstats.device");
         (string? typesExclude, string? typesInclude) = IncludeExclude("collector.filesystem.fs-types");
         string collectorTimeoutText = Single("collector.timeout");
         if (!Config.Durations.TryParse(collectorTimeoutText, out TimeSpan collectorTimeout) || collectorTimeout <= TimeSpan.Zero)
@@ -239,6 +240,8 @@ public static class CommandLine
             NetclassIgnoredDevices = ignored,
             NetdevInclude = netdevInclude,
             HwmonChipInclude = hwmonInclude,
+            DiskstatsDeviceExclude = diskExclude,
+            DiskstatsDeviceInclude = diskInclude,
             FilesystemMountPointsExclude = mountExclude,
             FilesystemMountPointsInclude = mountInclude,
             FilesystemFsTypesExclude = typesExclude,
@@ -251,7 +254,7 @@ public static class CommandLine
             ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default!],
             TelemetryPath = telemetryPath,
             MaxRequests = max,
-            Paths = new HostPaths(Single("path.procfs"), Single("path.sysfs"), Single("path.rootfs")),
+            Paths = new HostPaths(Single("path.procfs"), Single("path.sysfs"), Single("path.rootfs")) { UdevData = Single("path.udev.data") },
             EnabledCollectors = enabled,
             CpuGuest = Bool("collector.cpu.guest"),
             StatSoftirq = Bool("collector.stat.softirq"),
@@ -282,11 +285,14 @@ public static class CommandLine
             new("path.procfs", "procfs mountpoint.", "/proc", "<path>"),
             new("path.sysfs", "sysfs mountpoint.", "/sys", "<path>"),
             new("path.rootfs", "rootfs mountpoint.", "/", "<path>"),
+            new("path.udev.data", "udev data path.", "/run/udev/data", "<path>"),
             new("collector.disable-defaults", "Set all collectors to disabled by default.", "false", null, IsBool: true),
             new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
             new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
             new("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$", "<regexp>"),
             new("collector.timeout", "How long a collector may take; one that overruns is reported failed and the scrape goes on without it.", "5s", "<duration>"),
+            new("collector.diskstats.device-exclude", "Regexp of diskstats devices to exclude.", Collectors.Host.DiskstatsCollector.DefaultDeviceExclude, "<regexp>"),
+            new("collector.diskstats.device-include", "Regexp of diskstats devices to include.", "", "<regexp>"),
             new("collector.filesystem.mount-points-exclude", "Regexp of mount points to exclude for filesystem collector. (mutually exclusive to mount-points-include)", Collectors.Host.FilesystemCollector.DefaultMountPointsExclude, "<regexp>"),
             new("collector.filesystem.mount-points-include", "Regexp of mount points to include for filesystem collector. (mutually exclusive to mount-points-exclude)", "", "<regexp>"),
             new("collector.filesystem.fs-types-exclude", "Regexp of filesystem types to exclude for filesystem collector. (mutually exclusive to fs-types-include)", Collectors.Host.FilesystemCollector.DefaultFsTypesExclude, "<regexp>"),

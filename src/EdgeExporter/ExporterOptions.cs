@@ -33,6 +33,10 @@ public sealed record ExporterOptions
     /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
     public string NetclassIgnoredDevices { get; init; } = "^$";
 
+    public string? DiskstatsDeviceExclude { get; init; } = Collectors.Host.DiskstatsCollector.DefaultDeviceExclude;
+
+    public string? DiskstatsDeviceInclude { get; init; }
+
     public string? FilesystemMountPointsExclude { get; init; } = Collectors.Host.FilesystemCollector.DefaultMountPointsExclude;
 
     public string? FilesystemMountPointsInclude { get; init; }

@@ -10,4 +10,7 @@ public sealed record HostPaths(string ProcFs = "/proc", string SysFs = "/sys", s
     public string Proc(string relative) => Path.Combine(ProcFs, relative);
 
     public string Sys(string relative) => Path.Combine(SysFs, relative);
+
+    /// <summary>The udev database (node_exporter's <c>--path.udev.data</c>).</summary>
+    public string UdevData { get; init; } = "/run/udev/data";
 }

@@ -88,6 +88,15 @@ public class NodeExporterParityTests
     }
 
     [Fact]
+    public void Diskstats_matches_node_exporter_with_udev()
+    {
+        var paths = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root) { UdevData = Path.Combine(FixtureTree.Root, "udev", "data") };
+        Exposition ours = Collect(store => new DiskstatsCollector(store, paths));
+        AssertSameFamilies(ours, name => name.StartsWith("node_disk_", StringComparison.Ordinal));
+        Assert.True(ours.Samples.ContainsKey("node_disk_reads_completed_total{device=\"mmcblk0p1\"}")); // SD-card partitions are kept
+    }
+
+    [Fact]
     public void Hwmon_matches_node_exporter()
     {
         var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
