@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Host-set benchmark, both servers in one run on 127.0.0.1: edge_exporter (the published static
+# binary) and Debian's node_exporter restricted to the same collectors with the same filters.
+# For each: wrk on one keep-alive connection for N seconds (scrapes/s, median and p99 latency),
+# the server's CPU seconds over those scrapes from /proc/<pid>/stat (utime + stime), RSS after the
+# load, and the body size; then the ratios node_exporter / edge_exporter.
+# Needs: wrk, prometheus-node-exporter (Debian), a published binary (dotnet test builds it).
+# Usage: packaging/scripts/bench-host.sh [seconds]   (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-10}
+binary=artifacts/publish/linux-x64/edge_exporter
+for tool in wrk prometheus-node-exporter curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install wrk prometheus-node-exporter curl" >&2; exit 1; }
+done
+[ -x "$binary" ] || { echo "missing $binary: run dotnet test EdgeExporter.sln or dotnet publish first" >&2; exit 1; }
+
+collectors=(cpu cpufreq diskstats filefd filesystem hwmon loadavg meminfo netclass netdev pressure stat thermal_zone time uname)
+# Debian patches node_exporter's defaults (no /run, /mnt, /media, lo); both get upstream's, explicitly.
+filters=(
+  "--collector.filesystem.mount-points-exclude=^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+  "--collector.netdev.device-exclude=^$"
+)
+flags=(--collector.disable-defaults "${collectors[@]/#/--collector.}" "${filters[@]}")
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+wait_for() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
+
+"$binary" --web.listen-address=127.0.0.1:19711 "${flags[@]}" 2>/dev/null & pids+=($!); edge=$!
+prometheus-node-exporter --web.listen-address=127.0.0.1:19712 "${flags[@]}" 2>/dev/null & pids+=($!); node=$!
+wait_for http://127.0.0.1:19711/metrics
+wait_for http://127.0.0.1:19712/metrics
+for _ in $(seq 20); do curl -s -o /dev/null http://127.0.0.1:19711/metrics; curl -s -o /dev/null http://127.0.0.1:19712/metrics; done # warm-up
+
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+declare -A rate p50 p99 cpu rss body samples
+measure() { # name pid url
+  local before after out
+  body[$1]=$(curl -s "$3" | wc -c)
+  samples[$1]=$(curl -s "$3" | grep -c '^node_' || true)
+  before=$(cpu_ticks "$2")
+  out=$(wrk -t1 -c1 -d"${seconds}s" --latency "$3")
+  after=$(cpu_ticks "$2")
+  rate[$1]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  local total; total=$(awk '/requests in/ {print $1}' <<<"$out")
+  p50[$1]=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99[$1]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  cpu[$1]=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$total" 'BEGIN { printf "%.3f", t / hz / n * 1000 }')
+  rss[$1]=$(rss_kb "$2")
+}
+measure edge "$edge" http://127.0.0.1:19711/metrics
+measure node "$node" http://127.0.0.1:19712/metrics
+
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); ${seconds}s per server; $(date -u +%F)"
+echo "collectors: ${collectors[*]}"
+printf '| server | scrapes/s | median ms | p99 ms | CPU ms per scrape | RSS kB | body B | node_* samples |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+for name in edge node; do
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${rate[$name]}" "${p50[$name]}" "${p99[$name]}" "${cpu[$name]}" "${rss[$name]}" "${body[$name]}" "${samples[$name]}"
+done
+awk -v re="${rate[edge]}" -v rn="${rate[node]}" -v ce="${cpu[edge]}" -v cn="${cpu[node]}" -v me="${rss[edge]}" -v mn="${rss[node]}" -v be="${body[edge]}" -v bn="${body[node]}" \
+  'BEGIN { printf "\nratios node_exporter / edge_exporter: time per scrape %.2f, CPU per scrape %.2f, RSS %.2f, body %.2f\n", re / rn, cn / ce, mn / me, bn / be }'
