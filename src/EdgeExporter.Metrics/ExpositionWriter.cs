@@ -50,6 +50,11 @@ public static class ExpositionWriter
             }
         }
 
+        foreach (RawSection section in store.RawSections)
+        {
+            position += section.CopyTo(format, destination[position..]);
+        }
+
         if (format == ExpositionFormat.OpenMetrics)
         {
             Append(destination, ref position, "# EOF\n"u8);

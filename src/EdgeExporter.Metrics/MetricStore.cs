@@ -34,6 +34,7 @@ public sealed class MetricStore
     private SummaryWindow?[] _windows = [];
     private double[][] _bounds = [];
     private int[] _maxBytes = [0, 0];
+    private readonly List<RawSection> _rawSections = [];
 
     public MetricStore(TimeProvider? time = null)
     {
@@ -96,6 +97,20 @@ public sealed class MetricStore
         return Add(new MetricFamily(this, name, help, MetricType.Summary, labelNames, [], quantiles, window, capacity));
     }
 
+    /// <summary>Whether a family of this name is declared (the textfile collector must not shadow one).</summary>
+    public bool HasFamily(string name) => _familiesByName.ContainsKey(name);
+
+    /// <summary>Reserves <paramref name="capacity"/> bytes per format for text from outside the plan (see <see cref="RawSection"/>).</summary>
+    public RawSection AddRawSection(int capacity)
+    {
+        ThrowIfSealed();
+        var section = new RawSection(capacity);
+        _rawSections.Add(section);
+        return section;
+    }
+
+    internal List<RawSection> RawSections => _rawSections; // a List: its struct enumerator allocates nothing
+
     /// <summary>Declares a family with a single unlabelled series and returns that series.</summary>
     public Series AddSeries(string name, string help, MetricType type) => AddFamily(name, help, type).AddSeries();
 
@@ -147,7 +162,7 @@ public sealed class MetricStore
         _familyText = [new FamilyText[_families.Length], new FamilyText[_families.Length]];
         for (int format = 0; format < 2; format++)
         {
-            long bytes = format == (int)ExpositionFormat.OpenMetrics ? "# EOF\n".Length : 0;
+            long bytes = (format == (int)ExpositionFormat.OpenMetrics ? "# EOF\n".Length : 0) + _rawSections.Sum(r => (long)r.Capacity);
             for (int f = 0; f < _families.Length; f++)
             {
                 MetricFamily family = _families[f];

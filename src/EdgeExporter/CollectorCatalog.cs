@@ -28,6 +28,7 @@ public static class CollectorCatalog
         new("pressure", true, (store, options) => new PressureCollector(store, options.Paths)),
         new("raspberrypi", true, (store, options) => new RaspberryPiCollector(store, options.Paths)),
         new("stat", true, (store, options) => new StatCollector(store, options.Paths, options.StatSoftirq)),
+        new("textfile", true, (store, options) => new TextfileCollector(store, options.TextfileDirectory)),
         new("thermal_zone", true, (store, options) => new ThermalZoneCollector(store, options.Paths)),
         new("time", true, (store, options) => new TimeCollector(store, options.Paths)),
         new("uname", true, (store, _) => new UnameCollector(store)),

@@ -33,6 +33,9 @@ public sealed record ExporterOptions
     /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
     public string NetclassIgnoredDevices { get; init; } = "^$";
 
+    /// <summary>Where the textfile collector reads *.prom files; null: nowhere.</summary>
+    public string? TextfileDirectory { get; init; }
+
     public string? DiskstatsDeviceExclude { get; init; } = Collectors.Host.DiskstatsCollector.DefaultDeviceExclude;
 
     public string? DiskstatsDeviceInclude { get; init; }

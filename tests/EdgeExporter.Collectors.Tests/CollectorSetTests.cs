@@ -82,6 +82,14 @@ public sealed class CollectorSetTests : IDisposable
                 new StatCollector(store, paths, softirq: true), new FilefdCollector(store, paths), new PressureCollector(store, paths),
                 new ThermalZoneCollector(store, paths), new TimeCollector(store, paths), new CpufreqCollector(store, paths),
                 new NetclassCollector(store, paths),
+                // The rest of the default set, each on data it has: node_exporter's sys and udev trees, this
+                // machine's /proc for mounts, disks and interfaces, its textfile fixtures, and no Raspberry Pi.
+                new HwmonCollector(store, paths),
+                new DiskstatsCollector(store, new HostPaths(FixtureTree.Proc, FixtureTree.Sys) { UdevData = Path.Combine(FixtureTree.Root, "udev", "data") }),
+                new FilesystemCollector(store, new HostPaths()),
+                new NetdevCollector(store, new HostPaths()),
+                new RaspberryPiCollector(store, paths),
+                new TextfileCollector(store, Path.Combine(RepoPaths.NodeExporterFixtures, "textfile", "different_metric_types")),
             ]);
         store.Seal();
         var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];
@@ -99,7 +107,7 @@ public sealed class CollectorSetTests : IDisposable
 
         for (int i = 0; i < 50; i++)
         {
-            Scrape(); // warm-up: opens the files; the first wait on each collector's thread sets up its lock once
+            Scrape(); // warm-up: opens the files, parses the textfiles, creates the statfs workers' wait state
         }
 
         long collectorsBefore = set.AllocatedBytes; // the collectors run on threads of their own

@@ -1,0 +1,222 @@
+using System.Globalization;
+
+namespace EdgeExporter.Collectors.Host;
+
+/// <summary>
+/// A reader of the Prometheus text format 0.0.4 for the textfile collector: HELP and TYPE lines,
+/// samples with escaped label values, NaN and ±Inf. Samples of a histogram or summary
+/// (<c>_bucket</c>, <c>_sum</c>, <c>_count</c>) join their family. Returns null for a file node_exporter
+/// would refuse: a syntax error, a second HELP or TYPE for a family, a TYPE after its samples, or a
+/// client-side timestamp (node_exporter skips such files as a whole).
+/// </summary>
+internal static class TextFormat
+{
+    private static readonly string[] Types = ["counter", "gauge", "histogram", "summary", "untyped"];
+
+    public static List<TextfileCollector.Family>? Parse(string text)
+    {
+        var families = new List<TextfileCollector.Family>();
+        var byName = new Dictionary<string, TextfileCollector.Family>(StringComparer.Ordinal);
+        var helps = new Dictionary<string, string>(StringComparer.Ordinal);
+        var typed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string raw in text.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r').Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (line[0] == '#')
+            {
+                string[] parts = line.Split(' ', 4, StringSplitOptions.None);
+                if (parts.Length >= 3 && parts[1] == "HELP")
+                {
+                    if (helps.ContainsKey(parts[2]))
+                    {
+                        return null;
+                    }
+
+                    string help = parts.Length == 4 ? Unescape(parts[3], quoted: false) : "";
+                    helps[parts[2]] = help;
+                    if (byName.TryGetValue(parts[2], out TextfileCollector.Family? existing))
+                    {
+                        existing.Help = help.Length == 0 ? null : help;
+                    }
+                }
+                else if (parts.Length >= 4 && parts[1] == "TYPE")
+                {
+                    if (typed.ContainsKey(parts[2]) || byName.ContainsKey(parts[2]) || !Types.Contains(parts[3].Trim()))
+                    {
+                        return null;
+                    }
+
+                    typed[parts[2]] = parts[3].Trim();
+                }
+
+                continue;
+            }
+
+            if (!TrySample(line, out string name, out List<KeyValuePair<string, string>> labels, out double value, out bool timestamp))
+            {
+                return null;
+            }
+
+            if (timestamp)
+            {
+                return null;
+            }
+
+            string familyName = FamilyOf(name, typed);
+            if (!byName.TryGetValue(familyName, out TextfileCollector.Family? family))
+            {
+                family = new TextfileCollector.Family(familyName, typed.GetValueOrDefault(familyName, "untyped"));
+                string? help = helps.GetValueOrDefault(familyName);
+                family.Help = string.IsNullOrEmpty(help) ? null : help;
+                byName[familyName] = family;
+                families.Add(family);
+            }
+
+            family.Samples.Add((name, labels, value));
+        }
+
+        return families;
+    }
+
+    private static string FamilyOf(string sample, Dictionary<string, string> typed)
+    {
+        foreach (string suffix in new[] { "_bucket", "_sum", "_count" })
+        {
+            if (sample.EndsWith(suffix, StringComparison.Ordinal) && typed.TryGetValue(sample[..^suffix.Length], out string? type)
+                && (type == "histogram" || (type == "summary" && suffix != "_bucket")))
+            {
+                return sample[..^suffix.Length];
+            }
+        }
+
+        return sample;
+    }
+
+    private static bool TrySample(string line, out string name, out List<KeyValuePair<string, string>> labels, out double value, out bool timestamp)
+    {
+        labels = [];
+        value = 0;
+        timestamp = false;
+        int i = 0;
+        while (i < line.Length && (char.IsAsciiLetterOrDigit(line[i]) || line[i] is '_' or ':'))
+        {
+            i++;
+        }
+
+        name = line[..i];
+        if (name.Length == 0 || char.IsAsciiDigit(name[0]))
+        {
+            return false;
+        }
+
+        if (i < line.Length && line[i] == '{')
+        {
+            i++;
+            while (true)
+            {
+                while (i < line.Length && line[i] is ' ' or ',')
+                {
+                    i++;
+                }
+
+                if (i < line.Length && line[i] == '}')
+                {
+                    i++;
+                    break;
+                }
+
+                int start = i;
+                while (i < line.Length && (char.IsAsciiLetterOrDigit(line[i]) || line[i] == '_'))
+                {
+                    i++;
+                }
+
+                string label = line[start..i];
+                while (i < line.Length && line[i] == ' ')
+                {
+                    i++;
+                }
+
+                if (label.Length == 0 || i + 1 >= line.Length || line[i] != '=' || line[i + 1] != '"')
+                {
+                    return false;
+                }
+
+                i += 2;
+                var text = new System.Text.StringBuilder();
+                while (i < line.Length && line[i] != '"')
+                {
+                    if (line[i] == '\\' && i + 1 < line.Length)
+                    {
+                        i++;
+                        text.Append(line[i] switch { 'n' => '\n', var c => c });
+                    }
+                    else
+                    {
+                        text.Append(line[i]);
+                    }
+
+                    i++;
+                }
+
+                if (i >= line.Length)
+                {
+                    return false;
+                }
+
+                i++; // closing quote
+                if (labels.Any(l => l.Key == label))
+                {
+                    return false;
+                }
+
+                labels.Add(new(label, text.ToString()));
+            }
+        }
+
+        string[] rest = line[i..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (rest.Length is < 1 or > 2)
+        {
+            return false;
+        }
+
+        timestamp = rest.Length == 2;
+        value = rest[0] switch
+        {
+            "+Inf" or "Inf" => double.PositiveInfinity,
+            "-Inf" => double.NegativeInfinity,
+            "NaN" => double.NaN,
+            var number => double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) ? parsed : double.NaN,
+        };
+        return !double.IsNaN(value) || rest[0] == "NaN";
+    }
+
+    private static string Unescape(string text, bool quoted)
+    {
+        if (!text.Contains('\\', StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var result = new System.Text.StringBuilder(text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 1 < text.Length)
+            {
+                i++;
+                result.Append(text[i] switch { 'n' => '\n', '"' when quoted => '"', var c => c });
+            }
+            else
+            {
+                result.Append(text[i]);
+            }
+        }
+
+        return result.ToString();
+    }
+}
