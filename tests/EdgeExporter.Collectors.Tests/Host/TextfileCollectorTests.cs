@@ -80,6 +80,8 @@ public class TextfileCollectorTests
         store.Seal();
         var buffer = new byte[store.MaxBytes(ExpositionFormat.OpenMetrics)];
         textfile.Update();
+        ExpositionWriter.Write(store, ExpositionFormat.Text, buffer); // warm-up: the writers' first use sets up caches once
+        ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 500; i++)
         {
