@@ -83,12 +83,12 @@ public sealed class DiskstatsCollector : Collector
                 continue;
             }
 
-            if (d >= _disks.Count || !_disks[d].Line(line))
+            if (d >= _disks.Count)
             {
-                continue;
+                break;
             }
 
-            Disk disk = _disks[d++];
+            Disk disk = _disks[d++]; // same devices in the same order: SameDevices checked it
             for (int i = 0; i < Fields.Length && fields.TryReadField(out ReadOnlySpan<byte> field); i++)
             {
                 if (disk.Series[i].Exists && AsciiParser.TryParseUInt64(field, out ulong value))
@@ -145,7 +145,7 @@ public sealed class DiskstatsCollector : Collector
             string name = fields[2];
             names.Append(name).Append(' ');
             bool wanted = (_include is null || _include.IsMatch(name)) && (_exclude is null || !_exclude.IsMatch(name));
-            _disks.Add(wanted ? Disk.Create(this, name, fields[0], fields[1], fields.Length - 3) : Disk.Skipped(name));
+            _disks.Add(wanted ? Disk.Create(this, name, fields[0], fields[1], fields.Length - 3) : Disk.Skipped());
         }
 
         _names = Encoding.UTF8.GetBytes(names.ToString());
@@ -175,18 +175,16 @@ public sealed class DiskstatsCollector : Collector
     /// <summary>One line of /proc/diskstats: its series (none for an excluded device).</summary>
     private sealed class Disk
     {
-        private readonly byte[] _name;
         private readonly List<(SeriesPool Pool, Series Series)> _info = [];
 
-        private Disk(string name, Series[] series)
+        private Disk(Series[] series)
         {
-            _name = Encoding.UTF8.GetBytes(name);
             Series = series;
         }
 
         public Series[] Series { get; }
 
-        public static Disk Skipped(string name) => new(name, new Series[Fields.Length]);
+        public static Disk Skipped() => new(new Series[Fields.Length]);
 
         public static Disk Create(DiskstatsCollector owner, string name, string major, string minor, int fieldCount)
         {
@@ -196,7 +194,7 @@ public sealed class DiskstatsCollector : Collector
                 owner._pools[i].TryAcquire(out series[i], name);
             }
 
-            var disk = new Disk(name, series);
+            var disk = new Disk(series);
             Dictionary<string, string> udev = owner.Udev(major, minor);
             string Get(string key) => udev.GetValueOrDefault(key, "");
             string rotational = "0";
@@ -230,15 +228,6 @@ public sealed class DiskstatsCollector : Collector
             }
 
             return disk;
-        }
-
-        /// <summary>True when this is the disk on <paramref name="line"/> (and it is not excluded).</summary>
-        public bool Line(ReadOnlySpan<byte> line)
-        {
-            var fields = new AsciiParser(line);
-            fields.TryReadField(out _);
-            fields.TryReadField(out _);
-            return fields.TryReadField(out ReadOnlySpan<byte> name) && name.SequenceEqual(_name);
         }
 
         public void Release(DiskstatsCollector owner)

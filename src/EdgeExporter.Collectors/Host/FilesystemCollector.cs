@@ -96,7 +96,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
         long deadline = Stopwatch.GetTimestamp() + (long)(_timeout.TotalSeconds * Stopwatch.Frequency);
         foreach (Mount mount in _mounts)
         {
-            mount.Asked = !mount.Pending;
+            mount.Asked = mount.Idle.WaitOne(0);
             if (mount.Asked)
             {
                 _workers.Enqueue(mount);
@@ -105,7 +105,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
 
         foreach (Mount mount in _mounts)
         {
-            if (!mount.Asked || !_workers.WaitFor(mount, deadline))
+            if (!mount.Asked || !mount.Idle.WaitOne(Milliseconds(deadline)))
             {
                 mount.Show(this, Timeout);
                 continue;
@@ -120,6 +120,10 @@ public sealed class FilesystemCollector : Collector, IDisposable
     public override TimeSpan? OwnTimeout => _timeout;
 
     public void Dispose() => _workers.Dispose();
+
+    /// <summary>Milliseconds from now until <paramref name="deadline"/> (a Stopwatch timestamp), at least 0.</summary>
+    private static int Milliseconds(long deadline) =>
+        (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
 
     private static Regex? Pattern(string? pattern) => string.IsNullOrEmpty(pattern) ? null : new Regex(pattern, RegexOptions.CultureInvariant);
 
@@ -210,11 +214,12 @@ public sealed class FilesystemCollector : Collector, IDisposable
         private string? _state;
         private Series _size, _free, _avail, _files, _filesFree, _readonly, _error;
 
-        /// <summary>Set by the worker when this scrape's statfs returned (under the workers' gate).</summary>
-        public bool Completed;
-
-        /// <summary>Set by the scrape when it queues a statfs, cleared by the worker when statfs returned (however late).</summary>
-        public volatile bool Pending;
+        /// <summary>
+        /// Set while no statfs of this mount is under way: reset when one is queued, set by the
+        /// worker when it returns, however late. A kernel event rather than a monitor wait: in the
+        /// AOT runtime a monitor wait allocates now and then (see CollectorSet).
+        /// </summary>
+        public ManualResetEvent Idle { get; } = new(true);
 
         /// <summary>Asked this scrape (false: still stuck in an earlier statfs, reported as a timeout at once).</summary>
         public bool Asked;
@@ -319,99 +324,57 @@ public sealed class FilesystemCollector : Collector, IDisposable
     /// </summary>
     private sealed class StatWorkers : IDisposable
     {
-        private readonly Mount?[] _queue;
-        private readonly object _gate = new();
-        private readonly Thread[] _threads;
-        private int _head, _count;
-        private bool _stopping;
+        private readonly Queue<Mount> _queue;
+        private readonly Semaphore _queued;
+        private readonly int _threads;
+        private volatile bool _stopping;
 
         public StatWorkers(int threads, int capacity)
         {
-            _queue = new Mount?[capacity * 2];
-            _threads = new Thread[threads];
+            _queue = new Queue<Mount>(capacity * 2);
+            _queued = new Semaphore(0, int.MaxValue);
+            _threads = threads;
             for (int i = 0; i < threads; i++)
             {
-                _threads[i] = new Thread(Run) { IsBackground = true, Name = "statfs" };
-                _threads[i].Start();
+                new Thread(Run) { IsBackground = true, Name = "statfs" }.Start();
             }
         }
 
         public void Enqueue(Mount mount)
         {
-            lock (_gate)
+            mount.Idle.Reset();
+            lock (_queue)
             {
-                if (_count == _queue.Length)
-                {
-                    return; // cannot happen with one request per mount; the mount then times out
-                }
-
-                mount.Pending = true;
-                mount.Completed = false;
-                _queue[(_head + _count) % _queue.Length] = mount;
-                _count++;
-                Monitor.Pulse(_gate);
+                _queue.Enqueue(mount);
             }
-        }
 
-        /// <summary>Waits until the mount's statfs returned or the deadline (a Stopwatch timestamp) passed.</summary>
-        public bool WaitFor(Mount mount, long deadline)
-        {
-            lock (_gate)
-            {
-                while (!mount.Completed)
-                {
-                    long ticks = deadline - Stopwatch.GetTimestamp();
-                    if (ticks <= 0)
-                    {
-                        return false;
-                    }
-
-                    Monitor.Wait(_gate, (int)Math.Max(1, (ticks * 1000) / Stopwatch.Frequency));
-                }
-
-                return true;
-            }
+            _queued.Release();
         }
 
         public void Dispose()
         {
-            lock (_gate)
-            {
-                _stopping = true;
-                Monitor.PulseAll(_gate);
-            }
+            _stopping = true;
+            _queued.Release(_threads);
         }
 
         private void Run()
         {
             while (true)
             {
-                Mount mount;
-                lock (_gate)
+                _queued.WaitOne();
+                if (_stopping)
                 {
-                    while (_count == 0 && !_stopping)
-                    {
-                        Monitor.Wait(_gate);
-                    }
+                    return;
+                }
 
-                    if (_stopping)
-                    {
-                        return;
-                    }
-
-                    mount = _queue[_head]!;
-                    _queue[_head] = null;
-                    _head = (_head + 1) % _queue.Length;
-                    _count--;
+                Mount mount;
+                lock (_queue)
+                {
+                    mount = _queue.Dequeue();
                 }
 
                 mount.Stat();
-                lock (_gate)
-                {
-                    mount.Pending = false;
-                    mount.Completed = true;
-                    Monitor.PulseAll(_gate);
-                }
+                mount.Idle.Set();
             }
         }
     }

@@ -127,7 +127,6 @@ public sealed class TextfileCollector : Collector
         for (int i = 0; i < _files.Length; i++)
         {
             string file = _files[i];
-            var info = new FileInfo(file);
             unsafe
             {
                 fixed (byte* path = _filePaths[i])
@@ -160,7 +159,7 @@ public sealed class TextfileCollector : Collector
 
             if (_mtimes.TryAcquire(out Series mtime, file))
             {
-                mtime.Set((info.LastWriteTimeUtc - DateTime.UnixEpoch).TotalSeconds);
+                mtime.Set(_seen[i].Time / 1e9);
                 _mtimeSeries.Add(mtime);
             }
         }
