@@ -204,7 +204,7 @@ public sealed class CollectorSet : IDisposable
         public Runner(Collector collector)
         {
             _collector = collector;
-            _thread = new Thread(Run) { IsBackground = true, Name = "collector " + collector.Name };
+            _thread = new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "collector " + collector.Name };
             _thread.Start();
         }
 

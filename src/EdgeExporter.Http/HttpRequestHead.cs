@@ -3,10 +3,11 @@ using System.Text;
 namespace EdgeExporter.Http;
 
 /// <summary>
-/// The parsed request line and the headers the server acts on, as slices of the receive buffer
-/// (RFC 9112 §3 request line, §5 field lines; bare LF accepted as a line end, §2.2).
+/// The parsed request line and the headers the server acts on, as slices of the bytes it was parsed
+/// from (RFC 9112 §3 request line, §5 field lines; bare LF accepted as a line end, §2.2). A pure
+/// function over bytes: no socket, no allocation; what is wrong is a <see cref="RequestRejection"/>.
 /// </summary>
-internal ref struct HttpRequestHead
+public ref struct HttpRequestHead
 {
     public ReadOnlySpan<byte> Method;
     public ReadOnlySpan<byte> Path;
@@ -18,16 +19,82 @@ internal ref struct HttpRequestHead
     public bool ConnectionClose;
     public bool ConnectionKeepAlive;
     public long ContentLength;
-    public bool Chunked;
+    public bool HasContentLength;
+    public bool HasTransferEncoding;
 
-    /// <summary>Parses a complete request head. Returns 0 on success or the status code to answer with.</summary>
-    public static int Parse(ReadOnlySpan<byte> head, out HttpRequestHead request)
+    /// <summary>Whether the connection stays open after the answer (RFC 9112 §9.3).</summary>
+    public readonly bool KeepAlive => Http11 ? !ConnectionClose : ConnectionKeepAlive && !ConnectionClose;
+
+    /// <summary>
+    /// Where the request head in <paramref name="data"/> ends (just past its blank line), or -1 while
+    /// it is incomplete. <paramref name="start"/> is where the request line begins: empty lines before
+    /// it are skipped, as RFC 9112 §2.2 asks a server to do.
+    /// </summary>
+    public static int FindEnd(ReadOnlySpan<byte> data, out int start)
+    {
+        start = 0;
+        while (start < data.Length && (data[start] == '\n' || (data[start] == '\r' && start + 1 < data.Length && data[start + 1] == '\n')))
+        {
+            start += data[start] == '\n' ? 1 : 2;
+        }
+
+        int from = start;
+        while (true)
+        {
+            int lf = data[from..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                return -1;
+            }
+
+            int next = from + lf + 1;
+            if (next < data.Length && data[next] == '\n')
+            {
+                return next + 1;
+            }
+
+            if (next + 1 < data.Length && data[next] == '\r' && data[next + 1] == '\n')
+            {
+                return next + 2;
+            }
+
+            if (next >= data.Length || (next + 1 == data.Length && data[next] == '\r'))
+            {
+                return -1;
+            }
+
+            from = next;
+        }
+    }
+
+    /// <summary>
+    /// The rejection for an incomplete head that already cannot succeed: a request line longer than
+    /// <paramref name="maxLine"/>, or a head filling <paramref name="maxHead"/> bytes without ending.
+    /// </summary>
+    public static RequestRejection CheckIncomplete(ReadOnlySpan<byte> data, int maxLine, int maxHead)
+    {
+        int lineEnd = data.IndexOf((byte)'\n');
+        if ((lineEnd < 0 && data.Length > maxLine) || lineEnd > maxLine)
+        {
+            return RequestRejection.RequestLineTooLong;
+        }
+
+        return data.Length >= maxHead ? RequestRejection.HeadersTooLarge : RequestRejection.None;
+    }
+
+    /// <summary>Parses a complete request head (request line first, blank line last).</summary>
+    public static RequestRejection Parse(ReadOnlySpan<byte> head, int maxLine, out HttpRequestHead request)
     {
         request = default;
         int lineEnd = head.IndexOf((byte)'\n');
         if (lineEnd < 0)
         {
-            return 400;
+            return RequestRejection.InvalidRequestLine;
+        }
+
+        if (lineEnd > maxLine)
+        {
+            return RequestRejection.RequestLineTooLong;
         }
 
         ReadOnlySpan<byte> line = TrimCr(head[..lineEnd]);
@@ -35,33 +102,30 @@ internal ref struct HttpRequestHead
         int lastSpace = line.LastIndexOf((byte)' ');
         if (firstSpace <= 0 || lastSpace <= firstSpace + 1)
         {
-            return 400;
+            return RequestRejection.InvalidRequestLine;
         }
 
         request.Method = line[..firstSpace];
-        foreach (byte b in request.Method)
+        if (!IsToken(request.Method))
         {
-            if (!IsTokenChar(b))
-            {
-                return 400;
-            }
+            return RequestRejection.InvalidMethod;
         }
 
         ReadOnlySpan<byte> version = line[(lastSpace + 1)..];
         if (version.Length != 8 || !version.StartsWith("HTTP/"u8) || !char.IsAsciiDigit((char)version[5]) || version[6] != '.' || !char.IsAsciiDigit((char)version[7]))
         {
-            return 400;
+            return RequestRejection.InvalidVersion;
         }
 
         if (version[5] != '1')
         {
-            return 505;
+            return RequestRejection.UnsupportedVersion;
         }
 
         request.Http11 = version[7] != '0';
         if (!TrySplitTarget(line[(firstSpace + 1)..lastSpace], out request.Path, out request.Query))
         {
-            return 400;
+            return RequestRejection.InvalidTarget;
         }
 
         ReadOnlySpan<byte> rest = head[(lineEnd + 1)..];
@@ -76,63 +140,184 @@ internal ref struct HttpRequestHead
             }
 
             int colon = field.IndexOf((byte)':');
-            if (colon <= 0)
+            // A name must be a token: whitespace before the colon (RFC 9112 §5.1) and obsolete line
+            // folding are refused.
+            if (colon <= 0 || !IsToken(field[..colon]))
             {
-                return 400;
+                return RequestRejection.InvalidHeaderLine;
             }
 
             ReadOnlySpan<byte> name = field[..colon];
-            foreach (byte b in name)
-            {
-                if (!IsTokenChar(b))
-                {
-                    return 400; // includes whitespace before the colon (RFC 9112 §5.1) and obsolete line folding
-                }
-            }
-
             ReadOnlySpan<byte> value = field[(colon + 1)..].Trim(" \t"u8);
-            if (Ascii.EqualsIgnoreCase(name, "Host"u8))
+            foreach (byte b in value)
             {
-                if (request.HasHost)
+                if ((b < 0x20 && b != '\t') || b == 0x7F)
                 {
-                    return 400;
+                    return RequestRejection.InvalidHeaderLine; // RFC 9110 §5.5: no CR, NUL or other controls in a value
                 }
+            }
 
-                request.HasHost = true;
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "Accept"u8))
+            RequestRejection rejection = Apply(name, value, ref request);
+            if (rejection != RequestRejection.None)
             {
-                request.Accept = value;
+                return rejection;
             }
-            else if (Ascii.EqualsIgnoreCase(name, "Accept-Encoding"u8))
-            {
-                request.AcceptEncoding = value;
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
-            {
-                ParseConnection(value, ref request);
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
-            {
-                if (!System.Buffers.Text.Utf8Parser.TryParse(value, out long length, out int used) || used != value.Length || length < 0)
-                {
-                    return 400;
-                }
+        }
 
-                request.ContentLength = length;
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
-            {
-                request.Chunked = true;
-            }
+        if (request.HasTransferEncoding)
+        {
+            // RFC 9112 §6.3: Transfer-Encoding with Content-Length is a framing attack; close either way.
+            return request.HasContentLength ? RequestRejection.ContentLengthWithTransferEncoding : RequestRejection.TransferEncodingNotSupported;
         }
 
         if (request.Http11 && !request.HasHost)
         {
-            return 400; // RFC 9112 §3.2: a 1.1 request without Host is answered 400
+            return RequestRejection.MissingHost; // RFC 9112 §3.2
         }
 
-        return 0;
+        return request.ContentLength > 0 ? RequestRejection.BodyNotAllowed : RequestRejection.None;
+    }
+
+    private static RequestRejection Apply(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, ref HttpRequestHead request)
+    {
+        if (Ascii.EqualsIgnoreCase(name, "Host"u8))
+        {
+            if (request.HasHost)
+            {
+                return RequestRejection.DuplicateHost;
+            }
+
+            request.HasHost = true;
+            // RFC 9112 §3.2: a 1.1 request with an empty or invalid Host is answered 400.
+            if (request.Http11 && !IsValidHost(value))
+            {
+                return RequestRejection.InvalidHost;
+            }
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Accept"u8))
+        {
+            request.Accept = value;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Accept-Encoding"u8))
+        {
+            request.AcceptEncoding = value;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
+        {
+            ParseConnection(value, ref request);
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+        {
+            // RFC 9110 §8.6: 1*DIGIT, nothing else (no sign, no spaces inside); a list of equal values
+            // may be taken as one, differing values or a second differing field are a framing error.
+            foreach (Range part in value.Split((byte)','))
+            {
+                if (!TryParseDigits(value[part].Trim(" \t"u8), out long length))
+                {
+                    return RequestRejection.InvalidContentLength;
+                }
+
+                if (request.HasContentLength && length != request.ContentLength)
+                {
+                    return RequestRejection.ConflictingContentLength;
+                }
+
+                request.HasContentLength = true;
+                request.ContentLength = length;
+            }
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
+        {
+            request.HasTransferEncoding = true;
+        }
+
+        return RequestRejection.None;
+    }
+
+    private static bool TryParseDigits(ReadOnlySpan<byte> text, out long value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 18)
+        {
+            return false;
+        }
+
+        foreach (byte b in text)
+        {
+            if (!char.IsAsciiDigit((char)b))
+            {
+                return false;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return true;
+    }
+
+    /// <summary>RFC 3986 host [":" port]: reg-name or IPv4 characters, or an IP literal in brackets.</summary>
+    private static bool IsValidHost(ReadOnlySpan<byte> host)
+    {
+        if (host.IsEmpty)
+        {
+            return false;
+        }
+
+        if (host[0] == '[')
+        {
+            int close = host.IndexOf((byte)']');
+            if (close < 2)
+            {
+                return false;
+            }
+
+            foreach (byte b in host[1..close])
+            {
+                if (!char.IsAsciiHexDigit((char)b) && b != ':' && b != '.')
+                {
+                    return false;
+                }
+            }
+
+            host = host[(close + 1)..];
+            return host.IsEmpty || (host[0] == ':' && IsPort(host[1..]));
+        }
+
+        int colon = host.IndexOf((byte)':');
+        if (colon >= 0)
+        {
+            if (!IsPort(host[(colon + 1)..]))
+            {
+                return false;
+            }
+
+            host = host[..colon];
+        }
+
+        foreach (byte b in host)
+        {
+            // unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2)
+            if (!char.IsAsciiLetterOrDigit((char)b) && b is not ((byte)'-' or (byte)'.' or (byte)'_' or (byte)'~' or (byte)'%'
+                or (byte)'!' or (byte)'$' or (byte)'&' or (byte)'\'' or (byte)'(' or (byte)')' or (byte)'*' or (byte)'+' or (byte)',' or (byte)';' or (byte)'='))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsPort(ReadOnlySpan<byte> port)
+    {
+        foreach (byte b in port)
+        {
+            if (!char.IsAsciiDigit((char)b))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void ParseConnection(ReadOnlySpan<byte> value, ref HttpRequestHead request)
@@ -184,6 +369,19 @@ internal ref struct HttpRequestHead
 
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) =>
         !line.IsEmpty && line[^1] == '\r' ? line[..^1] : line;
+
+    private static bool IsToken(ReadOnlySpan<byte> text)
+    {
+        foreach (byte b in text)
+        {
+            if (!IsTokenChar(b))
+            {
+                return false;
+            }
+        }
+
+        return !text.IsEmpty;
+    }
 
     // RFC 9110 §5.6.2 tchar.
     private static bool IsTokenChar(byte b) =>

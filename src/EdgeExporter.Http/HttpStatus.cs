@@ -1,6 +1,6 @@
 namespace EdgeExporter.Http;
 
-internal static class HttpStatus
+public static class HttpStatus
 {
     public static ReadOnlySpan<byte> StatusLine(int status) => status switch
     {

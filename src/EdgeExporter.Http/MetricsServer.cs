@@ -1,62 +1,117 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
+using EdgeExporter.Http.Linux;
+using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Http;
 
 /// <summary>
-/// A small HTTP/1.1 server for the telemetry path, the landing page and the health endpoints, on
-/// plain sockets. Every connection is served by one of a fixed number of slots whose buffers are
-/// allocated when the server is built; when all slots are busy a new connection gets 503 and is closed.
+/// A small HTTP/1.1 server for the telemetry path, the landing page and the health endpoints: one
+/// event-loop thread over epoll owns every socket, and one renderer thread writes scrape bodies.
+/// Memory is fixed by the options, not by the number of clients: a connection holds only its state
+/// and a response head; request bytes kept between reads lease one of a fixed pool of head buffers;
+/// bodies are rendered once into a few shared buffers and sent from there to every connection that
+/// asked within the same scrape. When connections run out, the one stalled longest goes, whatever it
+/// is doing; a connection that does not take its answer in time is closed.
 /// </summary>
-public sealed class MetricsServer : IAsyncDisposable
+public sealed unsafe class MetricsServer : IAsyncDisposable
 {
-    private static readonly byte[] NoSlotResponse = Encoding.ASCII.GetBytes(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections");
+    /// <summary>512 KiB rather than glibc's 8 MiB: no recursion here, and address space shows in process_virtual_memory_bytes.</summary>
+    internal const int WorkerStackBytes = 512 * 1024;
 
     private const int SolSocket = 1;   // SOL_SOCKET, asm-generic/socket.h
     private const int SoReuseAddr = 2; // SO_REUSEADDR
+    private const ulong ListenerTag = 1UL << 63;
+    private const ulong WakeTag = 1UL << 62;
+    private const int MaxEvents = 256;
+    private const int AcceptsPerEvent = 128;
+    private const long AcceptBackoffMs = 100;
+
+    private static readonly byte[] TooManyRequests = Pinned("Limit of concurrent requests reached, try again later.\n"u8);
+    private static readonly byte[] TooManyConnections = Pinned("Too many connections\n"u8);
+    private static readonly byte[] ScrapeFailed = Pinned("500 an error occurred while gathering metrics\n"u8);
+    private static readonly byte[] NotFound = Pinned("404 page not found\n"u8);
+    private static readonly byte[] MethodNotAllowed = Pinned("405 method not allowed\n"u8);
+    private static readonly byte[] Healthy = Pinned("Healthy\n"u8);
+    private static readonly byte[] Ready = Pinned("Ready\n"u8);
+    private static readonly int[] ErrorStatuses = [400, 408, 413, 414, 431, 501, 505];
+    private static readonly byte[][] ErrorBodies = [.. ErrorStatuses.Select(s => Pinned(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(HttpStatus.StatusLine(s)[4..]) + "\n")))];
 
     private readonly HttpServerOptions _options;
+    private readonly IMetricsEndpoint _endpoint;
     private readonly byte[] _telemetryPath;
-    private readonly ConnectionSlot[] _slots;
-    private readonly Stack<ConnectionSlot> _free;
-    private readonly List<Socket> _listeners = [];
-    private readonly List<Task> _acceptLoops = [];
-    private readonly CancellationTokenSource _stop = new();
-    private int _scrapesInFlight;
+    private readonly byte[] _landingPage;
+    private readonly List<Socket> _listenerSockets = [];
+    private readonly List<EndPoint> _localEndpoints = [];
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Connection?[] _connections;
+    private readonly Stack<int> _freeConnections;
+    private readonly int _headBufferSize;
+    private readonly Stack<int> _freeHeadBuffers;
+    private readonly int[] _headBufferOwner;
+    private readonly BodyBuffer[] _bodies;
+    private ScrapeJob? _freeJobs;
+    private ScrapeJob? _pendingFirst;
+    private ScrapeJob? _pendingLast;
+    private byte* _headBuffers;
+    private byte* _scratch;
+    private byte* _events;
+    private int[] _listenerFds = [];
+    private int _epoll = -1;
+    private int _wake = -1;
+    private ScrapeRenderer? _renderer;
+    private Thread? _loop;
+    private long _renderSequence;
+    private int _open;
+    private int _highWater;
+    private long _nextDeadline = long.MaxValue;
+    private long _acceptResumeAt;
+    private bool _acceptPaused;
+    private volatile bool _stopRequested;
+    private bool _stopping;
+    private long _graceDeadline;
     private long _evictions;
+    private long _sendTimeouts;
+    private long _acceptErrors;
 
     public MetricsServer(HttpServerOptions options, IMetricsEndpoint endpoint)
     {
         _options = options;
-        Endpoint = endpoint;
+        _endpoint = endpoint;
         _telemetryPath = Encoding.UTF8.GetBytes(options.TelemetryPath);
-        LandingPage = Encoding.UTF8.GetBytes(options.LandingPage);
-        _slots = new ConnectionSlot[options.MaxConnections];
-        for (int i = 0; i < _slots.Length; i++)
+        _landingPage = Pinned(Encoding.UTF8.GetBytes(options.LandingPage));
+        _connections = new Connection?[Math.Max(1, options.MaxConnections)];
+        _freeConnections = new Stack<int>(Enumerable.Range(0, _connections.Length).Reverse());
+        _headBufferSize = options.MaxRequestHeadBytes;
+        int heads = Math.Max(1, Math.Min(options.MaxPartialHeads, _connections.Length));
+        _freeHeadBuffers = new Stack<int>(Enumerable.Range(0, heads).Reverse());
+        _headBufferOwner = new int[heads];
+        _bodies = new BodyBuffer[Math.Max(2, options.BodyBuffers)];
+        for (int i = 0; i < options.MaxDistinctScrapes; i++)
         {
-            _slots[i] = new ConnectionSlot(this, options, endpoint.MaxBodyBytes);
+            _freeJobs = new ScrapeJob(options.MaxRequestLineBytes) { Next = _freeJobs };
         }
-
-        _free = new Stack<ConnectionSlot>(_slots.Reverse());
     }
 
-    /// <summary>Called for errors the server survives (accept failures).</summary>
+    /// <summary>Called for errors the server survives (accept failures, a scrape that threw).</summary>
     public Action<string, Exception>? Error { get; set; }
 
     /// <summary>The bound addresses (with the real port when 0 was asked for).</summary>
-    public IReadOnlyList<EndPoint> LocalEndpoints => [.. _listeners.Select(l => l.LocalEndPoint!)];
+    public IReadOnlyList<EndPoint> LocalEndpoints => _localEndpoints;
 
-    internal IMetricsEndpoint Endpoint { get; }
+    /// <summary>Connections closed to make room for a new one, or to free a body buffer held by a stalled reader.</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
 
-    internal byte[] LandingPage { get; }
+    /// <summary>Connections closed because they did not take their answer within the send bound.</summary>
+    public long SendTimeouts => Interlocked.Read(ref _sendTimeouts);
 
-    internal int LargestStaticBody => LandingPage.Length + 64;
+    /// <summary>Connections open now.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
 
-    internal bool IsStopping => _stop.IsCancellationRequested;
-
-    /// <summary>Binds every listen address; throws <see cref="SocketException"/> if one cannot be bound.</summary>
+    /// <summary>Binds every listen address and starts serving; throws <see cref="SocketException"/> if one cannot be bound.</summary>
     public void Start()
     {
         foreach (IPEndPoint address in _options.ListenAddresses)
@@ -74,51 +129,576 @@ public sealed class MetricsServer : IAsyncDisposable
                 // which would let two exporters silently share the port.)
                 listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
                 listener.Bind(address);
-                listener.Listen(128);
+                listener.Listen(_options.ListenBacklog);
             }
             catch
             {
                 listener.Dispose();
+                CloseListeners();
                 throw;
             }
 
-            _listeners.Add(listener);
+            _listenerSockets.Add(listener);
+            _localEndpoints.Add(listener.LocalEndPoint!);
         }
 
-        foreach (Socket listener in _listeners)
+        _epoll = SocketCalls.EpollCreate(SocketCalls.CloExec);
+        _wake = SocketCalls.EventFd(0, SocketCalls.CloExec | SocketCalls.NonBlock);
+        if (_epoll < 0 || _wake < 0)
         {
-            _acceptLoops.Add(AcceptLoopAsync(listener));
+            throw new IOException($"epoll or eventfd failed: errno {Marshal.GetLastPInvokeError()}");
         }
+
+        _listenerFds = new int[_listenerSockets.Count];
+        for (int i = 0; i < _listenerSockets.Count; i++)
+        {
+            // The framework's socket engine never sees these: they are only bound and listened on
+            // through it, then accepted from here.
+            int fd = (int)_listenerSockets[i].Handle;
+            SocketCalls.SetNonBlocking(fd);
+            _listenerFds[i] = fd;
+            SocketCalls.Control(_epoll, SocketCalls.EpollCtlAdd, fd, SocketCalls.EpollIn, ListenerTag | (uint)i);
+        }
+
+        SocketCalls.Control(_epoll, SocketCalls.EpollCtlAdd, _wake, SocketCalls.EpollIn, WakeTag);
+        _headBuffers = (byte*)NativeMemory.Alloc((nuint)(_headBufferOwner.Length * _headBufferSize));
+        _scratch = (byte*)NativeMemory.Alloc((nuint)_headBufferSize);
+        _events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * SocketCalls.EpollEventSize));
+        int bodyBytes = Math.Max(_endpoint.MaxBodyBytes, 4096);
+        for (int i = 0; i < _bodies.Length; i++)
+        {
+            _bodies[i] = new BodyBuffer(bodyBytes);
+        }
+
+        _renderer = new ScrapeRenderer(_endpoint, _wake) { Error = (message, error) => Error?.Invoke(message, error) };
+        _loop = new Thread(Run, WorkerStackBytes) { IsBackground = true, Name = "http event loop" };
+        _loop.Start();
     }
 
     /// <summary>
     /// Stops accepting, closes idle keep-alive connections, lets requests in progress finish
     /// (up to <paramref name="grace"/>), then closes everything.
     /// </summary>
-    public async Task StopAsync(TimeSpan grace)
+    public Task StopAsync(TimeSpan grace)
     {
-        if (!_stop.IsCancellationRequested)
+        if (_loop is null)
         {
-            await _stop.CancelAsync();
+            CloseListeners();
+            return Task.CompletedTask;
         }
 
-        foreach (Socket listener in _listeners)
+        if (!_stopRequested)
+        {
+            _graceDeadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+            _stopRequested = true;
+            SocketCalls.Signal(_wake);
+        }
+
+        return Task.WhenAny(_stopped.Task, Task.Delay(grace + TimeSpan.FromSeconds(1)));
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync(TimeSpan.FromSeconds(5)));
+
+    private static byte[] Pinned(ReadOnlySpan<byte> content)
+    {
+        byte[] array = GC.AllocateArray<byte>(content.Length, pinned: true);
+        content.CopyTo(array);
+        return array;
+    }
+
+    private static byte* PointerOf(byte[] pinned) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+    private void CloseListeners()
+    {
+        foreach (Socket listener in _listenerSockets)
         {
             listener.Dispose();
         }
 
-        foreach (ConnectionSlot slot in _slots)
-        {
-            slot.CloseIfIdle();
-        }
-
-        Task all = Task.WhenAll(_slots.Select(s => s.Running).Concat(_acceptLoops));
-        await Task.WhenAny(all, Task.Delay(grace));
+        _listenerSockets.Clear();
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(5));
+    private void Run()
+    {
+        try
+        {
+            Loop();
+        }
+        catch (Exception error)
+        {
+            Error?.Invoke("event loop failed", error);
+        }
+        finally
+        {
+            Shutdown();
+        }
+    }
 
-    internal Route Match(ReadOnlySpan<byte> path)
+    private void Loop()
+    {
+        while (true)
+        {
+            long now = Environment.TickCount64;
+            long wakeAt = _acceptPaused ? Math.Min(_nextDeadline, _acceptResumeAt) : _nextDeadline;
+            if (_stopping)
+            {
+                wakeAt = Math.Min(wakeAt, _graceDeadline);
+            }
+
+            int timeout = wakeAt == long.MaxValue ? -1 : (int)Math.Clamp(wakeAt - now, 0, 60_000);
+            int count = SocketCalls.EpollWait(_epoll, _events, MaxEvents, timeout);
+            if (count < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == SocketCalls.EIntr)
+                {
+                    continue;
+                }
+
+                throw new IOException($"epoll_wait failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+
+            now = Environment.TickCount64;
+            for (int i = 0; i < count; i++)
+            {
+                ulong data = SocketCalls.EventData(_events, i);
+                int mask = (int)SocketCalls.EventMask(_events, i);
+                if ((data & ListenerTag) != 0)
+                {
+                    AcceptFrom((int)(data & 0xFFFF_FFFF), now);
+                }
+                else if (data == WakeTag)
+                {
+                    OnWake(now);
+                }
+                else
+                {
+                    Connection? connection = _connections[(int)(uint)data];
+                    if (connection is not null && connection.Generation == (uint)(data >> 32) && connection.State != ConnectionState.Free)
+                    {
+                        OnEvent(connection, mask, now);
+                    }
+                }
+            }
+
+            if (now >= _nextDeadline)
+            {
+                Sweep(now);
+            }
+
+            if (_acceptPaused && now >= _acceptResumeAt && !_stopping)
+            {
+                ResumeAccepting();
+            }
+
+            if (_stopping && (_open == 0 || now >= _graceDeadline))
+            {
+                return;
+            }
+        }
+    }
+
+    private void OnWake(long now)
+    {
+        SocketCalls.Drain(_wake);
+        if (_renderer!.TakeFinished() is { } job)
+        {
+            Deliver(job, now);
+            DispatchNext();
+        }
+
+        if (_stopRequested && !_stopping)
+        {
+            BeginStop(now);
+        }
+    }
+
+    private void BeginStop(long now)
+    {
+        _stopping = true;
+        foreach (int fd in _listenerFds)
+        {
+            SocketCalls.Control(_epoll, SocketCalls.EpollCtlDel, fd, 0, 0);
+        }
+
+        CloseListeners();
+        for (int i = 0; i < _highWater; i++)
+        {
+            if (_connections[i] is { State: ConnectionState.Reading, KeptLength: 0 } idle)
+            {
+                Close(idle);
+            }
+        }
+
+        _nextDeadline = Math.Min(_nextDeadline, now);
+    }
+
+    private void Shutdown()
+    {
+        for (int i = 0; i < _highWater; i++)
+        {
+            if (_connections[i] is { State: not ConnectionState.Free } connection)
+            {
+                Close(connection);
+            }
+        }
+
+        CloseListeners();
+        bool rendererStopped = _renderer?.Stop(TimeSpan.FromSeconds(1)) ?? true;
+        if (rendererStopped)
+        {
+            // A renderer stuck in a scrape keeps the buffers it may still write; the process is ending anyway.
+            _renderer?.Dispose();
+            foreach (BodyBuffer body in _bodies)
+            {
+                body?.Dispose();
+            }
+
+            NativeMemory.Free(_headBuffers);
+            NativeMemory.Free(_scratch);
+            NativeMemory.Free(_events);
+            _headBuffers = _scratch = _events = null;
+            SocketCalls.Close(_wake);
+        }
+
+        SocketCalls.Close(_epoll);
+        _stopped.TrySetResult();
+    }
+
+    // ---- accepting ----
+
+    private void AcceptFrom(int listener, long now)
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        for (int n = 0; n < AcceptsPerEvent; n++)
+        {
+            int fd = SocketCalls.Accept(_listenerFds[listener], null, null, SocketCalls.NonBlock | SocketCalls.CloExec);
+            if (fd < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == SocketCalls.EAgain)
+                {
+                    return;
+                }
+
+                if (errno is SocketCalls.EMFile or SocketCalls.ENFile or SocketCalls.ENoBufs or SocketCalls.ENoMem)
+                {
+                    // Out of descriptors or memory: make room by closing the connection stalled longest,
+                    // stop accepting for a moment (the listener would wake us at once otherwise), and go
+                    // on serving the connections there are.
+                    if (Interlocked.Increment(ref _acceptErrors) % 100 == 1)
+                    {
+                        Error?.Invoke("accept failed", new SocketException(errno));
+                    }
+
+                    EvictStalled(now);
+                    PauseAccepting(now);
+                    return;
+                }
+
+                continue; // ECONNABORTED, EPROTO, EPERM (firewall): that one connection is gone
+            }
+
+            SocketCalls.SetNoDelay(fd);
+            Connection? connection = TakeConnection() ?? (EvictStalled(now) ? TakeConnection() : null);
+            if (connection is null)
+            {
+                RejectAtCapacity(fd);
+                continue;
+            }
+
+            connection.Fd = fd;
+            connection.State = ConnectionState.Reading;
+            connection.StalledSince = now;
+            connection.HeadStarted = 0;
+            connection.Interest = SocketCalls.EpollIn;
+            SetDeadline(connection, now + (long)_options.IdleTimeout.TotalMilliseconds);
+            SocketCalls.Control(_epoll, SocketCalls.EpollCtlAdd, fd, SocketCalls.EpollIn, connection.EpollData);
+            _open++;
+        }
+    }
+
+    private void PauseAccepting(long now)
+    {
+        _acceptPaused = true;
+        _acceptResumeAt = now + AcceptBackoffMs;
+        foreach (int fd in _listenerFds)
+        {
+            SocketCalls.Control(_epoll, SocketCalls.EpollCtlMod, fd, 0, 0);
+        }
+    }
+
+    private void ResumeAccepting()
+    {
+        _acceptPaused = false;
+        for (int i = 0; i < _listenerFds.Length; i++)
+        {
+            SocketCalls.Control(_epoll, SocketCalls.EpollCtlMod, _listenerFds[i], SocketCalls.EpollIn, ListenerTag | (uint)i);
+        }
+    }
+
+    /// <summary>Every connection is waiting for a scrape: answer 503 on the spot and close.</summary>
+    private void RejectAtCapacity(int fd)
+    {
+        Span<byte> head = stackalloc byte[ResponseHead.MaxLength];
+        int length = ResponseHead.Write(head, 503, ResponseHead.PlainText, TooManyConnections.Length, close: true, ResponseHeaders.None);
+        SocketCalls.Receive(fd, _scratch, _headBufferSize); // what already arrived, so the close sends FIN, not RST
+        fixed (byte* headPointer = head)
+        {
+            SocketCalls.Send(fd, headPointer, length, PointerOf(TooManyConnections), TooManyConnections.Length);
+        }
+
+        SocketCalls.Shutdown(fd, SocketCalls.ShutWrite);
+        SocketCalls.Close(fd);
+    }
+
+    private Connection? TakeConnection()
+    {
+        if (!_freeConnections.TryPop(out int index))
+        {
+            return null;
+        }
+
+        _highWater = Math.Max(_highWater, index + 1);
+        return _connections[index] ??= new Connection(index);
+    }
+
+    /// <summary>
+    /// Closes the connection that has made no progress for longest, whatever it is doing (idle,
+    /// trickling a head, not reading its answer, lingering); one waiting for a scrape is ours to
+    /// answer and is left alone. Returns whether one was closed.
+    /// </summary>
+    private bool EvictStalled(long now)
+    {
+        Connection? victim = null;
+        for (int i = 0; i < _highWater; i++)
+        {
+            if (_connections[i] is { } c && c.State is ConnectionState.Reading or ConnectionState.Sending or ConnectionState.Lingering
+                && (c.State != ConnectionState.Sending || (c.Interest & SocketCalls.EpollOut) != 0)
+                && (victim is null || c.StalledSince < victim.StalledSince))
+            {
+                victim = c;
+            }
+        }
+
+        if (victim is null)
+        {
+            return false;
+        }
+
+        Close(victim);
+        Interlocked.Increment(ref _evictions);
+        return true;
+    }
+
+    // ---- per-connection events ----
+
+    private void OnEvent(Connection connection, int mask, long now)
+    {
+        switch (connection.State)
+        {
+            case ConnectionState.Reading:
+                OnReadable(connection, now);
+                break;
+            case ConnectionState.Sending:
+                if ((mask & (SocketCalls.EpollErr | SocketCalls.EpollHup)) != 0)
+                {
+                    Close(connection);
+                }
+                else if ((mask & SocketCalls.EpollOut) != 0)
+                {
+                    ContinueSending(connection, now);
+                }
+
+                break;
+            case ConnectionState.Lingering:
+                OnLingerReadable(connection);
+                break;
+            case ConnectionState.AwaitingBody:
+                // Nothing is read while the body renders; only a connection gone altogether is noticed.
+                if ((mask & (SocketCalls.EpollErr | SocketCalls.EpollHup)) != 0)
+                {
+                    Close(connection);
+                }
+
+                break;
+        }
+    }
+
+    private void OnReadable(Connection connection, long now)
+    {
+        byte* buffer = connection.Lease >= 0 ? HeadBuffer(connection.Lease) : _scratch;
+        int filled = connection.Lease >= 0 ? connection.KeptLength : 0;
+        nint received = SocketCalls.Receive(connection.Fd, buffer + filled, _headBufferSize - filled);
+        if (received == -SocketCalls.EAgain)
+        {
+            return;
+        }
+
+        if (received <= 0)
+        {
+            Close(connection); // closed by the peer (a half-finished head gets no answer), or reset
+            return;
+        }
+
+        connection.StalledSince = now;
+        if (connection.HeadStarted == 0)
+        {
+            connection.HeadStarted = now;
+        }
+
+        ProcessRequests(connection, buffer, filled + (int)received, now);
+    }
+
+    /// <summary>Answers every complete request head in the bytes, in order, then keeps what is left.</summary>
+    private void ProcessRequests(Connection connection, byte* buffer, int filled, long now)
+    {
+        int offset = 0;
+        while (connection.State == ConnectionState.Reading)
+        {
+            var data = new ReadOnlySpan<byte>(buffer + offset, filled - offset);
+            int end = HttpRequestHead.FindEnd(data, out int start);
+            if (end < 0)
+            {
+                offset += start; // empty lines before a request line are dropped (RFC 9112 §2.2)
+                RequestRejection rejection = HttpRequestHead.CheckIncomplete(data[start..], _options.MaxRequestLineBytes, _headBufferSize);
+                if (rejection != RequestRejection.None)
+                {
+                    Reject(connection, rejection);
+                    return;
+                }
+
+                break;
+            }
+
+            HandleRequest(connection, data[start..end], now);
+            offset += end;
+            if (connection.State == ConnectionState.Reading)
+            {
+                connection.HeadStarted = offset < filled ? now : 0;
+            }
+        }
+
+        if (connection.State is ConnectionState.Free or ConnectionState.Lingering)
+        {
+            return;
+        }
+
+        Keep(connection, buffer, offset, filled, now);
+    }
+
+    /// <summary>Keeps bytes [offset, filled) for the next read: a partial head or pipelined requests.</summary>
+    private void Keep(Connection connection, byte* buffer, int offset, int filled, long now)
+    {
+        int length = filled - offset;
+        if (length == 0)
+        {
+            ReleaseHeadBuffer(connection);
+            if (connection.State == ConnectionState.Reading)
+            {
+                connection.HeadStarted = 0;
+                SetDeadline(connection, now + (long)_options.IdleTimeout.TotalMilliseconds);
+            }
+
+            return;
+        }
+
+        if (connection.Lease < 0 && !LeaseHeadBuffer(connection, now))
+        {
+            Reject(connection, RequestRejection.HeadersTooLarge); // no buffer could be had even by eviction
+            return;
+        }
+
+        byte* kept = HeadBuffer(connection.Lease);
+        Buffer.MemoryCopy(buffer + offset, kept, _headBufferSize, length); // may overlap when buffer is the lease: memmove
+        connection.KeptLength = length;
+        if (connection.State == ConnectionState.Reading)
+        {
+            SetDeadline(connection, connection.HeadStarted + (long)_options.RequestHeaderTimeout.TotalMilliseconds);
+        }
+    }
+
+    private byte* HeadBuffer(int lease) => _headBuffers + ((long)lease * _headBufferSize);
+
+    private bool LeaseHeadBuffer(Connection connection, long now)
+    {
+        if (!_freeHeadBuffers.TryPop(out int lease))
+        {
+            // Every head buffer is held: the holder stalled longest gives its up.
+            Connection? victim = null;
+            foreach (int owner in _headBufferOwner)
+            {
+                if (_connections[owner] is { } c && c != connection && c.Lease >= 0 && c.State != ConnectionState.AwaitingBody
+                    && (victim is null || c.StalledSince < victim.StalledSince))
+                {
+                    victim = c;
+                }
+            }
+
+            if (victim is null)
+            {
+                return false;
+            }
+
+            Close(victim);
+            Interlocked.Increment(ref _evictions);
+            lease = _freeHeadBuffers.Pop();
+        }
+
+        connection.Lease = lease;
+        _headBufferOwner[lease] = connection.Index;
+        return true;
+    }
+
+    private void ReleaseHeadBuffer(Connection connection)
+    {
+        if (connection.Lease >= 0)
+        {
+            _freeHeadBuffers.Push(connection.Lease);
+            connection.Lease = -1;
+        }
+
+        connection.KeptLength = 0;
+    }
+
+    // ---- requests ----
+
+    private void HandleRequest(Connection connection, ReadOnlySpan<byte> head, long now)
+    {
+        RequestRejection rejection = HttpRequestHead.Parse(head, _options.MaxRequestLineBytes, out HttpRequestHead request);
+        if (rejection != RequestRejection.None)
+        {
+            Reject(connection, rejection);
+            return;
+        }
+
+        bool keepAlive = request.KeepAlive;
+        bool isHead = request.Method.SequenceEqual("HEAD"u8);
+        bool isGet = request.Method.SequenceEqual("GET"u8);
+        Route route = Match(request.Path);
+        if (route == Route.NotFound)
+        {
+            Respond(connection, 404, ResponseHead.PlainText, NotFound, keepAlive, isHead, ResponseHeaders.None, now);
+        }
+        else if (!isGet && !isHead)
+        {
+            Respond(connection, 405, ResponseHead.PlainText, MethodNotAllowed, keepAlive, isHead, ResponseHeaders.AllowGetHead, now);
+        }
+        else if (route == Route.Metrics)
+        {
+            RequestScrape(connection, ref request, keepAlive, isHead, now);
+        }
+        else
+        {
+            byte[] body = route switch { Route.Landing => _landingPage, Route.Healthy => Healthy, _ => Ready };
+            Respond(connection, 200, route == Route.Landing ? ResponseHead.Html : ResponseHead.PlainText, body, keepAlive, isHead, ResponseHeaders.None, now);
+        }
+    }
+
+    private Route Match(ReadOnlySpan<byte> path)
     {
         if (path.SequenceEqual(_telemetryPath))
         {
@@ -138,128 +718,385 @@ public sealed class MetricsServer : IAsyncDisposable
         return path.SequenceEqual("/-/ready"u8) ? Route.Ready : Route.NotFound;
     }
 
-    internal bool TryEnterScrape()
+    /// <summary>A request that cannot be answered as asked: its status, and the connection closes.</summary>
+    private void Reject(Connection connection, RequestRejection rejection)
     {
-        int inFlight = Interlocked.Increment(ref _scrapesInFlight);
-        if (_options.MaxRequestsInFlight > 0 && inFlight > _options.MaxRequestsInFlight)
-        {
-            Interlocked.Decrement(ref _scrapesInFlight);
-            return false;
-        }
-
-        return true;
+        int status = RequestRejections.Status(rejection);
+        byte[] body = ErrorBodies[Array.IndexOf(ErrorStatuses, status)];
+        Respond(connection, status, ResponseHead.PlainText, body, keepAlive: false, isHead: false, ResponseHeaders.None, Environment.TickCount64);
     }
 
-    internal void ExitScrape() => Interlocked.Decrement(ref _scrapesInFlight);
+    private void Respond(Connection connection, int status, ReadOnlySpan<byte> contentType, byte[] body, bool keepAlive, bool isHead, ResponseHeaders extra, long now) =>
+        StartResponse(connection, status, contentType, PointerOf(body), body.Length, null, keepAlive, isHead, extra, now);
 
-    internal void Release(ConnectionSlot slot)
+    private void RequestScrape(Connection connection, ref HttpRequestHead request, bool keepAlive, bool isHead, long now)
     {
-        lock (_free)
+        ExpositionFormat format = ContentNegotiation.Choose(request.Accept);
+        ScrapeJob? job = _pendingFirst;
+        int collections = _renderer!.Busy ? 1 : 0;
+        while (job is not null && !job.Matches(format, request.Query))
         {
-            _free.Push(slot);
+            job = job.Next;
+            collections++;
         }
-    }
 
-    /// <summary>
-    /// All slots are taken: close the connection that has waited longest for a request head (an
-    /// idle keep-alive connection or a slowloris that trickles bytes) and take its slot. A
-    /// connection whose request is being answered is never chosen, so a scrape in progress finishes.
-    /// </summary>
-    private async Task<ConnectionSlot?> TakeSlotFromSlowestAsync()
-    {
-        ConnectionSlot? victim = null;
-        foreach (ConnectionSlot slot in _slots)
+        if (job is null)
         {
-            long since = slot.WaitingSince;
-            if (since != long.MaxValue && (victim is null || since < victim.WaitingSince))
+            // A request that joins a pending render costs a connection and nothing more; the limit
+            // (node_exporter's --web.max-requests) is on collections, each of which runs the collectors.
+            if (_freeJobs is null || (_options.MaxRequestsInFlight > 0 && collections >= _options.MaxRequestsInFlight))
             {
-                victim = slot;
+                Respond(connection, 503, ResponseHead.PlainText, TooManyRequests, keepAlive, isHead, ResponseHeaders.None, now);
+                return;
+            }
+
+            job = _freeJobs;
+            _freeJobs = job.Next;
+            job.Next = null;
+            job.Format = format;
+            request.Query.CopyTo(job.Query);
+            job.QueryLength = request.Query.Length;
+            job.WantGzip = false;
+            job.FirstWaiter = null;
+            if (_pendingLast is null)
+            {
+                _pendingFirst = job;
+            }
+            else
+            {
+                _pendingLast.Next = job;
+            }
+
+            _pendingLast = job;
+        }
+
+        connection.WantGzip = ContentNegotiation.PrefersGzip(request.AcceptEncoding);
+        job.WantGzip |= connection.WantGzip;
+        connection.KeepAlive = keepAlive;
+        connection.IsHead = isHead;
+        connection.Job = job;
+        connection.NextWaiter = job.FirstWaiter;
+        job.FirstWaiter = connection;
+        connection.State = ConnectionState.AwaitingBody;
+        connection.Deadline = long.MaxValue;
+        SetInterest(connection, 0);
+        DispatchNext();
+    }
+
+    /// <summary>Starts the oldest pending scrape if the renderer is free, in a body buffer no one is sending from.</summary>
+    private void DispatchNext()
+    {
+        if (_renderer!.Busy || _pendingFirst is not { } job)
+        {
+            return;
+        }
+
+        BodyBuffer? buffer = null;
+        foreach (BodyBuffer candidate in _bodies)
+        {
+            if (!candidate.Rendering && candidate.Users == 0)
+            {
+                buffer = candidate;
+                break;
             }
         }
 
-        if (victim is null || !victim.TryEvict())
+        if (buffer is null)
         {
-            return null;
-        }
-
-        Interlocked.Increment(ref _evictions);
-        for (int i = 0; i < 100; i++)
-        {
-            lock (_free)
+            // Every buffer is still being sent: the readers of the oldest body are the slowest; they go.
+            BodyBuffer oldest = _bodies.Where(b => !b.Rendering).MinBy(b => b.Sequence)!;
+            for (int i = 0; i < _highWater; i++)
             {
-                if (_free.TryPop(out ConnectionSlot? freed))
+                if (_connections[i] is { } c && c.BodyOwner == oldest)
                 {
-                    return freed;
+                    Close(c);
+                    Interlocked.Increment(ref _evictions);
                 }
             }
 
-            await Task.Delay(2);
+            buffer = oldest;
         }
 
-        return null;
+        _pendingFirst = job.Next;
+        if (_pendingFirst is null)
+        {
+            _pendingLast = null;
+        }
+
+        job.Next = null;
+        job.Buffer = buffer;
+        buffer.Rendering = true;
+        buffer.Sequence = ++_renderSequence;
+        _renderer.Render(job);
     }
 
-    /// <summary>Connections closed to make room for a new one (slots all taken).</summary>
-    public long Evictions => Interlocked.Read(ref _evictions);
-
-    /// <summary>Answers 503 to a connection no slot can take, then closes it without a reset.</summary>
-    private static async Task RejectAsync(Socket connection)
+    /// <summary>A body is ready: every connection that waited for it gets its answer.</summary>
+    private void Deliver(ScrapeJob job, long now)
     {
-        try
+        BodyBuffer buffer = job.Buffer!;
+        buffer.Rendering = false;
+        Connection? waiter = job.FirstWaiter;
+        job.FirstWaiter = null;
+        job.Buffer = null;
+        job.Next = _freeJobs;
+        _freeJobs = job;
+        while (waiter is not null)
         {
-            await connection.SendAsync(NoSlotResponse, SocketFlags.None);
-            connection.Shutdown(SocketShutdown.Send);
-            var discard = new byte[1024];
-            using var linger = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
-            while (await connection.ReceiveAsync(discard, SocketFlags.None, linger.Token) > 0)
+            Connection connection = waiter;
+            waiter = connection.NextWaiter;
+            connection.NextWaiter = null;
+            connection.Job = null;
+            if (buffer.Status == 500)
             {
+                Respond(connection, 500, ResponseHead.PlainText, ScrapeFailed, connection.KeepAlive, connection.IsHead, ResponseHeaders.None, now);
             }
-        }
-        catch (Exception error) when (error is SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            connection.Dispose();
+            else if (buffer.Status == 400)
+            {
+                StartResponse(connection, 400, ResponseHead.PlainText, buffer.Plain, buffer.PlainLength, buffer, connection.KeepAlive, connection.IsHead, ResponseHeaders.None, now);
+            }
+            else if (connection.WantGzip && buffer.GzipLength >= 0)
+            {
+                StartResponse(connection, 200, ContentType(job.Format), buffer.Gzip, buffer.GzipLength, buffer, connection.KeepAlive, connection.IsHead, ResponseHeaders.Vary | ResponseHeaders.Gzip, now);
+            }
+            else
+            {
+                StartResponse(connection, 200, ContentType(job.Format), buffer.Plain, buffer.PlainLength, buffer, connection.KeepAlive, connection.IsHead, ResponseHeaders.Vary, now);
+            }
+
+            if (connection.State == ConnectionState.Reading && connection.KeptLength > 0)
+            {
+                ProcessRequests(connection, HeadBuffer(connection.Lease), connection.KeptLength, now); // pipelined requests
+            }
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    private static ReadOnlySpan<byte> ContentType(ExpositionFormat format) =>
+        format == ExpositionFormat.OpenMetrics
+            ? "application/openmetrics-text; version=1.0.0; charset=utf-8"u8
+            : "text/plain; version=0.0.4; charset=utf-8"u8;
+
+    // ---- sending ----
+
+    private void StartResponse(Connection connection, int status, ReadOnlySpan<byte> contentType, byte* body, int bodyLength, BodyBuffer? owner, bool keepAlive, bool isHead, ResponseHeaders extra, long now)
     {
-        while (!_stop.IsCancellationRequested)
+        // Decided here, when the answer goes out: a stop that began meanwhile closes the connection.
+        bool close = !keepAlive || _stopping;
+        connection.HeadLength = ResponseHead.Write(connection.HeadBuffer, status, contentType, bodyLength, close, extra);
+        connection.HeadSent = 0;
+        connection.Body = body;
+        connection.BodyLength = isHead ? 0 : bodyLength;
+        connection.BodySent = 0;
+        connection.Status = status;
+        connection.CloseAfter = close;
+        if (owner is not null)
         {
-            Socket connection;
-            try
+            connection.BodyOwner = owner;
+            owner.Users++;
+        }
+
+        connection.State = ConnectionState.Sending;
+        long total = connection.HeadLength + connection.BodyLength;
+        SetDeadline(connection, now + (long)_options.SendGrace.TotalMilliseconds + (total * 1000 / Math.Max(1, _options.MinSendBytesPerSecond)));
+        ContinueSending(connection, now);
+    }
+
+    private void ContinueSending(Connection connection, long now)
+    {
+        while (true)
+        {
+            int headLeft = connection.HeadLength - connection.HeadSent;
+            int bodyLeft = connection.BodyLength - connection.BodySent;
+            if (headLeft == 0 && bodyLeft == 0)
             {
-                connection = await listener.AcceptAsync(_stop.Token);
+                FinishResponse(connection, now);
+                return;
             }
-            catch (Exception) when (_stop.IsCancellationRequested)
+
+            nint sent = SocketCalls.Send(connection.Fd, connection.HeadPointer + connection.HeadSent, headLeft, connection.Body + connection.BodySent, bodyLeft);
+            if (sent == -SocketCalls.EAgain)
+            {
+                SetInterest(connection, SocketCalls.EpollOut); // the kernel's buffer is full: wait for the reader
+                return;
+            }
+
+            if (sent < 0)
+            {
+                Close(connection);
+                return;
+            }
+
+            connection.StalledSince = now;
+            int fromHead = (int)Math.Min(sent, headLeft);
+            connection.HeadSent += fromHead;
+            connection.BodySent += (int)sent - fromHead;
+        }
+    }
+
+    private void FinishResponse(Connection connection, long now)
+    {
+        ReleaseBody(connection);
+        if (connection.CloseAfter || _stopping)
+        {
+            // Closing with request bytes unread makes the kernel send RST, and the client may drop our
+            // answer: after an error, or with more requests pipelined, shut our side and drain first.
+            if (connection.Status >= 400 || connection.KeptLength > 0)
+            {
+                Linger(connection, now);
+            }
+            else
+            {
+                Close(connection);
+            }
+
+            return;
+        }
+
+        connection.State = ConnectionState.Reading;
+        connection.StalledSince = now;
+        SetInterest(connection, SocketCalls.EpollIn);
+        if (connection.KeptLength == 0)
+        {
+            connection.HeadStarted = 0;
+            SetDeadline(connection, now + (long)_options.IdleTimeout.TotalMilliseconds);
+        }
+        else
+        {
+            connection.HeadStarted = now;
+            SetDeadline(connection, now + (long)_options.RequestHeaderTimeout.TotalMilliseconds);
+        }
+    }
+
+    private void ReleaseBody(Connection connection)
+    {
+        if (connection.BodyOwner is { } owner)
+        {
+            owner.Users--;
+            connection.BodyOwner = null;
+        }
+
+        connection.Body = null;
+    }
+
+    private void Linger(Connection connection, long now)
+    {
+        ReleaseHeadBuffer(connection);
+        SocketCalls.Shutdown(connection.Fd, SocketCalls.ShutWrite);
+        connection.State = ConnectionState.Lingering;
+        connection.StalledSince = now;
+        SetInterest(connection, SocketCalls.EpollIn);
+        SetDeadline(connection, now + (long)_options.LingerTime.TotalMilliseconds);
+    }
+
+    private void OnLingerReadable(Connection connection)
+    {
+        while (true)
+        {
+            nint received = SocketCalls.Receive(connection.Fd, _scratch, _headBufferSize);
+            if (received == -SocketCalls.EAgain)
             {
                 return;
             }
-            catch (SocketException error)
-            {
-                // EMFILE and friends: report, back off briefly, keep serving.
-                Error?.Invoke("accept failed", error);
-                await Task.Delay(100);
-                continue;
-            }
 
-            connection.NoDelay = true;
-            ConnectionSlot? slot;
-            lock (_free)
+            if (received <= 0)
             {
-                _free.TryPop(out slot);
+                Close(connection);
+                return;
             }
-
-            slot ??= await TakeSlotFromSlowestAsync();
-            if (slot is null)
-            {
-                _ = RejectAsync(connection);
-                continue;
-            }
-
-            slot.Start(connection);
         }
+    }
+
+    // ---- bookkeeping ----
+
+    private void SetInterest(Connection connection, int interest)
+    {
+        if (connection.Interest != interest)
+        {
+            connection.Interest = interest;
+            SocketCalls.Control(_epoll, SocketCalls.EpollCtlMod, connection.Fd, interest, connection.EpollData);
+        }
+    }
+
+    private void SetDeadline(Connection connection, long deadline)
+    {
+        connection.Deadline = deadline;
+        if (deadline < _nextDeadline)
+        {
+            _nextDeadline = deadline;
+        }
+    }
+
+    /// <summary>Acts on every deadline that has passed and finds the next one.</summary>
+    private void Sweep(long now)
+    {
+        long next = long.MaxValue;
+        for (int i = 0; i < _highWater; i++)
+        {
+            if (_connections[i] is not { State: not ConnectionState.Free } connection)
+            {
+                continue;
+            }
+
+            if (_stopping && connection.State == ConnectionState.Reading && connection.KeptLength == 0)
+            {
+                Close(connection);
+                continue;
+            }
+
+            if (connection.Deadline <= now)
+            {
+                switch (connection.State)
+                {
+                    case ConnectionState.Reading when connection.HeadStarted != 0:
+                        Reject(connection, RequestRejection.HeadersTimeout); // a head that never ends (slowloris)
+                        break;
+                    case ConnectionState.Sending:
+                        Interlocked.Increment(ref _sendTimeouts); // a reader that does not take its answer
+                        Close(connection);
+                        break;
+                    default:
+                        Close(connection); // idle keep-alive past its timeout, or a linger that ran out
+                        break;
+                }
+            }
+
+            if (connection.State != ConnectionState.Free && connection.Deadline < next)
+            {
+                next = connection.Deadline;
+            }
+        }
+
+        _nextDeadline = next;
+    }
+
+    private void Close(Connection connection)
+    {
+        if (connection.State == ConnectionState.AwaitingBody && connection.Job is { } job)
+        {
+            // Out of the job's waiters; the render goes on for the others.
+            ref Connection? link = ref job.FirstWaiter;
+            while (link is not null && link != connection)
+            {
+                link = ref link.NextWaiter;
+            }
+
+            if (link is not null)
+            {
+                link = connection.NextWaiter;
+            }
+
+            connection.Job = null;
+            connection.NextWaiter = null;
+        }
+
+        ReleaseBody(connection);
+        ReleaseHeadBuffer(connection);
+        SocketCalls.Close(connection.Fd); // also takes it out of the epoll set
+        connection.Fd = -1;
+        connection.State = ConnectionState.Free;
+        connection.Deadline = long.MaxValue;
+        connection.Interest = 0;
+        connection.Generation++;
+        _freeConnections.Push(connection.Index);
+        _open--;
     }
 }

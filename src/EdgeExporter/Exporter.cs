@@ -141,6 +141,9 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
                 ListenAddresses = addresses,
                 TelemetryPath = _options.TelemetryPath,
                 MaxRequestsInFlight = _options.MaxRequests,
+                // Within the descriptor limit, leaving room for the files, ports and devices the
+                // collectors hold: past it, the stalled connection goes rather than accept failing.
+                MaxConnections = (int)Math.Clamp((long)Math.Min(ProcessLimits.OpenFiles, int.MaxValue) - 48, 4, 1024),
                 LandingPage = LandingPage.Html(_options.TelemetryPath, GoArch),
             },
             this)

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using EdgeExporter;
 using EdgeExporter.Config;
 
+ProcessLimits.Apply();
 try
 {
     (CommandLine.Action action, ExporterOptions options) = CommandLine.Parse(args);

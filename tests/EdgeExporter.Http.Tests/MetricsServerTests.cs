@@ -143,19 +143,25 @@ public class MetricsServerTests
     }
 
     [Fact]
-    public async Task When_every_slot_is_answering_a_new_connection_gets_503()
+    public async Task When_every_connection_waits_for_a_scrape_a_new_one_gets_503_and_the_waiting_share_one_render()
     {
-        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, MaxConnections = 2 });
+        await using TestServer server = TestServer.Start(o => new() { ListenAddresses = o.ListenAddresses, MaxConnections = 3 });
         using var gate = new ManualResetEventSlim(false);
         server.Scrapes.Gate = gate;
         using Socket a = server.Connect();
-        using Socket b = server.Connect();
         a.Send("GET /metrics HTTP/1.0\r\n\r\n"u8);
+        Assert.True(SpinWait.SpinUntil(() => server.Scrapes.Count == 1, 5000)); // a's render has begun
+        using Socket b = server.Connect();
+        using Socket c = server.Connect();
         b.Send("GET /metrics HTTP/1.0\r\n\r\n"u8);
-        Assert.True(SpinWait.SpinUntil(() => server.Scrapes.Count == 2, 5000));
+        c.Send("GET /metrics HTTP/1.0\r\n\r\n"u8);
+        await Task.Delay(100);
         Assert.StartsWith("HTTP/1.1 503 ", server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"));
         gate.Set();
         Assert.EndsWith(TestServer.Body, TestServer.ReadToClose(a));
+        Assert.EndsWith(TestServer.Body, TestServer.ReadToClose(b));
+        Assert.EndsWith(TestServer.Body, TestServer.ReadToClose(c));
+        Assert.Equal(2, server.Scrapes.Count); // b and c asked during a's render: one more render answered both
     }
 
     [Fact]

@@ -24,11 +24,11 @@ internal sealed class TestServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public static TestServer Start(Func<HttpServerOptions, HttpServerOptions>? configure = null)
+    public static TestServer Start(Func<HttpServerOptions, HttpServerOptions>? configure = null, Endpoint? endpoint = null)
     {
         var options = new HttpServerOptions { ListenAddresses = [new IPEndPoint(IPAddress.Loopback, 0)] };
         options = configure?.Invoke(options) ?? options;
-        var endpoint = new Endpoint();
+        endpoint ??= new Endpoint();
         var server = new MetricsServer(options, endpoint);
         server.Start();
         return new TestServer(server, endpoint);
@@ -72,13 +72,31 @@ internal sealed class TestServer : IAsyncDisposable
 
         public int Count => _count;
 
-        public int MaxBodyBytes => 1024;
+        public int MaxBodyBytes { get; init; } = 1024;
+
+        /// <summary>Served instead of <see cref="Body"/> when set (a large body fills socket buffers).</summary>
+        public byte[]? Payload { get; init; }
+
+        /// <summary>Served with a 400 for any query that contains "bad".</summary>
+        public byte[]? Problem { get; init; }
 
         public ManualResetEventSlim? Gate { get; set; }
 
         public ExpositionFormat LastFormat { get; private set; }
 
         public bool Throw { get; set; }
+
+        public int WriteBody(Span<byte> destination, ExpositionFormat format, ReadOnlySpan<byte> query, out byte[]? problem)
+        {
+            problem = null;
+            if (Problem is not null && query.IndexOf("bad"u8) >= 0)
+            {
+                problem = Problem;
+                return -1;
+            }
+
+            return WriteBody(destination, format);
+        }
 
         public int WriteBody(Span<byte> destination, ExpositionFormat format)
         {
@@ -90,6 +108,12 @@ internal sealed class TestServer : IAsyncDisposable
             }
 
             Gate?.Wait(TimeSpan.FromSeconds(10));
+            if (Payload is not null)
+            {
+                Payload.CopyTo(destination);
+                return Payload.Length;
+            }
+
             return Encoding.UTF8.GetBytes(format == ExpositionFormat.OpenMetrics ? Body + "# EOF\n" : Body, destination);
         }
     }

@@ -27,7 +27,7 @@ public sealed class DevicePoller : IDisposable
         _due = new long[_devices.Length];
         _previous = new DeviceError[_devices.Length];
         _polled = new bool[_devices.Length];
-        _thread = new Thread(Run) { IsBackground = true, Name = $"poll {string.Join(",", _devices.Select(d => d.Identity.Name))}" };
+        _thread = new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = $"poll {string.Join(",", _devices.Select(d => d.Identity.Name))}" };
     }
 
     /// <summary>Called after a failed poll that followed a successful one (or the first poll).</summary>
@@ -118,7 +118,7 @@ public sealed class DeviceSet : IDisposable
             .Select((device, index) => (device, key: device.SharedChannel ?? $"\0{index}"))
             .GroupBy(entry => entry.key, StringComparer.Ordinal)
             .Select(group => new DevicePoller([.. group.Select(entry => entry.device)]) { Failed = failed, Recovered = recovered })];
-        _watchdog = new Thread(Watch) { IsBackground = true, Name = "device watchdog" };
+        _watchdog = new Thread(Watch, WorkerThread.StackBytes) { IsBackground = true, Name = "device watchdog" };
     }
 
     public IReadOnlyList<PolledDevice> Devices => _devices;

@@ -336,7 +336,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
             _threads = threads;
             for (int i = 0; i < threads; i++)
             {
-                new Thread(Run) { IsBackground = true, Name = "statfs" }.Start();
+                new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "statfs" }.Start();
             }
         }
 

@@ -140,7 +140,7 @@ public sealed class PulseCounterSensor : PolledDevice
 
     public override void Start(CancellationToken stopping)
     {
-        _thread = new Thread(() => CountEdges(stopping)) { IsBackground = true, Name = $"edges {Identity.Name}" };
+        _thread = new Thread(() => CountEdges(stopping), WorkerThread.StackBytes) { IsBackground = true, Name = $"edges {Identity.Name}" };
         _thread.Start();
     }
 

@@ -60,7 +60,7 @@ public sealed class GpsDevice : PolledDevice
 
     public override void Start(CancellationToken stopping)
     {
-        _reader = new Thread(() => ReadStream(stopping)) { IsBackground = true, Name = $"nmea {Identity.Name}" };
+        _reader = new Thread(() => ReadStream(stopping), WorkerThread.StackBytes) { IsBackground = true, Name = $"nmea {Identity.Name}" };
         _reader.Start();
     }
 

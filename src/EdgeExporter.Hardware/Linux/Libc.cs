@@ -90,6 +90,15 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, out RLimit limit);
 
+    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+    public static partial int SetRLimit(int resource, in RLimit limit);
+
+    /// <summary>M_ARENA_MAX, malloc.h: the most malloc arenas glibc creates (each reserves 64 MiB of address space).</summary>
+    public const int MallocArenaMax = -8;
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    public static partial int Mallopt(int parameter, int value);
+
     [LibraryImport("libc", EntryPoint = "opendir", SetLastError = true)]
     private static partial nint OpenDir(byte* path);
 

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using EdgeExporter.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace EdgeExporter.EndToEnd.Tests;
+
+/// <summary>
+/// The published binary inside a 32 MiB memory cgroup, the smallest container node_exporter serves
+/// in: 64 concurrent gzip scrapes, then 500 slow readers, 500 slowloris and 500 idle connections held
+/// while a scraper keeps asking. Nothing is killed and every scrape is answered, 99% within 1 s.
+/// </summary>
+public class BoundedMemoryTests(ITestOutputHelper output)
+{
+    private const long Limit = 32L * 1024 * 1024;
+
+    [SkippableFact]
+    public async Task Serves_every_scrape_under_load_inside_a_32_MiB_cgroup()
+    {
+        using MemoryCgroup cgroup = MemoryCgroup.Create(Limit);
+        (string program, string[] args) = cgroup.Wrap(ExporterProcess.Binary("linux-x64"), ["--simulate", "--web.listen-address=127.0.0.1:0"]);
+        using ExporterProcess exporter = ExporterProcess.Start(program, args);
+
+        // 64 concurrent gzip scrapes, ten rounds, each body checked whole.
+        for (int round = 0; round < 10; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() => GzipScrape(exporter.Port, openMetrics: i % 2 == 0))));
+        }
+
+        // Then 500 of each kind of bad client at once (more than the 1,024 connections the exporter
+        // keeps, so it evicts), while a scraper goes on.
+        var held = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                held.Add(SlowReader(exporter.Port));
+                held.Add(Slowloris(exporter.Port));
+                held.Add(Connect(exporter.Port)); // idle
+            }
+
+            int answered = 0, withinASecond = 0;
+            var latencies = new List<double>();
+            for (int i = 0; i < 100; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                bool ok = PlainScrape(exporter.Port);
+                latencies.Add(watch.Elapsed.TotalMilliseconds);
+                answered += ok ? 1 : 0;
+                withinASecond += ok && watch.ElapsedMilliseconds < 1000 ? 1 : 0;
+                foreach (Socket trickle in held.Where((_, k) => k % 3 == 1).Take(50))
+                {
+                    try
+                    {
+                        trickle.Send("a"u8);
+                    }
+                    catch (SocketException)
+                    {
+                        // evicted
+                    }
+                }
+            }
+
+            latencies.Sort();
+            output.WriteLine($"scrapes answered {answered}/100, within 1 s {withinASecond}, median {latencies[50]:F1} ms, p99 {latencies[98]:F1} ms");
+            Assert.Equal(100, answered);
+            Assert.True(withinASecond >= 99, $"{withinASecond} of 100 scrapes within 1 s");
+        }
+        finally
+        {
+            held.ForEach(s => s.Dispose());
+        }
+
+        Assert.False(exporter.HasExited, "the exporter died:\n" + exporter.Log);
+        Assert.Equal(0, cgroup.OomKills);
+        output.WriteLine($"cgroup peak {cgroup.PeakBytes / 1024.0 / 1024:F1} MiB of {Limit / 1024 / 1024} MiB");
+        Assert.True(GzipScrape(exporter.Port, openMetrics: false));
+    }
+
+    private static Socket Connect(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        socket.Connect(IPAddress.Loopback, port);
+        return socket;
+    }
+
+    private static Socket SlowReader(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
+        socket.Connect(IPAddress.Loopback, port);
+        socket.Send(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 8))));
+        return socket;
+    }
+
+    private static Socket Slowloris(int port)
+    {
+        Socket socket = Connect(port);
+        socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: "u8);
+        return socket;
+    }
+
+    private static bool PlainScrape(int port)
+    {
+        try
+        {
+            using Socket socket = Connect(port);
+            socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8);
+            (string head, string body) = RawHttp.ReadResponse(socket);
+            return head.StartsWith("HTTP/1.1 200 OK", StringComparison.Ordinal) && body.Contains("edge_exporter_build_info{", StringComparison.Ordinal);
+        }
+        catch (Exception error) when (error is SocketException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static bool GzipScrape(int port, bool openMetrics)
+    {
+        using Socket socket = Connect(port);
+        socket.Send(openMetrics
+            ? "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text;version=1.0.0\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"u8
+            : "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"u8);
+        (string head, byte[] body) = RawHttp.ReadResponseBytes(socket);
+        Assert.StartsWith("HTTP/1.1 200 OK", head);
+        Assert.Contains("Content-Encoding: gzip", head);
+        using var unzip = new GZipStream(new MemoryStream(body), CompressionMode.Decompress);
+        string text = new StreamReader(unzip).ReadToEnd();
+        Assert.Contains("edge_gps_", text);
+        Assert.Equal(openMetrics, text.EndsWith("# EOF\n", StringComparison.Ordinal));
+        return true;
+    }
+}
