@@ -2,7 +2,9 @@
 # HTTP serving benchmark, all on 127.0.0.1, measured in one run:
 #   edge_exporter (the published static binary) with the host collectors cpu, loadavg, meminfo,
 #   Debian's node_exporter restricted to the same collectors (the peer to beat),
-#   nginx serving a static file of the same body size (the practical ceiling of this machine).
+#   nginx serving a static file of the same body size (the practical ceiling of this machine);
+#   and with SCENARIO=devices: edge_exporter with only the simulated demo devices (no collector
+#   reads a file at scrape time: the server alone), against nginx serving that same body.
 # wrk drives each at 1 and 16 connections; reports requests/s, p99 latency, RSS after the load,
 # and ratios. Needs: wrk, prometheus-node-exporter, nginx-light (Debian), a published binary.
 # Usage: packaging/scripts/bench-http.sh [seconds-per-run]   (default 10)
@@ -22,8 +24,13 @@ trap cleanup EXIT
 
 wait_for() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
 
-"$binary" --web.listen-address=127.0.0.1:19701 --collector.disable-defaults \
-  --collector.cpu --collector.loadavg --collector.meminfo 2>/dev/null & pids+=($!); edge=$!
+scenario=${SCENARIO:-host}
+if [ "$scenario" = devices ]; then
+  "$binary" --web.listen-address=127.0.0.1:19701 --collector.disable-defaults --simulate 2>/dev/null & pids+=($!); edge=$!
+else
+  "$binary" --web.listen-address=127.0.0.1:19701 --collector.disable-defaults \
+    --collector.cpu --collector.loadavg --collector.meminfo 2>/dev/null & pids+=($!); edge=$!
+fi
 prometheus-node-exporter --web.listen-address=127.0.0.1:19702 --collector.disable-defaults \
   --collector.cpu --collector.loadavg --collector.meminfo 2>/dev/null & pids+=($!); node=$!
 wait_for http://127.0.0.1:19701/metrics
@@ -65,6 +72,7 @@ for c in 1 16; do
   done
 done
 
+echo "scenario: $scenario"
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); ${seconds}s per run; $(date -u +%F)"
 echo "body: edge_exporter $(size http://127.0.0.1:19701/metrics) B, node_exporter $(size http://127.0.0.1:19702/metrics) B, nginx file $(wc -c < "$work/html/metrics") B"
 printf '| server | conns | requests/s | p99 ms | RSS after load |\n| --- | --- | --- | --- | --- |\n'

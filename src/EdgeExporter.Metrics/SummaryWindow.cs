@@ -1,54 +1,64 @@
 namespace EdgeExporter.Metrics;
 
 /// <summary>
-/// The newest observations of one summary series, in a ring sized at start-up, with a scratch
-/// buffer to sort a copy in. Quantiles use the nearest-rank method over the observations younger
-/// than the window: exact while the window holds no more observations than the ring, otherwise
-/// over the newest ones.
+/// The newest observations of one summary series, in a ring sized at start-up, and the same values
+/// kept sorted as they come and go, so a scrape reads its quantiles without sorting. Quantiles use
+/// the nearest-rank method over the observations younger than the window: exact while the window
+/// holds no more observations than the ring, otherwise over the newest ones.
 /// </summary>
 internal sealed class SummaryWindow
 {
     private readonly double[] _values;
     private readonly long[] _times;
-    private readonly double[] _scratch;
+    private readonly double[] _sorted;
     private readonly object _gate = new();
-    private int _next;
-    private int _filled;
+    private int _start;
+    private int _count;
+    private int _sortedCount;
 
     public SummaryWindow(int capacity)
     {
         _values = new double[capacity];
         _times = new long[capacity];
-        _scratch = new double[capacity];
+        _sorted = new double[capacity];
     }
 
     public void Add(long now, double value)
     {
         lock (_gate)
         {
-            _values[_next] = value;
-            _times[_next] = now;
-            _next = (_next + 1) % _values.Length;
-            _filled = Math.Min(_filled + 1, _values.Length);
+            if (_count == _values.Length)
+            {
+                DropOldest();
+            }
+
+            int at = (_start + _count) % _values.Length;
+            _values[at] = value;
+            _times[at] = now;
+            _count++;
+            if (!double.IsNaN(value))
+            {
+                // Insertion into the sorted copy: a binary search and one move of what lies above.
+                int position = LowerBound(value);
+                Array.Copy(_sorted, position, _sorted, position + 1, _sortedCount - position);
+                _sorted[position] = value;
+                _sortedCount++;
+            }
         }
     }
 
     /// <summary>Fills <paramref name="results"/> with the quantiles of the observations since <paramref name="oldest"/>; NaN when there are none.</summary>
+    /// <remarks>Observations older than <paramref name="oldest"/> leave for good: the window start only moves forward.</remarks>
     public void Quantiles(long oldest, IReadOnlyList<double> quantiles, Span<double> results)
     {
         lock (_gate)
         {
-            int n = 0;
-            for (int i = 0; i < _filled; i++)
+            while (_count > 0 && _times[_start] < oldest)
             {
-                if (_times[i] >= oldest && !double.IsNaN(_values[i]))
-                {
-                    _scratch[n++] = _values[i];
-                }
+                DropOldest();
             }
 
-            Span<double> sorted = _scratch.AsSpan(0, n);
-            HeapSort(sorted);
+            int n = _sortedCount;
             for (int q = 0; q < quantiles.Count; q++)
             {
                 if (n == 0)
@@ -59,52 +69,41 @@ internal sealed class SummaryWindow
 
                 // Nearest rank: the smallest value with at least q·n observations at or below it.
                 int rank = (int)Math.Ceiling(quantiles[q] * n) - 1;
-                results[q] = sorted[Math.Clamp(rank, 0, n - 1)];
+                results[q] = _sorted[Math.Clamp(rank, 0, n - 1)];
             }
         }
     }
 
-    /// <summary>
-    /// In-place heapsort. Not Span.Sort: in the Native AOT binary that takes the comparer-based path
-    /// and allocates a Comparison delegate per call (48 B measured per summary per scrape; the JIT
-    /// uses a specialised helper and allocates nothing, so only the published binary showed it).
-    /// </summary>
-    private static void HeapSort(Span<double> values)
+    private void DropOldest()
     {
-        for (int root = (values.Length / 2) - 1; root >= 0; root--)
+        double value = _values[_start];
+        _start = (_start + 1) % _values.Length;
+        _count--;
+        if (!double.IsNaN(value))
         {
-            SiftDown(values, root, values.Length);
-        }
-
-        for (int end = values.Length - 1; end > 0; end--)
-        {
-            (values[0], values[end]) = (values[end], values[0]);
-            SiftDown(values, 0, end);
+            int position = LowerBound(value); // equal values are interchangeable: any one of them goes
+            Array.Copy(_sorted, position + 1, _sorted, position, _sortedCount - position - 1);
+            _sortedCount--;
         }
     }
 
-    private static void SiftDown(Span<double> heap, int root, int length)
+    /// <summary>The first index in the sorted copy whose value is not below <paramref name="value"/>.</summary>
+    private int LowerBound(double value)
     {
-        while (true)
+        int low = 0, high = _sortedCount;
+        while (low < high)
         {
-            int child = (2 * root) + 1;
-            if (child >= length)
+            int middle = (low + high) >>> 1;
+            if (_sorted[middle] < value)
             {
-                return;
+                low = middle + 1;
             }
-
-            if (child + 1 < length && heap[child + 1] > heap[child])
+            else
             {
-                child++;
+                high = middle;
             }
-
-            if (heap[root] >= heap[child])
-            {
-                return;
-            }
-
-            (heap[root], heap[child]) = (heap[child], heap[root]);
-            root = child;
         }
+
+        return low;
     }
 }

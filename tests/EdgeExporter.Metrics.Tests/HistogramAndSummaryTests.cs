@@ -119,6 +119,39 @@ public class HistogramAndSummaryTests
         }
     }
 
+    [Fact]
+    public void Summary_quantiles_stay_right_as_observations_overflow_the_ring_and_age_out()
+    {
+        // The window is kept sorted as observations come and go; compare with sorting the live set
+        // from scratch after every step: ring overflow, ageing out, duplicates and NaN.
+        double[] quantiles = [0, 0.25, 0.5, 0.9, 1];
+        var random = new Random(99);
+        var time = new FakeTime();
+        var store = new MetricStore(time);
+        Summary s = store.AddSummaryFamily("w", "Window.", quantiles, TimeSpan.FromMinutes(10), 16).AddSummary();
+        store.Seal();
+        var observed = new List<(DateTimeOffset At, double Value)>();
+        for (int step = 0; step < 400; step++)
+        {
+            for (int k = random.Next(0, 4); k > 0; k--)
+            {
+                double v = random.Next(20) == 0 ? double.NaN : random.Next(0, 8); // few distinct values: many duplicates
+                s.Observe(v);
+                observed.Add((time.GetUtcNow(), v));
+            }
+
+            time.Advance(TimeSpan.FromSeconds(random.Next(0, 120)));
+            DateTimeOffset oldest = time.GetUtcNow() - TimeSpan.FromMinutes(10);
+            double[] live = [.. observed.TakeLast(16).Where(o => o.At >= oldest && !double.IsNaN(o.Value)).Select(o => o.Value).Order()];
+            Exposition text = Exposition.Parse(Render(store, ExpositionFormat.Text));
+            foreach (double q in quantiles)
+            {
+                double expected = live.Length == 0 ? double.NaN : live[Math.Clamp((int)Math.Ceiling(q * live.Length) - 1, 0, live.Length - 1)];
+                Assert.Equal(expected, text.Samples[$"w{{quantile=\"{MetricFamilyText(q)}\"}}"]);
+            }
+        }
+    }
+
     private static string MetricFamilyText(double q) => q.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]

@@ -54,4 +54,56 @@ public class SampleValueTests
             Assert.Equal(value == 0 ? 0 : value, back);
         }
     }
+
+    /// <summary>
+    /// The fast fixed-point path against the framework's shortest round-trip formatter ("R", lower-case
+    /// exponent), over ten million values: random bit patterns, decimals of every length that sensors
+    /// and durations produce, float32 readings widened to double, sub-millisecond durations, and the edges of the fast ranges.
+    /// </summary>
+    [Fact]
+    public void Equals_the_shortest_round_trip_text_over_ten_million_values()
+    {
+        var random = new Random(20261201);
+        byte[] ours = new byte[64];
+        char[] reference = new char[64];
+        int checkedValues = 0;
+        void Check(double value)
+        {
+            if (!double.IsFinite(value) || value == 0 || value == Math.Truncate(value))
+            {
+                return; // integers and specials have their own paths, tested above
+            }
+
+            int written = SampleValue.Format(value, ours);
+            value.TryFormat(reference, out int length, "R", CultureInfo.InvariantCulture);
+            string expected = new string(reference, 0, length).Replace('E', 'e');
+            string actual = Encoding.ASCII.GetString(ours, 0, written);
+            if (actual != expected)
+            {
+                Assert.Fail($"{value:R}: wrote {actual}, shortest round trip is {expected}");
+            }
+
+            checkedValues++;
+        }
+
+        double[] edges = [1e-15, 1e-5, 5.2e-5, 9.99e-5, 1.5e-10, 1e-4, 0.00010000000000000002, 9.999999999999998e-5, 1e15 - 0.5, 999999999999999.9, 0.1 + 0.2, 1.0 / 3, 2.0 / 3, 0.5, 0.25, 0.125, 1e-4 * 3, 123456789.123, 4503599627370495.5];
+        foreach (double edge in edges)
+        {
+            Check(edge);
+            Check(-edge);
+            Check(Math.BitIncrement(edge));
+            Check(Math.BitDecrement(edge));
+        }
+
+        for (int i = 0; i < 2_000_000; i++)
+        {
+            Check(random.NextInt64(1, 100_000_000) / Math.Pow(10, random.Next(5, 24)));                    // below 1e-4: durations in seconds
+            Check(BitConverter.Int64BitsToDouble(random.NextInt64()));                                     // any double
+            Check(random.NextInt64(-10_000_000_000, 10_000_000_000) / Math.Pow(10, random.Next(1, 18)));    // decimals
+            Check(BitConverter.Int32BitsToSingle(random.Next()));                                          // float32 readings
+            Check((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-6, 17)));                        // any magnitude
+        }
+
+        Assert.True(checkedValues > 5_000_000, $"only {checkedValues} values checked");
+    }
 }
