@@ -21,6 +21,12 @@ public abstract class Collector
     /// <summary>Why the last <see cref="Update"/> had nothing to report, in words a user can act on.</summary>
     public string? NoDataReason { get; protected set; }
 
+    /// <summary>
+    /// Something the collector refused or left out that the operator should hear of (a textfile it
+    /// would not read, and why); set by the composition root to log it. Called from the collector's thread.
+    /// </summary>
+    public Action<Collector, string>? Warning { get; set; }
+
     /// <summary>A time bound the collector keeps by itself (the filesystem's mount timeout); the set then allows a second more.</summary>
     public virtual TimeSpan? OwnTimeout => null;
 

@@ -27,12 +27,41 @@ public static class ExpositionWriter
         long now = store.Now();
         int position = 0;
         Span<double> quantiles = stackalloc double[16];
+        (double[] values, long[] visibility, LineSet[] lineSets) = store.Sealed(format);
+        bool om = format == ExpositionFormat.OpenMetrics;
         foreach (ref readonly MetricStore.FamilyText family in store.FamilyTexts(format))
         {
             bool headerWritten = false;
-            foreach (int series in family.Series)
+            if (family.Plain)
             {
-                WriteSeries(store, format, series, now, family.Header, ref headerWritten, destination, ref position, quantiles);
+                // Counters and gauges, most of a body: straight from the store's arrays.
+                foreach (int series in family.Series)
+                {
+                    if (Volatile.Read(ref visibility[series]) <= now)
+                    {
+                        continue;
+                    }
+
+                    if (!headerWritten)
+                    {
+                        Append(destination, ref position, family.Header);
+                        headerWritten = true;
+                    }
+
+                    LineSet lines = lineSets[series];
+                    Sample(destination, ref position, lines[0], Volatile.Read(ref values[series]));
+                    if (om && lines.Buffers.Length > 1)
+                    {
+                        Sample(destination, ref position, lines[1], store.Created(series)); // _created
+                    }
+                }
+            }
+            else
+            {
+                foreach (int series in family.Series)
+                {
+                    WriteSeries(store, format, series, now, family.Header, ref headerWritten, destination, ref position, quantiles);
+                }
             }
 
             foreach (SeriesPool pool in family.Pools)
@@ -129,9 +158,11 @@ public static class ExpositionWriter
 
     private static void Sample(Span<byte> destination, ref int position, ReadOnlySpan<byte> prefix, double value)
     {
-        Append(destination, ref position, prefix);
-        position += SampleValue.Format(value, destination[position..]);
-        destination[position++] = (byte)'\n';
+        Span<byte> rest = destination[position..];
+        prefix.CopyTo(rest);
+        int written = prefix.Length + SampleValue.Format(value, rest[prefix.Length..]);
+        rest[written] = (byte)'\n';
+        position += written + 1;
     }
 
     private static void Append(Span<byte> destination, ref int position, ReadOnlySpan<byte> bytes)

@@ -168,7 +168,7 @@ public sealed class MetricStore
                 MetricFamily family = _families[f];
                 byte[] header = SampleLines.Header(family, (ExpositionFormat)format);
                 int[] series = [.. family.SeriesIndices, .. family.Pools.SelectMany(p => p.SeriesIndices)];
-                _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools]);
+                _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools], family.Type is MetricType.Counter or MetricType.Gauge);
                 bytes += header.Length;
                 foreach (int s in series)
                 {
@@ -288,7 +288,15 @@ public sealed class MetricStore
         }
     }
 
-    internal readonly record struct FamilyText(byte[] Header, int[] Series, SeriesPool[] Pools);
+    /// <summary>A family as one format writes it; <paramref name="Plain"/>: one value per series (a counter or a gauge).</summary>
+    internal readonly record struct FamilyText(byte[] Header, int[] Series, SeriesPool[] Pools, bool Plain);
+
+    /// <summary>The sealed store's arrays, for the writer's loop over plain series.</summary>
+    internal (double[] Values, long[] Visibility, LineSet[] Lines) Sealed(ExpositionFormat format)
+    {
+        ThrowIfNotSealed();
+        return (_values, _visibility, _lines[(int)format]);
+    }
 
     private struct Planned(MetricFamily family, string[]? labels, SeriesPool? pool, double value, long visibility)
     {

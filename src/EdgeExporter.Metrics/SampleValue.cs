@@ -5,6 +5,9 @@ namespace EdgeExporter.Metrics;
 /// <summary>The one number formatter of the exposition writers.</summary>
 public static class SampleValue
 {
+    /// <summary>The longest text <see cref="Format"/> writes ("-2.2250738585072014e-308" is 24).</summary>
+    public const int MaxBytes = 32;
+
     // Below this every integral double prints exactly without an exponent (the JavaScript rule).
     private const double PlainIntegerLimit = 1e21;
 

@@ -67,6 +67,11 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             }
         }
 
+        foreach (Collector collector in host)
+        {
+            collector.Warning = (c, message) => log.Warn("collector refused input", ("collector", c.Name), ("err", message));
+        }
+
         _host = new CollectorSet(_store, host, options.CollectorTimeout)
         {
             Failed = (collector, error) => log.Error("collector failed", ("collector", collector.Name), ("err", error.Message)),

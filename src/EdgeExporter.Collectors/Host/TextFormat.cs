@@ -13,74 +13,132 @@ internal static class TextFormat
 {
     private static readonly string[] Types = ["counter", "gauge", "histogram", "summary", "untyped"];
 
-    public static List<TextfileCollector.Family>? Parse(string text)
+    /// <summary>
+    /// Parses a whole file, or returns null with the reason and line in <paramref name="problem"/>:
+    /// the file is then refused whole, so nothing Prometheus or a strict OpenMetrics parser rejects
+    /// (a label name that starts with a digit or with the reserved "__", a series given twice) ever
+    /// reaches a body; node_exporter lets some of these through and the whole scrape then fails.
+    /// </summary>
+    public static List<TextfileCollector.Family>? Parse(string text, int maxLabelNames, out string problem)
     {
-        var families = new List<TextfileCollector.Family>();
-        var byName = new Dictionary<string, TextfileCollector.Family>(StringComparer.Ordinal);
-        var helps = new Dictionary<string, string>(StringComparer.Ordinal);
-        var typed = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string raw in text.Split('\n'))
+        int lineNumber = 0;
+        string refusal = "";
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        List<TextfileCollector.Family>? Refuse(string why)
         {
-            string line = raw.TrimEnd('\r').Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            if (line[0] == '#')
-            {
-                string[] parts = line.Split(' ', 4, StringSplitOptions.None);
-                if (parts.Length >= 3 && parts[1] == "HELP")
-                {
-                    if (helps.ContainsKey(parts[2]))
-                    {
-                        return null;
-                    }
-
-                    string help = parts.Length == 4 ? Unescape(parts[3], quoted: false) : "";
-                    helps[parts[2]] = help;
-                    if (byName.TryGetValue(parts[2], out TextfileCollector.Family? existing))
-                    {
-                        existing.Help = help.Length == 0 ? null : help;
-                    }
-                }
-                else if (parts.Length >= 4 && parts[1] == "TYPE")
-                {
-                    if (typed.ContainsKey(parts[2]) || byName.ContainsKey(parts[2]) || !Types.Contains(parts[3].Trim()))
-                    {
-                        return null;
-                    }
-
-                    typed[parts[2]] = parts[3].Trim();
-                }
-
-                continue;
-            }
-
-            if (!TrySample(line, out string name, out List<KeyValuePair<string, string>> labels, out double value, out bool timestamp))
-            {
-                return null;
-            }
-
-            if (timestamp)
-            {
-                return null;
-            }
-
-            string familyName = FamilyOf(name, typed);
-            if (!byName.TryGetValue(familyName, out TextfileCollector.Family? family))
-            {
-                family = new TextfileCollector.Family(familyName, typed.GetValueOrDefault(familyName, "untyped"));
-                string? help = helps.GetValueOrDefault(familyName);
-                family.Help = string.IsNullOrEmpty(help) ? null : help;
-                byName[familyName] = family;
-                families.Add(family);
-            }
-
-            family.Samples.Add((name, labels, value));
+            refusal = $"line {lineNumber}: {why}";
+            return null;
         }
 
-        return families;
+        List<TextfileCollector.Family>? result = ParseLines();
+        problem = refusal;
+        return result;
+
+        List<TextfileCollector.Family>? ParseLines()
+        {
+            var families = new List<TextfileCollector.Family>();
+            var byName = new Dictionary<string, TextfileCollector.Family>(StringComparer.Ordinal);
+            var helps = new Dictionary<string, string>(StringComparer.Ordinal);
+            var typed = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string raw in text.Split('\n'))
+            {
+                lineNumber++;
+                string line = raw.TrimEnd('\r').Trim();
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                if (line[0] == '#')
+                {
+                    string[] parts = line.Split(' ', 4, StringSplitOptions.None);
+                    if (parts.Length >= 3 && parts[1] is "HELP" or "TYPE" && !IsMetricName(parts[2]))
+                    {
+                        return Refuse($"invalid metric name {Quote(parts[2])}");
+                    }
+
+                    if (parts.Length >= 3 && parts[1] == "HELP")
+                    {
+                        if (helps.ContainsKey(parts[2]))
+                        {
+                            return Refuse($"second HELP for {parts[2]}");
+                        }
+
+                        string help = parts.Length == 4 ? Unescape(parts[3], quoted: false) : "";
+                        helps[parts[2]] = help;
+                        if (byName.TryGetValue(parts[2], out TextfileCollector.Family? existing))
+                        {
+                            existing.Help = help.Length == 0 ? null : help;
+                        }
+                    }
+                    else if (parts.Length >= 4 && parts[1] == "TYPE")
+                    {
+                        if (typed.ContainsKey(parts[2]) || byName.ContainsKey(parts[2]) || !Types.Contains(parts[3].Trim()))
+                        {
+                            return Refuse($"TYPE for {parts[2]} repeated, after its samples, or unknown");
+                        }
+
+                        typed[parts[2]] = parts[3].Trim();
+                    }
+
+                    continue;
+                }
+
+                if (!TrySample(line, out string name, out List<KeyValuePair<string, string>> labels, out double value, out bool timestamp, out string why))
+                {
+                    return Refuse(why);
+                }
+
+                if (timestamp)
+                {
+                    return Refuse("client-side timestamps are not supported");
+                }
+
+                if (labels.Count > maxLabelNames)
+                {
+                    return Refuse($"more than {maxLabelNames} labels");
+                }
+
+                if (!seen.Add(SeriesKey(name, labels)))
+                {
+                    return Refuse($"{name} with these labels is already in the file");
+                }
+
+                string familyName = FamilyOf(name, typed);
+                if (!byName.TryGetValue(familyName, out TextfileCollector.Family? family))
+                {
+                    family = new TextfileCollector.Family(familyName, typed.GetValueOrDefault(familyName, "untyped"));
+                    string? help = helps.GetValueOrDefault(familyName);
+                    family.Help = string.IsNullOrEmpty(help) ? null : help;
+                    byName[familyName] = family;
+                    families.Add(family);
+                }
+
+                family.Samples.Add((name, labels, value));
+            }
+
+            return families;
+        }
+    }
+
+    /// <summary>The sample's name and its labels in name order: equal for the same series.</summary>
+    internal static string SeriesKey(string name, List<KeyValuePair<string, string>> labels) =>
+        name + "\0" + string.Join("\0", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "\0" + l.Value));
+
+    /// <summary>[a-zA-Z_:][a-zA-Z0-9_:]* (Prometheus data model).</summary>
+    private static bool IsMetricName(string name) =>
+        name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or ':');
+
+    /// <summary>A name from the file as it may be shown in a log line: control characters escaped, cut short.</summary>
+    internal static string Quote(string text)
+    {
+        var quoted = new System.Text.StringBuilder("\"");
+        foreach (char c in text.Length > 64 ? text[..64] : text)
+        {
+            quoted.Append(c is < ' ' or '\u007f' ? $"\\x{(int)c:x2}" : c.ToString());
+        }
+
+        return quoted.Append(text.Length > 64 ? "...\"" : "\"").ToString();
     }
 
     private static string FamilyOf(string sample, Dictionary<string, string> typed)
@@ -97,8 +155,9 @@ internal static class TextFormat
         return sample;
     }
 
-    private static bool TrySample(string line, out string name, out List<KeyValuePair<string, string>> labels, out double value, out bool timestamp)
+    private static bool TrySample(string line, out string name, out List<KeyValuePair<string, string>> labels, out double value, out bool timestamp, out string why)
     {
+        why = "not a sample line";
         labels = [];
         value = 0;
         timestamp = false;
@@ -137,6 +196,12 @@ internal static class TextFormat
                 }
 
                 string label = line[start..i];
+                if (label.Length > 0 && (char.IsAsciiDigit(label[0]) || label.StartsWith("__", StringComparison.Ordinal)))
+                {
+                    why = $"label name {Quote(label)} {(char.IsAsciiDigit(label[0]) ? "starts with a digit" : "is reserved (starts with __)")}";
+                    return false;
+                }
+
                 while (i < line.Length && line[i] == ' ')
                 {
                     i++;
@@ -172,6 +237,7 @@ internal static class TextFormat
                 i++; // closing quote
                 if (labels.Any(l => l.Key == label))
                 {
+                    why = $"label {Quote(label)} given twice";
                     return false;
                 }
 

@@ -30,10 +30,20 @@ public sealed class TextfileCollector : Collector
     private readonly byte[]? _directoryPath;
     private long _directoryTime = -1;
     private bool _failed;
+    private readonly int _capacity;
+    private readonly int _maxLabelNames;
+    private readonly int _maxSamples;
 
-    public TextfileCollector(MetricStore store, string? directory, int capacity = 256 * 1024, int maxFiles = 64)
+    /// <param name="capacity">Bytes reserved per format for the rendered text; also the most one file may hold.</param>
+    /// <param name="maxFiles">Files read at most (their mtime series are pooled).</param>
+    /// <param name="maxLabelNames">Label names a family may have across all files (the rendered union), a bound on how much one line can grow.</param>
+    /// <param name="maxSamples">Samples read at most, over all files.</param>
+    public TextfileCollector(MetricStore store, string? directory, int capacity = 256 * 1024, int maxFiles = 64, int maxLabelNames = 64, int maxSamples = 20_000)
         : base("textfile")
     {
+        _capacity = capacity;
+        _maxLabelNames = maxLabelNames;
+        _maxSamples = maxSamples;
         _store = store;
         _directory = string.IsNullOrEmpty(directory) ? null : directory;
         _mtimes = store.AddFamily("node_textfile_mtime_seconds", "Unixtime mtime of textfiles successfully read.", MetricType.Gauge, "file").AddPool(maxFiles, 1024);
@@ -121,9 +131,16 @@ public sealed class TextfileCollector : Collector
         }
 
         _files = [.. Directory.EnumerateFiles(_directory!, "*.prom").Order(StringComparer.Ordinal)];
+        if (_files.Length > _mtimes.Capacity)
+        {
+            Refused($"{_files.Length} files, more than the {_mtimes.Capacity} read; the rest are left out", null);
+            _files = _files[.._mtimes.Capacity];
+        }
+
         _filePaths = [.. _files.Select(f => Encoding.UTF8.GetBytes(f + "\0"))];
         _seen = new (long, long)[_files.Length];
-        var families = new Dictionary<string, Family>(StringComparer.Ordinal);
+        var accepted = new List<(string File, List<Family> Families)>();
+        int samples = 0;
         for (int i = 0; i < _files.Length; i++)
         {
             string file = _files[i];
@@ -136,27 +153,30 @@ public sealed class TextfileCollector : Collector
                 }
             }
 
-            List<Family>? parsed;
-            try
+            // Only regular files, opened without blocking and read to at most the reservation: a
+            // FIFO, /dev/zero behind a symlink or a runaway file cannot stall or fill the exporter.
+            if (!Hardware.Files.BoundedFile.TryRead(file, _capacity, out byte[] bytes, out string problem))
             {
-                parsed = TextFormat.Parse(File.ReadAllText(file));
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-            {
-                parsed = null;
-            }
-
-            if (parsed is null)
-            {
-                _failed = true; // a syntax error or client-side timestamps: the file is left out entirely
+                Refused(problem, file);
                 continue;
             }
 
-            if (!Merge(families, parsed, file))
+            List<Family>? parsed = TextFormat.Parse(Encoding.UTF8.GetString(bytes), _maxLabelNames, out problem);
+            if (parsed is null)
             {
-                _failed = true; // read, but its families contradict ones already there: they are left out
+                Refused(problem, file); // the file is left out entirely
+                continue;
             }
 
+            int fileSamples = parsed.Sum(f => f.Samples.Count);
+            if (samples + fileSamples > _maxSamples)
+            {
+                Refused($"{fileSamples} samples, more than the {_maxSamples - samples} left of the {_maxSamples} read at most", file);
+                continue;
+            }
+
+            samples += fileSamples;
+            accepted.Add((file, parsed));
             if (_mtimes.TryAcquire(out Series mtime, file))
             {
                 mtime.Set(_seen[i].Time / 1e9);
@@ -164,33 +184,95 @@ public sealed class TextfileCollector : Collector
             }
         }
 
-        var text = new StringBuilder();
-        var openMetrics = new StringBuilder();
-        foreach (Family family in families.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
+        // Merged and rendered; what does not fit the reservation loses its last files, not everything.
+        for (int count = accepted.Count; count >= 0; count--)
         {
-            family.Render(text, openMetrics);
-        }
-
-        if (!_section.TryPublish(Encoding.UTF8.GetBytes(text.ToString()), Encoding.UTF8.GetBytes(openMetrics.ToString())))
-        {
-            _failed = true; // larger than the reservation: left out rather than truncated
-            _section.TryPublish(default, default);
-        }
-    }
-
-    /// <summary>Adds one file's families; false (and nothing of this file added) when they clash with what is there.</summary>
-    private bool Merge(Dictionary<string, Family> families, List<Family> parsed, string file)
-    {
-        foreach (Family family in parsed)
-        {
-            if (_store.HasFamily(family.Name)
-                || (families.TryGetValue(family.Name, out Family? existing)
-                    && (existing.Type != family.Type || (existing.Help is not null && family.Help is not null && existing.Help != family.Help))))
+            var families = new Dictionary<string, Family>(StringComparer.Ordinal);
+            var seriesKeys = new HashSet<string>(StringComparer.Ordinal);
+            foreach ((string file, List<Family> parsed) in accepted.Take(count))
             {
-                return false;
+                string? problem = Merge(families, seriesKeys, parsed, file);
+                if (problem is not null && count == accepted.Count)
+                {
+                    Refused(problem, file); // read, but it contradicts or repeats what is there: left out
+                }
+            }
+
+            var text = new StringBuilder();
+            var openMetrics = new StringBuilder();
+            bool fits = true;
+            foreach (Family family in families.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
+            {
+                if (!family.Render(text, openMetrics, _capacity))
+                {
+                    fits = false;
+                    break;
+                }
+            }
+
+            if (fits && _section.TryPublish(Encoding.UTF8.GetBytes(text.ToString()), Encoding.UTF8.GetBytes(openMetrics.ToString())))
+            {
+                return;
+            }
+
+            if (count > 0)
+            {
+                Refused($"the textfiles render to more than the {_capacity} bytes reserved; left out from the last one on", accepted[count - 1].File);
             }
         }
 
+        _section.TryPublish(default, default);
+    }
+
+    /// <summary>A file (or the directory) was refused: node_textfile_scrape_error goes to 1, and the operator hears why.</summary>
+    private void Refused(string problem, string? file)
+    {
+        _failed = true;
+        Warning?.Invoke(this, file is null ? problem : $"{file}: {problem}");
+    }
+
+    /// <summary>
+    /// Adds one file's families; returns why not (and adds nothing of this file) when they clash with
+    /// what is there: another type or HELP, a name the exporter exports itself, a series another file
+    /// already gave, or more label names in a family than a line may carry.
+    /// </summary>
+    private string? Merge(Dictionary<string, Family> families, HashSet<string> seriesKeys, List<Family> parsed, string file)
+    {
+        var keys = new List<string>();
+        foreach (Family family in parsed)
+        {
+            if (_store.HasFamily(family.Name))
+            {
+                return $"{family.Name} is a metric the exporter exports itself";
+            }
+
+            if (families.TryGetValue(family.Name, out Family? existing))
+            {
+                if (existing.Type != family.Type || (existing.Help is not null && family.Help is not null && existing.Help != family.Help))
+                {
+                    return $"{family.Name} has another type or HELP in {string.Join(", ", existing.Files)}";
+                }
+
+            }
+
+            if ((existing?.LabelNames ?? []).Union(family.LabelNames).Count() > _maxLabelNames)
+            {
+                return $"{family.Name} would have more than {_maxLabelNames} label names, and every line carries all of them";
+            }
+
+            foreach ((string name, List<KeyValuePair<string, string>> labels, _) in family.Samples)
+            {
+                string key = TextFormat.SeriesKey(name, labels);
+                if (seriesKeys.Contains(key))
+                {
+                    return $"{name} with these labels is already in another file";
+                }
+
+                keys.Add(key);
+            }
+        }
+
+        seriesKeys.UnionWith(keys);
         foreach (Family family in parsed)
         {
             if (families.TryGetValue(family.Name, out Family? existing))
@@ -201,12 +283,14 @@ public sealed class TextfileCollector : Collector
             }
             else
             {
-                family.Files.Add(file);
-                families[family.Name] = family;
+                var copy = new Family(family.Name, family.Type) { Help = family.Help };
+                copy.Samples.AddRange(family.Samples);
+                copy.Files.Add(file);
+                families[family.Name] = copy;
             }
         }
 
-        return true;
+        return null;
     }
 
     /// <summary>A family read from text: its samples keep their full names (name_bucket, name_sum ...).</summary>
@@ -222,10 +306,14 @@ public sealed class TextfileCollector : Collector
 
         public List<(string Name, List<KeyValuePair<string, string>> Labels, double Value)> Samples { get; } = [];
 
-        public void Render(StringBuilder text, StringBuilder openMetrics)
+        /// <summary>The label names of the samples, le and quantile aside.</summary>
+        public IEnumerable<string> LabelNames => Samples.SelectMany(s => s.Labels.Select(l => l.Key)).Where(k => k is not ("le" or "quantile")).Distinct();
+
+        /// <summary>Renders the family in both formats; false as soon as the text passes <paramref name="limit"/> bytes.</summary>
+        public bool Render(StringBuilder text, StringBuilder openMetrics, int limit)
         {
             string help = Help ?? "Metric read from " + string.Join(", ", Files);
-            string[] labelNames = [.. Samples.SelectMany(s => s.Labels.Select(l => l.Key)).Where(k => k is not ("le" or "quantile")).Distinct().Order(StringComparer.Ordinal)];
+            string[] labelNames = [.. LabelNames.Order(StringComparer.Ordinal)];
             text.Append("# HELP ").Append(Name).Append(' ').Append(help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');
             text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
             bool counterOk = Type != "counter" || Name.EndsWith("_total", StringComparison.Ordinal);
@@ -243,6 +331,10 @@ public sealed class TextfileCollector : Collector
                 foreach ((string sample, List<KeyValuePair<string, string>> labels, double value) in group)
                 {
                     Write(text, openMetrics, sample, labelNames, l => labels.FirstOrDefault(x => x.Key == l).Value ?? "", labels.Where(l => l.Key is "le" or "quantile"), value);
+                    if (text.Length > limit || openMetrics.Length > limit)
+                    {
+                        return false;
+                    }
                 }
 
                 if (!complex)
@@ -259,6 +351,8 @@ public sealed class TextfileCollector : Collector
                     }
                 }
             }
+
+            return text.Length <= limit && openMetrics.Length <= limit;
         }
 
         private static void Write(StringBuilder text, StringBuilder openMetrics, string sample, string[] labelNames, Func<string, string> value, IEnumerable<KeyValuePair<string, string>> special, double number)
@@ -291,6 +385,11 @@ public sealed class TextfileCollector : Collector
             line.Append(name).Append("=\"").Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)).Append('"');
         }
 
-        private static string Format(double value) => double.IsPositiveInfinity(value) ? "+Inf" : double.IsNegativeInfinity(value) ? "-Inf" : double.IsNaN(value) ? "NaN" : value.ToString("R", CultureInfo.InvariantCulture);
+        /// <summary>The exposition's one number formatter, so a textfile value reads as every other ("1e+21", not "1E+21").</summary>
+        private static string Format(double value)
+        {
+            Span<byte> buffer = stackalloc byte[SampleValue.MaxBytes];
+            return Encoding.ASCII.GetString(buffer[..SampleValue.Format(value, buffer)]);
+        }
     }
 }

@@ -40,10 +40,16 @@ public sealed class PseudoFile : IReadableFile, IDisposable
     /// </summary>
     public static PseudoFile Attribute(string path) => new(path, new byte[512]);
 
-    /// <summary>Opens a file that exists now and sizes the buffer from its current content.</summary>
+    /// <summary>The most a file sized at start-up may hold (a /proc/stat of thousands of CPUs fits).</summary>
+    public const int MaxSizedBytes = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Opens a file that exists now and sizes the buffer from its current content. The read cannot
+    /// hang on a FIFO or fill memory from a device: see <see cref="BoundedFile"/>.
+    /// </summary>
     public static PseudoFile OpenSized(string path)
     {
-        int length = File.ReadAllBytes(path).Length;
+        int length = BoundedFile.Read(path, MaxSizedBytes).Length;
         return new PseudoFile(path, length);
     }
 

@@ -67,6 +67,10 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "stat", SetLastError = true)]
     private static partial int StatZ(byte* path, byte* buffer);
 
+    /// <summary>fstat(2) into a buffer of at least 144 bytes (struct stat; layouts in <see cref="Files.BoundedFile"/>).</summary>
+    [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
+    public static partial int FStat(int fd, byte* buffer);
+
     /// <summary>statfs(2) on a NUL-terminated UTF-8 path.</summary>
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true)]
     public static partial int StatFsZ(byte* path, StatFs* buffer);

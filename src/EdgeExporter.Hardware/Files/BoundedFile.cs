@@ -1,0 +1,128 @@
+using System.Runtime.InteropServices;
+using EdgeExporter.Hardware.Linux;
+
+namespace EdgeExporter.Hardware.Files;
+
+/// <summary>
+/// Reads a file that someone else put there (a textfile, a sysfs attribute found at start-up) and so
+/// may not be a file at all: opened with O_NONBLOCK, so a FIFO cannot hold the open; refused unless
+/// fstat(2) says it is a regular file, so /dev/zero behind a symlink is never read; and read to at
+/// most a given number of bytes, so no file decides how much memory is taken.
+/// </summary>
+public static unsafe class BoundedFile
+{
+    private const int SIfMt = 0xF000;  // S_IFMT, octal 0170000
+    private const int SIfReg = 0x8000; // S_IFREG, octal 0100000
+
+    /// <summary>
+    /// st_mode's offset in struct stat: 24 on x86_64 (after a 64-bit st_nlink), 16 on aarch64
+    /// (asm-generic, st_nlink after it); st_size is at 48 on both (glibc headers).
+    /// </summary>
+    private static readonly int ModeOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
+
+    /// <summary>Reads the whole file, or returns false with the reason (not a regular file, too large, unreadable).</summary>
+    public static bool TryRead(string path, int maxBytes, out byte[] content, out string problem)
+    {
+        content = [];
+        byte[] pathZ = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = pathZ)
+        {
+            fd = Libc.OpenZ(p, Libc.ORdOnly | Libc.ONonBlock | Libc.OCloExec | Libc.ONoCtty);
+        }
+
+        if (fd < 0)
+        {
+            problem = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+            return false;
+        }
+
+        try
+        {
+            byte* stat = stackalloc byte[256];
+            if (Libc.FStat(fd, stat) != 0)
+            {
+                problem = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+                return false;
+            }
+
+            int mode = *(int*)(stat + ModeOffset);
+            if ((mode & SIfMt) != SIfReg)
+            {
+                problem = "not a regular file (" + Kind(mode) + ")";
+                return false;
+            }
+
+            long size = *(long*)(stat + 48);
+            if (size > maxBytes)
+            {
+                problem = $"larger than the {maxBytes}-byte limit ({size} bytes)";
+                return false;
+            }
+
+            // Read one byte past the limit: a file that grew since fstat is caught too.
+            byte[] buffer = new byte[Math.Min((long)maxBytes + 1, Math.Max(size + 1, 4096))];
+            int total = 0;
+            while (true)
+            {
+                if (total == buffer.Length)
+                {
+                    if (buffer.Length > maxBytes)
+                    {
+                        problem = $"larger than the {maxBytes}-byte limit";
+                        return false;
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min((long)maxBytes + 1, buffer.Length * 2L));
+                }
+
+                nint read;
+                fixed (byte* b = buffer)
+                {
+                    read = Libc.Read(fd, b + total, (nuint)(buffer.Length - total));
+                }
+
+                if (read < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EIntr)
+                    {
+                        continue;
+                    }
+
+                    problem = Marshal.GetPInvokeErrorMessage(errno);
+                    return false;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += (int)read;
+            }
+
+            content = total == buffer.Length ? buffer : buffer[..total];
+            problem = "";
+            return true;
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
+    /// <summary>As <see cref="TryRead"/>, throwing <see cref="IOException"/> with the reason.</summary>
+    public static byte[] Read(string path, int maxBytes) =>
+        TryRead(path, maxBytes, out byte[] content, out string problem) ? content : throw new IOException($"{path}: {problem}");
+
+    private static string Kind(int mode) => (mode & SIfMt) switch
+    {
+        0x1000 => "a FIFO",
+        0x2000 => "a character device",
+        0x4000 => "a directory",
+        0x6000 => "a block device",
+        0xC000 => "a socket",
+        _ => "mode " + Convert.ToString(mode & SIfMt, 8),
+    };
+}
