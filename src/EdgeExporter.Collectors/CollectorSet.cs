@@ -9,8 +9,9 @@ namespace EdgeExporter.Collectors;
 /// Each collector runs on a thread of its own with a time bound: one that throws (whatever it
 /// throws) or overruns its bound (a sysfs read that hangs in a driver) is marked failed and its
 /// series hidden, and the others are not affected; one still stuck from an earlier scrape is not
-/// started again until it returns. "No data" (nothing to read on this machine) reports success 0,
-/// as node_exporter does, and is told apart from a failure by <c>edge_exporter_collector_no_data</c>.
+/// started again until it returns. "No data" (nothing to read on this machine: no cpufreq, no thermal
+/// zones) reports success 1, as node_exporter 1.12 does, so an alert on success == 0 does not fire for
+/// it; <c>edge_exporter_collector_no_data</c> tells it apart.
 /// </summary>
 public sealed class CollectorSet : IDisposable
 {
@@ -35,7 +36,7 @@ public sealed class CollectorSet : IDisposable
             "node_scrape_collector_success", "node_exporter: Whether a collector succeeded.", MetricType.Gauge, "collector");
         MetricFamily noData = store.AddFamily(
             "edge_exporter_collector_no_data",
-            "1 if the collector found nothing to read on this machine at the last scrape (node_scrape_collector_success is 0 then too, as in node_exporter), 0 otherwise.",
+            "1 if the collector found nothing to read on this machine at the last scrape (node_scrape_collector_success is 1 then, as in node_exporter 1.12), 0 otherwise.",
             MetricType.Gauge,
             "collector");
         MetricFamily timeouts = store.AddFamily(
@@ -146,8 +147,8 @@ public sealed class CollectorSet : IDisposable
                 }
                 else
                 {
-                    succeeded = runner.Outcome == CollectorOutcome.Success;
                     noData = runner.Outcome == CollectorOutcome.NoData;
+                    succeeded = runner.Outcome == CollectorOutcome.Success || noData;
                     if (noData && !_reportedNoData[i])
                     {
                         _reportedNoData[i] = true;
@@ -164,7 +165,7 @@ public sealed class CollectorSet : IDisposable
 
             _duration[i].Set(seconds);
             _durations[i].Observe(seconds);
-            _success[i].Set(succeeded ? 1 : 0); // node_exporter reports "no data" as success 0 too (collector/collector.go)
+            _success[i].Set(succeeded ? 1 : 0); // "no data" is a success, as node_exporter 1.12 reports it
             _noData[i].Set(noData ? 1 : 0);
         }
     }

@@ -85,6 +85,13 @@ public sealed class MetricFamily
 
     internal IReadOnlyList<int> SeriesIndices => _series;
 
+    /// <summary>Forgets the series and pools declared at or after <paramref name="firstPlanned"/> (a roll-back of the store).</summary>
+    internal void ForgetFrom(int firstPlanned)
+    {
+        _series.RemoveAll(index => index >= firstPlanned);
+        _pools.RemoveAll(pool => pool.SeriesIndices.Count > 0 && pool.SeriesIndices[0] >= firstPlanned);
+    }
+
     internal IReadOnlyList<SeriesPool> Pools => _pools;
 
     internal ReadOnlySpan<string> LabelNameSpan => _labelNames;

@@ -114,6 +114,38 @@ public sealed class MetricStore
     /// <summary>Declares a family with a single unlabelled series and returns that series.</summary>
     public Series AddSeries(string name, string help, MetricType type) => AddFamily(name, help, type).AddSeries();
 
+    /// <summary>What has been declared so far, to return to with <see cref="RollBack"/>.</summary>
+    public readonly record struct Checkpoint(int Planned, int RawSections, string[] Families);
+
+    public Checkpoint Mark()
+    {
+        ThrowIfSealed();
+        return new Checkpoint(_planned.Count, _rawSections.Count, [.. _familiesByName.Keys]);
+    }
+
+    /// <summary>
+    /// Forgets everything declared since <paramref name="checkpoint"/>: a part that failed half-way
+    /// through declaring its metrics (a collector whose start-up read threw) leaves no series behind
+    /// that nothing would ever set or hide.
+    /// </summary>
+    public void RollBack(Checkpoint checkpoint)
+    {
+        ThrowIfSealed();
+        var kept = new HashSet<string>(checkpoint.Families, StringComparer.Ordinal);
+        foreach (string name in _familiesByName.Keys.Where(n => !kept.Contains(n)).ToList())
+        {
+            _familiesByName.Remove(name);
+        }
+
+        foreach (MetricFamily family in _familiesByName.Values)
+        {
+            family.ForgetFrom(checkpoint.Planned);
+        }
+
+        _planned.RemoveRange(checkpoint.Planned, _planned.Count - checkpoint.Planned);
+        _rawSections.RemoveRange(checkpoint.RawSections, _rawSections.Count - checkpoint.RawSections);
+    }
+
     /// <summary>Allocates every slot and freezes the plan. Nothing can be declared afterwards.</summary>
     public void Seal()
     {

@@ -55,13 +55,18 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         var host = new List<Collector>();
         foreach (CollectorCatalog.Entry entry in CollectorCatalog.All.Where(e => options.EnabledCollectors.Contains(e.Name)))
         {
+            MetricStore.Checkpoint before = _store.Mark();
             try
             {
                 host.Add(entry.Create(_store, options));
             }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            catch (Exception error) when (error is not OutOfMemoryException)
             {
-                // Keep the collector visible as failing (success 0) rather than silently absent.
+                // Whatever a hostile or broken /proc or /sys does to a collector's start-up (a missing
+                // file, a number that overflows, a repeated line that would declare a series twice), it
+                // fails that collector, not the exporter: its half-declared series are forgotten and
+                // it stays visible as failing (success 0) rather than silently absent.
+                _store.RollBack(before);
                 log.Warn("collector unavailable", ("collector", entry.Name), ("err", error.Message));
                 host.Add(new UnavailableCollector(entry.Name, error));
             }

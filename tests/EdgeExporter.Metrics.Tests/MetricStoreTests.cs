@@ -46,6 +46,26 @@ public class MetricStoreTests
     }
 
     [Fact]
+    public void A_roll_back_forgets_everything_declared_since_the_mark()
+    {
+        var store = new MetricStore();
+        MetricFamily shared = store.AddFamily("kept", "Kept.", MetricType.Gauge, "a");
+        shared.AddSeries("1").Set(1);
+        MetricStore.Checkpoint mark = store.Mark();
+        shared.AddSeries("2").Set(2);                                              // a series in a family from before
+        shared.AddPool(4);                                                         // a pool in it
+        store.AddFamily("gone", "Gone.", MetricType.Gauge, "b").AddSeries("x").Set(5); // a family of its own
+        store.AddRawSection(1024);
+        store.RollBack(mark);
+        store.AddFamily("gone", "Declared again after the roll-back.", MetricType.Gauge).AddSeries().Set(7);
+        store.Seal();
+
+        var buffer = new byte[store.MaxBytes(ExpositionFormat.Text)];
+        string text = System.Text.Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        Assert.Equal("# HELP gone Declared again after the roll-back.\n# TYPE gone gauge\ngone 7\n# HELP kept Kept.\n# TYPE kept gauge\nkept{a=\"1\"} 1\n", text);
+    }
+
+    [Fact]
     public void Nothing_can_be_declared_after_sealing()
     {
         var store = new MetricStore();

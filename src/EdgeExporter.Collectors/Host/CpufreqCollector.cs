@@ -60,9 +60,9 @@ public sealed class CpufreqCollector : Collector
             foreach ((string dir, string number) in withGovernor)
             {
                 string availableFile = Path.Combine(dir, "scaling_available_governors");
-                string current = File.ReadAllText(Path.Combine(dir, "scaling_governor")).Trim();
+                string current = BoundedFile.ReadText(Path.Combine(dir, "scaling_governor")).Trim();
                 string[] names = File.Exists(availableFile)
-                    ? File.ReadAllText(availableFile).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
+                    ? BoundedFile.ReadText(availableFile).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
                     : [current];
                 _governors.Add(new Governor(
                     new PseudoFile(Path.Combine(dir, "scaling_governor")),

@@ -156,7 +156,7 @@ public sealed class DiskstatsCollector : Collector
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            foreach (string line in File.ReadLines(Path.Combine(_paths.UdevData, $"b{major}:{minor}")))
+            foreach (string line in BoundedFile.ReadText(Path.Combine(_paths.UdevData, $"b{major}:{minor}")).Split('\n'))
             {
                 if (line.StartsWith("E:", StringComparison.Ordinal) && line.IndexOf('=', StringComparison.Ordinal) is > 2 and var equals)
                 {
@@ -200,7 +200,7 @@ public sealed class DiskstatsCollector : Collector
             string rotational = "0";
             try
             {
-                rotational = File.ReadAllText(owner._paths.Sys($"block/{name}/queue/rotational")).Trim();
+                rotational = BoundedFile.ReadText(owner._paths.Sys($"block/{name}/queue/rotational")).Trim();
             }
             catch (Exception error) when (error is IOException or UnauthorizedAccessException)
             {

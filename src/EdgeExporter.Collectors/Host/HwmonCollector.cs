@@ -185,7 +185,7 @@ public sealed partial class HwmonCollector : Collector
     {
         try
         {
-            string text = File.ReadAllText(file).Trim('\n');
+            string text = BoundedFile.ReadText(file).Trim('\n');
             return text;
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)

@@ -43,7 +43,7 @@ public sealed class OsCollector : Collector
             return;
         }
 
-        Dictionary<string, string> fields = Parse(File.ReadAllLines(file));
+        Dictionary<string, string> fields = Parse(BoundedFile.ReadText(file).Split('\n'));
         string Field(string key) => fields.GetValueOrDefault(key, "");
         _info = Own(info.AddSeries([.. InfoLabels.Select(l => Field(l.Key))]));
         _version = Own(version.AddSeries(Field("ID"), Field("ID_LIKE"), Field("NAME")));

@@ -124,7 +124,7 @@ public sealed class RaspberryPiCollector : Collector
         {
             string name = Path.Combine(chip, "name");
             string alarm = Path.Combine(chip, "in0_lcrit_alarm");
-            if (File.Exists(name) && File.ReadAllText(name).Trim() == "rpi_volt" && File.Exists(alarm))
+            if (File.Exists(name) && BoundedFile.ReadText(name).Trim() == "rpi_volt" && File.Exists(alarm))
             {
                 return alarm;
             }
@@ -142,7 +142,7 @@ public sealed class RaspberryPiCollector : Collector
             {
                 if (File.Exists(path))
                 {
-                    string text = Encoding.UTF8.GetString(File.ReadAllBytes(path)).TrimEnd('\0', '\n').Replace('\0', ' ');
+                    string text = BoundedFile.ReadText(path).TrimEnd('\0', '\n').Replace('\0', ' ');
                     return text.Length > 0 ? text : null;
                 }
             }

@@ -88,7 +88,7 @@ public sealed class ThermalZoneCollector : Collector
     {
         try
         {
-            return File.ReadAllText(Path.Combine(directory, "type")).TrimEnd('\n');
+            return BoundedFile.ReadText(Path.Combine(directory, "type")).TrimEnd('\n');
         }
         catch (IOException)
         {

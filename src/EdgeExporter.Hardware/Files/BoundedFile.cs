@@ -112,6 +112,13 @@ public static unsafe class BoundedFile
         }
     }
 
+    /// <summary>The most a small text file read at start-up may hold (a sysfs attribute, os-release, a udev record).</summary>
+    public const int SmallTextBytes = 64 * 1024;
+
+    /// <summary>A small text file (UTF-8), read as <see cref="TryRead"/> reads; throws <see cref="IOException"/> with the reason.</summary>
+    public static string ReadText(string path, int maxBytes = SmallTextBytes) =>
+        System.Text.Encoding.UTF8.GetString(Read(path, maxBytes));
+
     /// <summary>As <see cref="TryRead"/>, throwing <see cref="IOException"/> with the reason.</summary>
     public static byte[] Read(string path, int maxBytes) =>
         TryRead(path, maxBytes, out byte[] content, out string problem) ? content : throw new IOException($"{path}: {problem}");
