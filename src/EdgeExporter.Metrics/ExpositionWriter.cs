@@ -50,7 +50,7 @@ public static class ExpositionWriter
 
                     LineSet lines = lineSets[series];
                     Sample(destination, ref position, lines[0], Volatile.Read(ref values[series]));
-                    if (om && lines.Buffers.Length > 1)
+                    if (om && lines.Count > 1)
                     {
                         Sample(destination, ref position, lines[1], store.Created(series)); // _created
                     }
@@ -150,7 +150,7 @@ public static class ExpositionWriter
                 break;
         }
 
-        if (om && line < lines.Buffers.Length)
+        if (om && line < lines.Count)
         {
             Sample(destination, ref position, lines[line], store.Created(series)); // _created
         }

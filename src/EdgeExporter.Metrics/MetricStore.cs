@@ -161,6 +161,7 @@ public sealed class MetricStore
         _bounds = new double[count][];
         _lines = [new LineSet[count], new LineSet[count]];
         double sealedAt = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        var reserved = new Dictionary<(SeriesPool, ExpositionFormat), (byte[] Block, int Next)>();
         int counts = 0;
         for (int i = 0; i < count; i++)
         {
@@ -185,7 +186,7 @@ public sealed class MetricStore
             for (int format = 0; format < 2; format++)
             {
                 _lines[format][i] = planned.Pool is { } pool
-                    ? LineSet.Reserved(Lines(family, (ExpositionFormat)format), pool.MaxPrefixBytes)
+                    ? ReservePoolLines(pool, family, (ExpositionFormat)format, reserved)
                     : LineSet.Fixed(SampleLines.Build(family, planned.Labels!, (ExpositionFormat)format));
             }
         }
@@ -204,9 +205,10 @@ public sealed class MetricStore
                 bytes += header.Length;
                 foreach (int s in series)
                 {
-                    foreach (byte[] line in _lines[format][s].Buffers)
+                    LineSet lines = _lines[format][s];
+                    for (int line = 0; line < lines.Count; line++)
                     {
-                        bytes += line.Length + MaxValueBytes + 1;
+                        bytes += lines.Capacity(line) + MaxValueBytes + 1;
                     }
                 }
             }
@@ -285,6 +287,20 @@ public sealed class MetricStore
         {
             throw new InvalidOperationException("the metric store is not sealed yet: this state exists only after Seal()");
         }
+    }
+
+    /// <summary>A pool slot's lines, in the pool's one block for this format (allocated uninitialised: never zeroed, resident only once written).</summary>
+    private static LineSet ReservePoolLines(SeriesPool pool, MetricFamily family, ExpositionFormat format, Dictionary<(SeriesPool, ExpositionFormat), (byte[] Block, int Next)> reserved)
+    {
+        int lines = Lines(family, format);
+        if (!reserved.TryGetValue((pool, format), out (byte[] Block, int Next) room))
+        {
+            room = (GC.AllocateUninitializedArray<byte>(checked(pool.Capacity * lines * pool.MaxPrefixBytes)), 0);
+        }
+
+        LineSet set = LineSet.Reserved(room.Block, room.Next, lines, pool.MaxPrefixBytes);
+        reserved[(pool, format)] = (room.Block, room.Next + (lines * pool.MaxPrefixBytes));
+        return set;
     }
 
     private static int Lines(MetricFamily family, ExpositionFormat format) =>

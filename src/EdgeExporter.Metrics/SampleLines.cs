@@ -62,16 +62,16 @@ internal static class SampleLines
     /// <summary>Writes a pool slot's lines (counter or gauge) for new label values; false if they do not fit.</summary>
     public static bool TryWrite(MetricFamily family, ReadOnlySpan<string> labels, LineSet lines)
     {
-        int length = LabelText.WritePrefix(lines.Buffers[0], family.Name, family.LabelNameSpan, labels);
+        int length = LabelText.WritePrefix(lines.Writable(0), family.Name, family.LabelNameSpan, labels);
         if (length < 0)
         {
             return false;
         }
 
         lines.Lengths[0] = length;
-        if (lines.Buffers.Length > 1)
+        if (lines.Count > 1)
         {
-            length = LabelText.WritePrefix(lines.Buffers[1], family.OpenMetricsName + "_created", family.LabelNameSpan, labels);
+            length = LabelText.WritePrefix(lines.Writable(1), family.OpenMetricsName + "_created", family.LabelNameSpan, labels);
             if (length < 0)
             {
                 return false;
