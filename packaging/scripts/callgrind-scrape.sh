@@ -12,7 +12,7 @@ scrapes=${1:-200}
 shift || true
 flags=("$@")
 [ ${#flags[@]} -eq 0 ] && flags=(--collector.disable-defaults --simulate)
-binary=artifacts/publish/linux-x64/edge_exporter
+binary=${BINARY:-artifacts/publish/linux-x64/edge_exporter}
 [ -x "$binary" ] || { echo "missing $binary: run dotnet test EdgeExporter.sln or dotnet publish first" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'pkill -f "callgrind-out-file=$work/out" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -203,10 +203,31 @@ public sealed class ConfigErrors(string file)
     }
 }
 
-/// <summary>A configuration that cannot be used: every problem, one per line.</summary>
-public sealed class ConfigException(IReadOnlyList<string> errors) : Exception(string.Join("\n", errors))
+/// <summary>
+/// A configuration that cannot be used: every problem, one per line, with control characters from
+/// the file shown escaped (<c>\x1b</c>), so a message cannot move the cursor or recolour a terminal.
+/// </summary>
+public sealed class ConfigException(IReadOnlyList<string> errors) : Exception(string.Join("\n", errors.Select(Printable)))
 {
-    public IReadOnlyList<string> Errors { get; } = errors;
+    public IReadOnlyList<string> Errors { get; } = [.. errors.Select(Printable)];
+
+    public static string Printable(string text)
+    {
+        if (!text.Any(IsControl))
+        {
+            return text;
+        }
+
+        var printable = new System.Text.StringBuilder(text.Length + 8);
+        foreach (char c in text)
+        {
+            printable.Append(IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
+        }
+
+        return printable.ToString();
+    }
+
+    private static bool IsControl(char c) => char.IsControl(c);
 }
 
 /// <summary>Prometheus-style durations: a sequence of number+unit, units ms, s, m, h, d (e.g. "1m30s").</summary>

@@ -100,12 +100,19 @@ public static partial class ConfigLoader
     private static readonly string[] FaultKeys = ["kind", "after", "for", "every"];
     private static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
 
+    /// <summary>The largest config file read (a config of hundreds of devices is tens of KiB).</summary>
+    public const int MaxFileBytes = 1024 * 1024;
+
+    /// <summary>User labels a device may carry: each is part of every one of its series.</summary>
+    public const int MaxLabels = 32;
+
     public static ExporterConfig LoadFile(string path, HardwareProfiles? profiles = null)
     {
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            // A regular file of at most 1 MiB: not a FIFO that never ends, not /dev/zero.
+            text = System.Text.Encoding.UTF8.GetString(Hardware.Files.BoundedFile.Read(path, MaxFileBytes));
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
@@ -460,6 +467,12 @@ public static partial class ConfigLoader
         var labels = new List<KeyValuePair<string, string>>();
         if (errors.Mapping(node, "labels") is not { } map)
         {
+            return labels;
+        }
+
+        if (map.Entries.Count > MaxLabels)
+        {
+            errors.Add(map, $"{map.Entries.Count} labels, more than the {MaxLabels} a device may carry; every label is part of each of its series");
             return labels;
         }
 

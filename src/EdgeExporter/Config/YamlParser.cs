@@ -12,6 +12,12 @@ namespace EdgeExporter.Config;
 /// </summary>
 public static class YamlParser
 {
+    /// <summary>
+    /// The deepest nesting accepted. A config needs five or six levels; without a bound, 70,000 nested
+    /// '[' overflowed the stack (SIGSEGV) in --config.check.
+    /// </summary>
+    public const int MaxDepth = 64;
+
     public static YamlNode Parse(string text)
     {
         var lines = Lines(text);
@@ -132,6 +138,7 @@ public static class YamlParser
     private sealed class BlockParser(List<Line> lines)
     {
         private int _position;
+        private int _depth;
 
         public void ExpectEnd()
         {
@@ -145,14 +152,21 @@ public static class YamlParser
         public YamlNode ParseNode(int indent)
         {
             Line line = lines[_position];
-            if (line.IsSequenceItem)
+            if (line.IsSequenceItem || FindMappingColon(line.Text) >= 0)
             {
-                return ParseSequence(line.Indent);
-            }
+                if (++_depth > MaxDepth)
+                {
+                    throw new YamlException(new YamlMark(line.Number, line.Column), $"nested more than {MaxDepth} levels deep; a config needs a few");
+                }
 
-            if (FindMappingColon(line.Text) >= 0)
-            {
-                return ParseMapping(line.Indent);
+                try
+                {
+                    return line.IsSequenceItem ? ParseSequence(line.Indent) : ParseMapping(line.Indent);
+                }
+                finally
+                {
+                    _depth--;
+                }
             }
 
             _position++;
@@ -200,6 +214,7 @@ public static class YamlParser
         {
             var mark = new YamlMark(lines[_position].Number, lines[_position].Column);
             var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
+            var seen = new Dictionary<string, YamlScalar>(StringComparer.Ordinal); // duplicate keys in linear time
             while (_position < lines.Count && lines[_position].Indent == indent)
             {
                 Line line = lines[_position];
@@ -215,14 +230,11 @@ public static class YamlParser
                 }
 
                 YamlScalar key = Key(line.Text[..colon], line.Number, line.Column);
-                foreach (KeyValuePair<YamlScalar, YamlNode> existing in entries)
+                if (!seen.TryAdd(key.Value, key))
                 {
-                    if (existing.Key.Value == key.Value)
-                    {
-                        throw new YamlException(
-                            key.Mark,
-                            $"duplicate key '{key.Value}' (first at line {existing.Key.Mark.Line}); each key may appear once");
-                    }
+                    throw new YamlException(
+                        key.Mark,
+                        $"duplicate key '{key.Value}' (first at line {seen[key.Value].Mark.Line}); each key may appear once");
                 }
 
                 string after = line.Text[(colon + 1)..];
@@ -359,6 +371,7 @@ public static class YamlParser
     {
         private readonly string _text = text;
         private int _i;
+        private int _depth;
 
         public void ExpectEnd()
         {
@@ -492,8 +505,17 @@ public static class YamlParser
             return new YamlScalar(mark, value, quoted: false);
         }
 
+        private void Enter()
+        {
+            if (++_depth > MaxDepth)
+            {
+                throw Error($"nested more than {MaxDepth} levels deep; a config needs a few");
+            }
+        }
+
         private YamlSequence Sequence()
         {
+            Enter();
             YamlMark mark = Mark();
             _i++; // [
             var items = new List<YamlNode>();
@@ -501,6 +523,7 @@ public static class YamlParser
             if (Peek() == ']')
             {
                 _i++;
+                _depth--;
                 return new YamlSequence(mark, items);
             }
 
@@ -512,6 +535,7 @@ public static class YamlParser
                 _i++;
                 if (c == ']')
                 {
+                    _depth--;
                     return new YamlSequence(mark, items);
                 }
 
@@ -527,13 +551,16 @@ public static class YamlParser
 
         private YamlMapping Mapping()
         {
+            Enter();
             YamlMark mark = Mark();
             _i++; // {
             var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             SkipSpaces();
             if (Peek() == '}')
             {
                 _i++;
+                _depth--;
                 return new YamlMapping(mark, entries);
             }
 
@@ -551,12 +578,9 @@ public static class YamlParser
                     throw new YamlException(keyNode.Mark, "a mapping entry without a key");
                 }
 
-                foreach (KeyValuePair<YamlScalar, YamlNode> existing in entries)
+                if (!seen.Add(key.Value))
                 {
-                    if (existing.Key.Value == key.Value)
-                    {
-                        throw new YamlException(key.Mark, $"duplicate key '{key.Value}'; each key may appear once");
-                    }
+                    throw new YamlException(key.Mark, $"duplicate key '{key.Value}'; each key may appear once");
                 }
 
                 SkipSpaces();
@@ -573,6 +597,7 @@ public static class YamlParser
                 _i++;
                 if (c == '}')
                 {
+                    _depth--;
                     return new YamlMapping(mark, entries);
                 }
 
