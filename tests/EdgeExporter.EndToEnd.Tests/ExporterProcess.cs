@@ -58,6 +58,8 @@ internal sealed partial class ExporterProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The path of a published binary: artifacts/publish/&lt;rid&gt;/edge_exporter.</summary>

@@ -3,9 +3,9 @@ using Microsoft.Win32.SafeHandles;
 namespace EdgeExporter.Hardware.Files;
 
 /// <summary>
-/// A /proc or /sys file read whole into a buffer sized once. The handle stays open and every read
-/// starts again at offset 0 (<c>pread</c>), which makes the kernel regenerate a seq_file; so a read
-/// allocates nothing. A read that fills the buffer is reported as a failure rather than parsed
+/// A /proc or /sys file read whole into a buffer sized once. The handle stays open (within the
+/// process's <see cref="KeptOpenFiles"/> budget) and every read starts again at offset 0 (<c>pread</c>),
+/// which makes the kernel regenerate a seq_file; so a read allocates nothing. A read that fills the buffer is reported as a failure rather than parsed
 /// truncated.
 /// </summary>
 public sealed class PseudoFile : IReadableFile, IDisposable
@@ -54,17 +54,29 @@ public sealed class PseudoFile : IReadableFile, IDisposable
     }
 
     /// <summary>Reads the file. Throws <see cref="IOException"/> when it cannot be read or does not fit.</summary>
+    /// <remarks>The handle is kept for the next read while <see cref="KeptOpenFiles"/> allows.</remarks>
     public ReadOnlySpan<byte> Read()
     {
+        bool keep = _handle is not null;
         try
         {
-            _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            if (_handle is null)
+            {
+                _handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                keep = KeptOpenFiles.TryTake();
+            }
+
             int total = 0;
             while (true)
             {
                 int read = RandomAccess.Read(_handle, _buffer.AsSpan(total), total);
                 if (read == 0)
                 {
+                    if (!keep)
+                    {
+                        CloseHandle(kept: false);
+                    }
+
                     return _buffer.AsSpan(0, total);
                 }
 
@@ -78,9 +90,21 @@ public sealed class PseudoFile : IReadableFile, IDisposable
         catch
         {
             // Reopen next time: the file may have been replaced (module reload, hot-plug).
-            _handle?.Dispose();
-            _handle = null;
+            CloseHandle(keep);
             throw;
+        }
+    }
+
+    private void CloseHandle(bool kept)
+    {
+        if (_handle is not null)
+        {
+            _handle.Dispose();
+            _handle = null;
+            if (kept)
+            {
+                KeptOpenFiles.Return();
+            }
         }
     }
 
@@ -93,6 +117,7 @@ public sealed class PseudoFile : IReadableFile, IDisposable
     public unsafe bool TryRead(out ReadOnlySpan<byte> content)
     {
         content = default;
+        bool keep = _fd >= 0;
         if (_fd < 0)
         {
             _pathZ ??= System.Text.Encoding.UTF8.GetBytes(Path + "\0");
@@ -105,6 +130,8 @@ public sealed class PseudoFile : IReadableFile, IDisposable
             {
                 return false;
             }
+
+            keep = KeptOpenFiles.TryTake();
         }
 
         int total = 0;
@@ -124,13 +151,17 @@ public sealed class PseudoFile : IReadableFile, IDisposable
             if (read < 0 || total + read == _buffer.Length)
             {
                 // Reopen next time: the file may have gone with its device.
-                Linux.Libc.Close(_fd);
-                _fd = -1;
+                CloseFd(keep);
                 return false;
             }
 
             if (read == 0)
             {
+                if (!keep)
+                {
+                    CloseFd(kept: false);
+                }
+
                 content = _buffer.AsSpan(0, total);
                 return true;
             }
@@ -139,14 +170,23 @@ public sealed class PseudoFile : IReadableFile, IDisposable
         }
     }
 
-    public void Dispose()
+    private void CloseFd(bool kept)
     {
-        _handle?.Dispose();
-        _handle = null;
         if (_fd >= 0)
         {
             Linux.Libc.Close(_fd);
             _fd = -1;
+            if (kept)
+            {
+                KeptOpenFiles.Return();
+            }
         }
+    }
+
+    public void Dispose()
+    {
+        // Whatever is open now was kept: a file read past the budget is closed after each read.
+        CloseHandle(kept: true);
+        CloseFd(kept: true);
     }
 }
