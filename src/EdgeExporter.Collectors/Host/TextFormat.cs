@@ -26,7 +26,7 @@ internal static class TextFormat
         var seen = new HashSet<string>(StringComparer.Ordinal);
         List<TextfileCollector.Family>? Refuse(string why)
         {
-            refusal = $"line {lineNumber}: {why}";
+            refusal = lineNumber > 0 ? $"line {lineNumber}: {why}" : why;
             return null;
         }
 
@@ -117,8 +117,66 @@ internal static class TextFormat
                 family.Samples.Add((name, labels, value));
             }
 
+            foreach (TextfileCollector.Family family in families)
+            {
+                if (Shape(family) is { } why)
+                {
+                    lineNumber = 0;
+                    return Refuse(why);
+                }
+            }
+
             return families;
         }
+    }
+
+    /// <summary>
+    /// What OpenMetrics requires of a summary's or histogram's samples (and the strict parser checks):
+    /// every quantile sample has a quantile in [0, 1], every bucket an le, the buckets of one metric
+    /// come in increasing le with counts that do not decrease, ending at +Inf.
+    /// </summary>
+    private static string? Shape(TextfileCollector.Family family)
+    {
+        if (family.Type == "summary")
+        {
+            foreach ((string name, List<KeyValuePair<string, string>> labels, _) in family.Samples.Where(s => s.Name == family.Name))
+            {
+                string? q = labels.FirstOrDefault(l => l.Key == "quantile").Value;
+                if (q is null || !double.TryParse(q, NumberStyles.Float, CultureInfo.InvariantCulture, out double quantile) || quantile is < 0 or > 1 || double.IsNaN(quantile))
+                {
+                    return $"a sample of summary {name} without a quantile in [0, 1]";
+                }
+            }
+        }
+        else if (family.Type == "histogram")
+        {
+            string bucket = family.Name + "_bucket";
+            var last = new Dictionary<string, (double Le, double Count)>(StringComparer.Ordinal);
+            foreach ((string name, List<KeyValuePair<string, string>> labels, double value) in family.Samples.Where(s => s.Name == bucket))
+            {
+                string? text = labels.FirstOrDefault(l => l.Key == "le").Value;
+                double le = text is "+Inf" ? double.PositiveInfinity : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) ? parsed : double.NaN;
+                if (double.IsNaN(le))
+                {
+                    return $"a bucket of histogram {family.Name} without a valid le";
+                }
+
+                string metric = SeriesKey(family.Name, [.. labels.Where(l => l.Key != "le")]);
+                if (last.TryGetValue(metric, out (double Le, double Count) previous) && (le <= previous.Le || value < previous.Count))
+                {
+                    return $"the buckets of histogram {family.Name} are not in increasing le with counts that do not decrease";
+                }
+
+                last[metric] = (le, value);
+            }
+
+            if (last.Values.Any(b => !double.IsPositiveInfinity(b.Le)))
+            {
+                return $"histogram {family.Name} has a metric without its +Inf bucket";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The sample's name and its labels in name order: equal for the same series.</summary>

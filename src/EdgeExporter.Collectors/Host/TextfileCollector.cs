@@ -369,7 +369,17 @@ public sealed class TextfileCollector : Collector
                 Append(line, ref first, extra.Key, extra.Value);
             }
 
-            line.Append("} ").Append(Format(number)).Append('\n');
+            if (first)
+            {
+                line.Length--; // no labels: no braces, as client_golang writes it
+                line.Append(' ');
+            }
+            else
+            {
+                line.Append("} ");
+            }
+
+            line.Append(Format(number)).Append('\n');
             text.Append(line);
             openMetrics.Append(line);
         }
