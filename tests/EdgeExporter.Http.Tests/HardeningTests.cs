@@ -130,6 +130,15 @@ public class HardeningTests
         }
     }
 
+}
+
+/// <summary>Tests that measure the whole process's managed heap: run alone, not beside other test classes.</summary>
+[CollectionDefinition(nameof(HeapMeasuringTests), DisableParallelization = true)]
+public sealed class HeapMeasuringCollection;
+
+[Collection(nameof(HeapMeasuringTests))]
+public class HeapMeasuringTests
+{
     [Fact]
     public async Task Ten_thousand_random_and_mutated_requests_leave_the_server_correct_and_its_memory_flat()
     {
