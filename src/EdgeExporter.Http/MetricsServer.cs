@@ -484,6 +484,12 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             }
         }
 
+        return Evict(victim);
+    }
+
+    /// <summary>Closes <paramref name="victim"/> to make room and counts it; false when there was none.</summary>
+    private bool Evict(Connection? victim)
+    {
         if (victim is null)
         {
             return false;
@@ -644,13 +650,11 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                 }
             }
 
-            if (victim is null)
+            if (!Evict(victim))
             {
                 return false;
             }
 
-            Close(victim);
-            Interlocked.Increment(ref _evictions);
             lease = _freeHeadBuffers.Pop();
         }
 
