@@ -813,7 +813,15 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         if (buffer is null)
         {
             // Every buffer is still being sent: the readers of the oldest body are the slowest; they go.
-            BodyBuffer oldest = _bodies.Where(b => !b.Rendering).MinBy(b => b.Sequence)!;
+            BodyBuffer oldest = null!; // at least two buffers, only one rendering: there is one
+            foreach (BodyBuffer candidate in _bodies)
+            {
+                if (!candidate.Rendering && (oldest is null || candidate.Sequence < oldest.Sequence))
+                {
+                    oldest = candidate;
+                }
+            }
+
             for (int i = 0; i < _highWater; i++)
             {
                 if (_connections[i] is { } c && c.BodyOwner == oldest)

@@ -87,7 +87,7 @@ public class TextfileCollectorTests
         Assert.Equal(1, text.Samples["node_textfile_scrape_error"]);
     }
 
-    private static string Render(MetricStore store, ExpositionFormat format)
+    internal static string Render(MetricStore store, ExpositionFormat format)
     {
         var buffer = new byte[store.MaxBytes(format)];
         return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, format, buffer));
@@ -134,11 +134,5 @@ public class TextfileAllocationTests
         blocks.Sort();
         Assert.True(blocks[2] == 0, "median block allocated bytes; blocks: " + all);
         Assert.True(blocks[4] < 4096, "a block allocated 4 KB or more; blocks: " + all);
-    }
-
-    private static string Render(MetricStore store, ExpositionFormat format)
-    {
-        var buffer = new byte[store.MaxBytes(format)];
-        return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, format, buffer));
     }
 }
