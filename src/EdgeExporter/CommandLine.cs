@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using EdgeExporter.Collectors;
 using EdgeExporter.Hardware.Files;
 
 namespace EdgeExporter;
@@ -57,7 +58,7 @@ public static class CommandLine
             }
 
             Flag? flag = Find(name);
-            if (flag is null && name.StartsWith("no-", StringComparison.Ordinal) && Find(name[3..]) is { IsBool: true } negated && inline is null)
+            if (flag is null && name.StartsWith("no-", StringComparison.Ordinal) && Find(name[3..]) is { Kind: FlagKind.Bool } negated && inline is null)
             {
                 bools[negated.Name] = false;
                 continue;
@@ -68,13 +69,18 @@ public static class CommandLine
                 throw new UsageException($"unknown long flag '--{name}'");
             }
 
-            if (flag.IsBool)
+            if (flag.Kind == FlagKind.Bool)
             {
-                bools[flag.Name] = inline is null || ParseBool(flag, inline);
+                bools[flag.Name] = inline is null || (flag.TryCheck(inline, out string? notBool) ? inline == "true" : throw new UsageException(notBool!));
                 continue;
             }
 
             string value = inline ?? (i + 1 < args.Count ? args[++i] : throw new UsageException($"expected argument for flag '--{name}'"));
+            if (!flag.TryCheck(value, out string? problem))
+            {
+                throw new UsageException(problem!);
+            }
+
             if (!values.TryGetValue(flag.Name, out List<string>? list))
             {
                 values[flag.Name] = list = [];
@@ -100,7 +106,7 @@ public static class CommandLine
         var rows = new List<(string Left, string Help)> { ("-h, --[no-]help", "Show context-sensitive help.") };
         foreach (Flag flag in Flags)
         {
-            string left = flag.IsBool
+            string left = flag.Kind == FlagKind.Bool
                 ? $"    --[no-]{flag.Name}"
                 : $"    --{flag.Name}={flag.Placeholder}";
             string help = flag.Help + (flag.Repeatable ? " (repeatable)" : "")
@@ -125,14 +131,21 @@ public static class CommandLine
 
     private static ExporterOptions Build(Dictionary<string, List<string>> values, Dictionary<string, bool> bools)
     {
-        string Single(string name) => values.TryGetValue(name, out List<string>? v) ? v[^1] : Find(name)!.Default!;
+        string Single(string name) => values.TryGetValue(name, out List<string>? v) ? v[^1] : Find(name)!.Default;
         bool Bool(string name) => bools.TryGetValue(name, out bool b) ? b : Find(name)!.Default == "true";
+
+        foreach (Flag flag in Flags.Where(f => f.ExclusiveWith is not null && values.ContainsKey(f.Name) && values.ContainsKey(f.ExclusiveWith)))
+        {
+            string[] pair = [flag.Name, flag.ExclusiveWith!];
+            Array.Sort(pair, StringComparer.Ordinal);
+            throw new UsageException($"--{pair[0]} and --{pair[1]} are mutually exclusive");
+        }
 
         var enabled = new HashSet<string>(StringComparer.Ordinal);
         bool disableDefaults = Bool("collector.disable-defaults");
-        foreach (CollectorCatalog.Entry entry in CollectorCatalog.All)
+        foreach (CollectorRegistration entry in CollectorCatalog.All)
         {
-            bool on = bools.TryGetValue($"collector.{entry.Name}", out bool explicitValue)
+            bool on = bools.TryGetValue(entry.Switch.Name, out bool explicitValue)
                 ? explicitValue
                 : entry.EnabledByDefault && !disableDefaults;
             if (on)
@@ -141,16 +154,23 @@ public static class CommandLine
             }
         }
 
+        var given = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (Flag flag in CollectorCatalog.Flags)
+        {
+            if (values.TryGetValue(flag.Name, out List<string>? list))
+            {
+                given[flag.Name] = list;
+            }
+            else if (bools.TryGetValue(flag.Name, out bool b))
+            {
+                given[flag.Name] = [b ? "true" : "false"];
+            }
+        }
+
         string telemetryPath = Single("web.telemetry-path");
         if (!telemetryPath.StartsWith('/'))
         {
             throw new UsageException($"--web.telemetry-path must start with '/', got '{telemetryPath}'");
-        }
-
-        string maxRequests = Single("web.max-requests");
-        if (!int.TryParse(maxRequests, NumberStyles.None, CultureInfo.InvariantCulture, out int max))
-        {
-            throw new UsageException($"--web.max-requests must be a whole number, got '{maxRequests}'");
         }
 
         string level = Single("log.level");
@@ -176,89 +196,17 @@ public static class CommandLine
                 : $"--serial.channel must be one of {string.Join(", ", SerialChannels.Available)}; got '{channel}'");
         }
 
-        string ignored = Pattern("collector.netclass.ignored-devices")!;
-        (string? mountExclude, string? mountInclude) = IncludeExclude("collector.filesystem.mount-points");
-        (string? diskExclude, string? diskInclude) = IncludeExclude("collector.diskstats.device");
-        (string? typesExclude, string? typesInclude) = IncludeExclude("collector.filesystem.fs-types");
-        string collectorTimeoutText = Single("collector.timeout");
-        if (!Config.Durations.TryParse(collectorTimeoutText, out TimeSpan collectorTimeout) || collectorTimeout <= TimeSpan.Zero)
-        {
-            throw new UsageException($"--collector.timeout must be a duration like 5s, got '{collectorTimeoutText}'");
-        }
-
-        string timeoutText = Single("collector.filesystem.mount-timeout");
-        if (!Config.Durations.TryParse(timeoutText, out TimeSpan mountTimeout) || mountTimeout <= TimeSpan.Zero)
-        {
-            throw new UsageException($"--collector.filesystem.mount-timeout must be a duration like 5s, got '{timeoutText}'");
-        }
-
-        // node_exporter's rule: an include without an explicit exclude replaces the default exclude; both given is an error.
-        (string? Exclude, string? Include) IncludeExclude(string prefix)
-        {
-            string? include = Pattern(prefix + "-include");
-            string? exclude = Pattern(prefix + "-exclude");
-            bool excludeSet = values.ContainsKey(prefix + "-exclude");
-            if (include is not null && excludeSet && exclude is not null)
-            {
-                throw new UsageException($"--{prefix}-exclude and --{prefix}-include are mutually exclusive");
-            }
-
-            return (include is not null ? null : exclude, include);
-        }
-
-        string? hwmonInclude = Pattern("collector.hwmon.chip-include");
-        string? hwmonExclude = Pattern("collector.hwmon.chip-exclude");
-        if (hwmonInclude is not null && hwmonExclude is not null)
-        {
-            throw new UsageException("--collector.hwmon.chip-exclude and --collector.hwmon.chip-include are mutually exclusive");
-        }
-
-        string? netdevInclude = Pattern("collector.netdev.device-include");
-        string? netdevExclude = Pattern("collector.netdev.device-exclude");
-        if (netdevInclude is not null && netdevExclude is not null)
-        {
-            throw new UsageException("--collector.netdev.device-exclude and --collector.netdev.device-include are mutually exclusive");
-        }
-
-        string? Pattern(string name)
-        {
-            string value = Single(name);
-            try
-            {
-                _ = new System.Text.RegularExpressions.Regex(value);
-            }
-            catch (ArgumentException error)
-            {
-                throw new UsageException($"--{name} is not a valid regular expression: {error.Message}");
-            }
-
-            return value.Length == 0 ? null : value;
-        }
-
+        _ = Durations.TryParse(Single("collector.timeout"), out TimeSpan collectorTimeout); // checked as it was read
         return new ExporterOptions
         {
-            NetclassIgnoredDevices = ignored,
-            NetdevInclude = netdevInclude,
-            HwmonChipInclude = hwmonInclude,
-            TextfileDirectory = Single("collector.textfile.directory") is { Length: > 0 } textfileDirectory ? textfileDirectory : null,
-            DiskstatsDeviceExclude = diskExclude,
-            DiskstatsDeviceInclude = diskInclude,
-            FilesystemMountPointsExclude = mountExclude,
-            FilesystemMountPointsInclude = mountInclude,
-            FilesystemFsTypesExclude = typesExclude,
-            FilesystemFsTypesInclude = typesInclude,
-            FilesystemMountTimeout = mountTimeout,
             CollectorTimeout = collectorTimeout,
-            HwmonChipExclude = hwmonExclude,
-            NetdevExclude = netdevExclude,
+            CollectorSettings = new CollectorSettings(CollectorCatalog.Flags, given),
             SerialChannel = channel,
-            ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default!],
+            ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default],
             TelemetryPath = telemetryPath,
-            MaxRequests = max,
+            MaxRequests = int.Parse(Single("web.max-requests"), CultureInfo.InvariantCulture),
             Paths = new HostPaths(Single("path.procfs"), Single("path.sysfs"), Single("path.rootfs")) { UdevData = Single("path.udev.data") },
             EnabledCollectors = enabled,
-            CpuGuest = Bool("collector.cpu.guest"),
-            StatSoftirq = Bool("collector.stat.softirq"),
             Simulate = Bool("simulate"),
             ConfigFile = values.TryGetValue("config.file", out List<string>? config) ? config[^1] : null,
             ConfigCheck = Bool("config.check"),
@@ -267,66 +215,28 @@ public static class CommandLine
         };
     }
 
-    private static bool ParseBool(Flag flag, string value) => value switch
-    {
-        "true" => true,
-        "false" => false,
-        _ => throw new UsageException($"flag '--{flag.Name}' takes true or false, got '{value}'"),
-    };
-
     private static Flag? Find(string name) => Flags.FirstOrDefault(f => f.Name == name);
 
-    private static List<Flag> BuildFlags()
-    {
-        var flags = new List<Flag>
-        {
-            new("web.listen-address", "Addresses on which to expose metrics and web interface.", $":{ExporterOptions.DefaultPort}", "<addr>", Repeatable: true),
-            new("web.telemetry-path", "Path under which to expose metrics.", "/metrics", "<path>"),
-            new("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.", "40", "<n>"),
-            new("path.procfs", "procfs mountpoint.", "/proc", "<path>"),
-            new("path.sysfs", "sysfs mountpoint.", "/sys", "<path>"),
-            new("path.rootfs", "rootfs mountpoint.", "/", "<path>"),
-            new("path.udev.data", "udev data path.", "/run/udev/data", "<path>"),
-            new("collector.disable-defaults", "Set all collectors to disabled by default.", "false", null, IsBool: true),
-            new("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total.", "true", null, IsBool: true),
-            new("collector.stat.softirq", "Export softirq calls per vector.", "false", null, IsBool: true),
-            new("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$", "<regexp>"),
-            new("collector.timeout", "How long a collector may take; one that overruns is reported failed and the scrape goes on without it.", "5s", "<duration>"),
-            new("collector.textfile.directory", "Directory to read text files with metrics from.", "", "<dir>"),
-            new("collector.diskstats.device-exclude", "Regexp of diskstats devices to exclude.", Collectors.Host.DiskstatsCollector.DefaultDeviceExclude, "<regexp>"),
-            new("collector.diskstats.device-include", "Regexp of diskstats devices to include.", "", "<regexp>"),
-            new("collector.filesystem.mount-points-exclude", "Regexp of mount points to exclude for filesystem collector. (mutually exclusive to mount-points-include)", Collectors.Host.FilesystemCollector.DefaultMountPointsExclude, "<regexp>"),
-            new("collector.filesystem.mount-points-include", "Regexp of mount points to include for filesystem collector. (mutually exclusive to mount-points-exclude)", "", "<regexp>"),
-            new("collector.filesystem.fs-types-exclude", "Regexp of filesystem types to exclude for filesystem collector. (mutually exclusive to fs-types-include)", Collectors.Host.FilesystemCollector.DefaultFsTypesExclude, "<regexp>"),
-            new("collector.filesystem.fs-types-include", "Regexp of filesystem types to include for filesystem collector. (mutually exclusive to fs-types-exclude)", "", "<regexp>"),
-            new("collector.filesystem.mount-timeout", "how long to wait for a mount to respond before marking it as stale", "5s", "<duration>"),
-            new("collector.hwmon.chip-include", "Regexp of hwmon chip to include (mutually exclusive to chip-exclude).", "", "<regexp>"),
-            new("collector.hwmon.chip-exclude", "Regexp of hwmon chip to exclude (mutually exclusive to chip-include).", "", "<regexp>"),
-            new("collector.netdev.device-include", "Regexp of net devices to include (mutually exclusive to device-exclude).", "", "<regexp>"),
-            new("collector.netdev.device-exclude", "Regexp of net devices to exclude (mutually exclusive to device-include).", "", "<regexp>"),
-        };
-        foreach (CollectorCatalog.Entry entry in CollectorCatalog.All)
-        {
-            flags.Add(new(
-                $"collector.{entry.Name}",
-                $"Enable the {entry.Name} collector (default: {(entry.EnabledByDefault ? "enabled" : "disabled")}).",
-                entry.EnabledByDefault ? "true" : "false",
-                null,
-                IsBool: true,
-                ShowDefault: false));
-        }
-
-        flags.Add(new("config.file", "YAML configuration file listing the devices to poll. Without it, the built-in configuration (no devices; with --simulate, a demo device of every driver).", "", "<path>"));
-        flags.Add(new("config.check", "Validate the configuration, print what it configures and exit (0 if valid, 1 if not).", "false", null, IsBool: true));
-        flags.Add(new("simulate", "Run the configured devices on simulated hardware (registers, w1 files, GPIO edges, Modbus frames and NMEA sentences answered in process).", "false", null, IsBool: true));
-        flags.Add(new("serial.channel", $"How serial ports are opened. One of: [{string.Join(", ", SerialChannels.Available)}]", SerialChannels.Default, "<channel>"));
-        flags.Add(new("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", "<level>"));
-        flags.Add(new("log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", "<format>"));
-        return flags;
-    }
-
-    private sealed record Flag(
-        string Name, string Help, string? Default, string? Placeholder, bool IsBool = false, bool Repeatable = false, bool ShowDefault = true);
+    /// <summary>The exporter's own flags, then every collector's (declared in its file), then config and logging.</summary>
+    private static List<Flag> BuildFlags() =>
+    [
+        Flag.Text("web.listen-address", "Addresses on which to expose metrics and web interface.", $":{ExporterOptions.DefaultPort}", "<addr>") with { Repeatable = true },
+        Flag.Text("web.telemetry-path", "Path under which to expose metrics.", "/metrics", "<path>"),
+        Flag.Number("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.", 40, 0, 100_000, "<n>"),
+        Flag.Text("path.procfs", "procfs mountpoint.", "/proc", "<path>"),
+        Flag.Text("path.sysfs", "sysfs mountpoint.", "/sys", "<path>"),
+        Flag.Text("path.rootfs", "rootfs mountpoint.", "/", "<path>"),
+        Flag.Text("path.udev.data", "udev data path.", "/run/udev/data", "<path>"),
+        Flag.Bool("collector.disable-defaults", "Set all collectors to disabled by default.", false),
+        Flag.Duration("collector.timeout", "How long a collector may take; one that overruns is reported failed and the scrape goes on without it.", "5s"),
+        .. CollectorCatalog.Flags,
+        Flag.Text("config.file", "YAML configuration file listing the devices to poll. Without it, the built-in configuration (no devices; with --simulate, a demo device of every driver).", "", "<path>"),
+        Flag.Bool("config.check", "Validate the configuration, print what it configures and exit (0 if valid, 1 if not).", false),
+        Flag.Bool("simulate", "Run the configured devices on simulated hardware (registers, w1 files, GPIO edges, Modbus frames and NMEA sentences answered in process).", false),
+        Flag.Text("serial.channel", $"How serial ports are opened. One of: [{string.Join(", ", SerialChannels.Available)}]", SerialChannels.Default, "<channel>"),
+        Flag.Text("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", "<level>"),
+        Flag.Text("log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", "<format>"),
+    ];
 }
 
 /// <summary>A command-line mistake: printed as <c>edge_exporter: error: ...</c>, exit code 1.</summary>

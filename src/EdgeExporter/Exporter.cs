@@ -53,12 +53,12 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         _self = [new ProcessCollector(_store), new RuntimeCollector(_store)];
 
         var host = new List<Collector>();
-        foreach (CollectorCatalog.Entry entry in CollectorCatalog.All.Where(e => options.EnabledCollectors.Contains(e.Name)))
+        foreach (CollectorRegistration entry in CollectorCatalog.All.Where(e => options.EnabledCollectors.Contains(e.Name)))
         {
             MetricStore.Checkpoint before = _store.Mark();
             try
             {
-                host.Add(entry.Create(_store, options));
+                host.Add(entry.Create(_store, options.Paths, options.CollectorSettings));
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {

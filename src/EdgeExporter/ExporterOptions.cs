@@ -23,45 +23,11 @@ public sealed record ExporterOptions
     /// <summary>The host collectors to run, by name.</summary>
     public IReadOnlySet<string> EnabledCollectors { get; init; } = CollectorCatalog.DefaultEnabled;
 
-    public bool CpuGuest { get; init; } = true;
-
-    public bool StatSoftirq { get; init; }
-
     /// <summary>How long a host collector may take before the scrape goes on without it.</summary>
     public TimeSpan CollectorTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Interfaces the netclass collector leaves out (a regular expression, node_exporter's flag).</summary>
-    public string NetclassIgnoredDevices { get; init; } = "^$";
-
-    /// <summary>Where the textfile collector reads *.prom files; null: nowhere.</summary>
-    public string? TextfileDirectory { get; init; }
-
-    public string? DiskstatsDeviceExclude { get; init; } = Collectors.Host.DiskstatsCollector.DefaultDeviceExclude;
-
-    public string? DiskstatsDeviceInclude { get; init; }
-
-    public string? FilesystemMountPointsExclude { get; init; } = Collectors.Host.FilesystemCollector.DefaultMountPointsExclude;
-
-    public string? FilesystemMountPointsInclude { get; init; }
-
-    public string? FilesystemFsTypesExclude { get; init; } = Collectors.Host.FilesystemCollector.DefaultFsTypesExclude;
-
-    public string? FilesystemFsTypesInclude { get; init; }
-
-    /// <summary>How long a statfs may take before its mount is reported as "mountpoint timeout".</summary>
-    public TimeSpan FilesystemMountTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>hwmon chips to report (a regular expression over the chip label), or null for all.</summary>
-    public string? HwmonChipInclude { get; init; }
-
-    /// <summary>hwmon chips to leave out, or null for none.</summary>
-    public string? HwmonChipExclude { get; init; }
-
-    /// <summary>Interfaces the netdev collector reports (a regular expression), or null for all.</summary>
-    public string? NetdevInclude { get; init; }
-
-    /// <summary>Interfaces the netdev collector leaves out (a regular expression), or null for none.</summary>
-    public string? NetdevExclude { get; init; }
+    /// <summary>The values of the collectors' own flags (each collector declares them in its file).</summary>
+    public Collectors.CollectorSettings CollectorSettings { get; init; } = CollectorCatalog.Defaults;
 
     /// <summary>Run the configured devices (or, with no config file, the built-in demo set) on simulated hardware.</summary>
     public bool Simulate { get; init; }

@@ -35,10 +35,53 @@ public class CommandLineTests
     public void Collectors_are_switched_by_their_generated_flags()
     {
         Assert.Equal(["cpu", "cpufreq", "diskstats", "filefd", "filesystem", "hwmon", "meminfo", "netclass", "netdev", "os", "pressure", "raspberrypi", "stat", "textfile", "thermal_zone", "time", "uname"], CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
-        Assert.True(CommandLine.Parse(["--collector.stat.softirq"]).Options.StatSoftirq);
+        Assert.True(CommandLine.Parse(["--collector.stat.softirq"]).Options.CollectorSettings.Bool("collector.stat.softirq"));
         Assert.Equal(["loadavg"], CommandLine.Parse(["--collector.disable-defaults", "--collector.loadavg"]).Options.EnabledCollectors);
-        Assert.False(CommandLine.Parse(["--no-collector.cpu.guest"]).Options.CpuGuest);
-        Assert.False(CommandLine.Parse(["--collector.cpu.guest=false"]).Options.CpuGuest);
+        Assert.False(CommandLine.Parse(["--no-collector.cpu.guest"]).Options.CollectorSettings.Bool("collector.cpu.guest"));
+        Assert.False(CommandLine.Parse(["--collector.cpu.guest=false"]).Options.CollectorSettings.Bool("collector.cpu.guest"));
+    }
+
+    [Fact]
+    public void Each_collector_declares_its_own_flags_under_its_name_and_the_help_is_generated_from_them()
+    {
+        string help = CommandLine.HelpText();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Collectors.CollectorRegistration collector in CollectorCatalog.All)
+        {
+            Assert.Matches("^[a-z][a-z0-9_]*$", collector.Name);
+            Assert.NotEmpty(collector.Reads);
+            foreach (Collectors.Flag flag in collector.Flags.Append(collector.Switch))
+            {
+                Assert.True(names.Add(flag.Name), $"--{flag.Name} is declared twice");
+                Assert.StartsWith($"collector.{collector.Name}", flag.Name);
+                Assert.Contains($"--{(flag.Kind == Collectors.FlagKind.Bool ? "[no-]" : "")}{flag.Name}", help);
+                Assert.True(flag.TryCheck(flag.Default, out string? problem), problem); // every default passes its own check
+            }
+        }
+
+        Assert.Contains("--collector.textfile.max-bytes=<bytes>", help);
+        Assert.Contains("(default: 262144)", help);
+    }
+
+    [Theory]
+    [InlineData("--collector.netdev.device-include=eth0", "--collector.netdev.device-exclude=lo", "--collector.netdev.device-exclude and --collector.netdev.device-include are mutually exclusive")]
+    [InlineData("--collector.textfile.max-bytes=10", "--simulate", "--collector.textfile.max-bytes must be a whole number from 1024 to 67108864, got '10'")]
+    [InlineData("--collector.filesystem.mount-timeout=soon", "--simulate", "--collector.filesystem.mount-timeout must be a duration like 5s, got 'soon'")]
+    [InlineData("--collector.hwmon.chip-include=(", "--simulate", "--collector.hwmon.chip-include is not a valid regular expression")]
+    [InlineData("--collector.cpu.guest=yes", "--simulate", "flag '--collector.cpu.guest' takes true or false, got 'yes'")]
+    public void Collector_flags_are_checked_as_the_command_line_is_read(string first, string second, string message)
+    {
+        Assert.Contains(message, Assert.Throws<UsageException>(() => CommandLine.Parse([first, second])).Message);
+    }
+
+    [Fact]
+    public void An_include_replaces_the_default_exclude_as_in_node_exporter()
+    {
+        Collectors.CollectorSettings defaults = CommandLine.Parse([]).Options.CollectorSettings;
+        Assert.Equal((Collectors.Host.DiskstatsCollector.DefaultDeviceExclude, null), defaults.Filter("collector.diskstats.device"));
+        Collectors.CollectorSettings include = CommandLine.Parse(["--collector.diskstats.device-include=^sd"]).Options.CollectorSettings;
+        Assert.Equal((null, "^sd"), include.Filter("collector.diskstats.device"));
+        Assert.Equal(4096, CommandLine.Parse(["--collector.textfile.max-bytes", "4096"]).Options.CollectorSettings.Number("collector.textfile.max-bytes"));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using EdgeExporter.Collectors;
 using EdgeExporter.Config;
 using EdgeExporter.Hardware.Simulation;
 

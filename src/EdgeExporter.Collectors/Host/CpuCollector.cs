@@ -11,6 +11,12 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class CpuCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("cpu", true, "/proc/stat: seconds per CPU and mode", (store, paths, settings) => new CpuCollector(store, paths, settings.Bool("collector.cpu.guest")))
+    {
+        Flags = [Flag.Bool("collector.cpu.guest", "Enables metric node_cpu_guest_seconds_total", true)],
+    };
+
     private const double UserHz = 100;
 
     // /proc/stat column order: user nice system idle iowait irq softirq steal guest guest_nice.

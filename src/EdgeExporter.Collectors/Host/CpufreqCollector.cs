@@ -12,6 +12,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class CpufreqCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("cpufreq", true, "/sys/devices/system/cpu/cpu*/cpufreq: frequencies and governors", (store, paths, _) => new CpufreqCollector(store, paths));
+
     private static readonly (string File, string Metric, string Help)[] Frequencies =
     [
         ("cpuinfo_cur_freq", "node_cpu_frequency_hertz", "Current CPU thread frequency in hertz."),

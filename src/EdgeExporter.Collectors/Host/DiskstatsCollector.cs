@@ -17,6 +17,20 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class DiskstatsCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("diskstats", true, "/proc/diskstats, udev data: I/O per block device", (store, paths, settings) =>
+    {
+        (string? exclude, string? include) = settings.Filter("collector.diskstats.device");
+        return new DiskstatsCollector(store, paths, exclude, include);
+    })
+    {
+        Flags = Flag.Filter(
+            "collector.diskstats.device",
+            "Regexp of diskstats devices to include (mutually exclusive to device-exclude).",
+            "Regexp of diskstats devices to exclude (mutually exclusive to device-include).",
+            DefaultDeviceExclude),
+    };
+
     public const string DefaultDeviceExclude = @"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$";
 
     // (metric, HELP, counter?, scale); index = field number - 1 after the device name.

@@ -9,6 +9,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class FilefdCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("filefd", true, "/proc/sys/fs/file-nr: allocated file handles", (store, paths, _) => new FilefdCollector(store, paths));
+
     private readonly PseudoFile _file;
     private readonly Series _allocated;
     private readonly Series _maximum;

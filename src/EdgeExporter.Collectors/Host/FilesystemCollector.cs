@@ -28,6 +28,30 @@ public interface IMountStat
 /// </summary>
 public sealed class FilesystemCollector : Collector, IDisposable
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("filesystem", true, "/proc/1/mounts and statfs(2): size, free space and inodes per mount", (store, paths, settings) =>
+    {
+        (string? mountExclude, string? mountInclude) = settings.Filter("collector.filesystem.mount-points");
+        (string? typeExclude, string? typeInclude) = settings.Filter("collector.filesystem.fs-types");
+        return new FilesystemCollector(store, paths, mountExclude, mountInclude, typeExclude, typeInclude, settings.Duration("collector.filesystem.mount-timeout"));
+    })
+    {
+        Flags =
+        [
+            .. Flag.Filter(
+                "collector.filesystem.mount-points",
+                "Regexp of mount points to include for filesystem collector. (mutually exclusive to mount-points-exclude)",
+                "Regexp of mount points to exclude for filesystem collector. (mutually exclusive to mount-points-include)",
+                DefaultMountPointsExclude),
+            .. Flag.Filter(
+                "collector.filesystem.fs-types",
+                "Regexp of filesystem types to include for filesystem collector. (mutually exclusive to fs-types-exclude)",
+                "Regexp of filesystem types to exclude for filesystem collector. (mutually exclusive to fs-types-include)",
+                DefaultFsTypesExclude),
+            Flag.Duration("collector.filesystem.mount-timeout", "how long to wait for a mount to respond before marking it as stale", "5s"),
+        ],
+    };
+
     public const string DefaultMountPointsExclude = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
     public const string DefaultFsTypesExclude =
         "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";

@@ -18,6 +18,19 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed partial class HwmonCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("hwmon", true, "/sys/class/hwmon: temperatures, voltages, fans and power per chip", (store, paths, settings) =>
+    {
+        (string? exclude, string? include) = settings.Filter("collector.hwmon.chip");
+        return new HwmonCollector(store, paths, include, exclude);
+    })
+    {
+        Flags = Flag.Filter(
+            "collector.hwmon.chip",
+            "Regexp of hwmon chip to include (mutually exclusive to chip-exclude).",
+            "Regexp of hwmon chip to exclude (mutually exclusive to chip-include)."),
+    };
+
     private static readonly string[] SensorTypes =
     [
         "vrm", "beep_enable", "update_interval", "in", "cpu", "fan", "pwm", "temp", "curr", "power", "energy", "humidity", "intrusion", "freq",

@@ -9,6 +9,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class LoadavgCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("loadavg", true, "/proc/loadavg: load averages", (store, paths, _) => new LoadavgCollector(store, paths));
+
     private readonly PseudoFile _file;
     private readonly Series[] _load;
 

@@ -11,6 +11,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class MeminfoCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("meminfo", true, "/proc/meminfo: memory statistics", (store, paths, _) => new MeminfoCollector(store, paths));
+
     private static readonly string[] ByteFields =
     [
         "Active", "Active_anon", "Active_file", "AnonHugePages", "AnonPages", "Bounce", "Buffers", "Cached",

@@ -16,6 +16,13 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class NetclassCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("netclass", true, "/sys/class/net: link state, speed and settings per interface", (store, paths, settings) =>
+        new NetclassCollector(store, paths, settings.Pattern("collector.netclass.ignored-devices") ?? "^$"))
+    {
+        Flags = [Flag.Pattern("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$")],
+    };
+
     // (file, metric, counter?) in node_exporter's order; HELP is "Network device property: <metric>".
     private static readonly (string File, string Metric, bool Counter)[] Properties =
     [

@@ -14,6 +14,19 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class NetdevCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("netdev", true, "/proc/net/dev: traffic counters per interface", (store, paths, settings) =>
+    {
+        (string? exclude, string? include) = settings.Filter("collector.netdev.device");
+        return new NetdevCollector(store, paths, include, exclude);
+    })
+    {
+        Flags = Flag.Filter(
+            "collector.netdev.device",
+            "Regexp of net devices to include (mutually exclusive to device-exclude).",
+            "Regexp of net devices to exclude (mutually exclusive to device-include)."),
+    };
+
     /// <summary>The 16 columns of /proc/net/dev, in order (net/core/net-procfs.c dev_seq_printf_stats).</summary>
     private static readonly string[] Keys =
     [

@@ -13,6 +13,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class OsCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("os", true, "/etc/os-release: the distribution's name and version", (store, paths, _) => new OsCollector(store, paths));
+
     private static readonly (string Label, string Key)[] InfoLabels =
     [
         ("build_id", "BUILD_ID"), ("id", "ID"), ("id_like", "ID_LIKE"), ("image_id", "IMAGE_ID"), ("image_version", "IMAGE_VERSION"),

@@ -12,6 +12,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class PressureCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("pressure", true, "/proc/pressure: CPU, memory and I/O stall time", (store, paths, _) => new PressureCollector(store, paths));
+
     private const int EOPNOTSUPP = 95;
 
     private readonly Resource[] _resources;

@@ -17,6 +17,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class RaspberryPiCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("raspberrypi", true, "the firmware's get_throttled flags (sysfs), rpi_volt hwmon, the device tree: throttling, board model", (store, paths, _) => new RaspberryPiCollector(store, paths));
+
     private static readonly (string Flag, int Bit)[] Flags =
     [
         ("under_voltage", 0),

@@ -10,6 +10,13 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class StatCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("stat", true, "/proc/stat: boot time, context switches, forks, interrupts, processes", (store, paths, settings) =>
+        new StatCollector(store, paths, settings.Bool("collector.stat.softirq")))
+    {
+        Flags = [Flag.Bool("collector.stat.softirq", "Export softirq calls per vector", false)],
+    };
+
     // proc(5): the softirq line is the total, then one count per vector in this order.
     private static readonly string[] Vectors = ["hi", "timer", "net_tx", "net_rx", "block", "block_iopoll", "tasklet", "sched", "hrtimer", "rcu"];
 

@@ -18,6 +18,31 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class TextfileCollector : Collector
 {
+    /// <summary>
+    /// The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).
+    /// node_exporter has only the directory; the caps are ours and bound what any set of files can
+    /// cost: the rendered text is reserved once per format (twice max-bytes), and what does not fit
+    /// a cap is refused, counted in <c>node_textfile_scrape_error</c> and logged, never allocated.
+    /// </summary>
+    public static CollectorRegistration Registration { get; } = new("textfile", true, "*.prom files under --collector.textfile.directory", (store, _, settings) =>
+        new TextfileCollector(
+            store,
+            settings.Text("collector.textfile.directory"),
+            settings.Number("collector.textfile.max-bytes"),
+            settings.Number("collector.textfile.max-files"),
+            settings.Number("collector.textfile.max-label-names"),
+            settings.Number("collector.textfile.max-samples")))
+    {
+        Flags =
+        [
+            Flag.Text("collector.textfile.directory", "Directory to read text files with metrics from.", placeholder: "<dir>"),
+            Flag.Number("collector.textfile.max-bytes", "Most bytes one textfile may hold, and the most their rendered text may take in all (reserved at start, per format).", 256 * 1024, 1024, 64 << 20, "<bytes>"),
+            Flag.Number("collector.textfile.max-files", "Most *.prom files read; the files past it (in name order) are left out.", 64, 1, 4096),
+            Flag.Number("collector.textfile.max-label-names", "Most label names one family may have across all files.", 64, 1, 1024),
+            Flag.Number("collector.textfile.max-samples", "Most samples read over all files.", 20_000, 1, 1_000_000),
+        ],
+    };
+
     private readonly MetricStore _store;
     private readonly string? _directory;
     private readonly SeriesPool _mtimes;

@@ -12,6 +12,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class ThermalZoneCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("thermal_zone", true, "/sys/class/thermal: zone temperatures, cooling device states", (store, paths, _) => new ThermalZoneCollector(store, paths));
+
     private readonly Reading[] _zones;
     private readonly Reading[] _coolingCurrent;
     private readonly Reading[] _coolingMaximum;

@@ -14,6 +14,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class TimeCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("time", true, "the system clock, time zone and /sys/devices/system/clocksource", (store, paths, _) => new TimeCollector(store, paths));
+
     private readonly Series _now;
     private readonly SeriesPool _zones;
     private readonly byte[] _zoneName = new byte[64];

@@ -10,6 +10,9 @@ namespace EdgeExporter.Collectors.Host;
 /// </summary>
 public sealed class UnameCollector : Collector
 {
+    /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
+    public static CollectorRegistration Registration { get; } = new("uname", true, "uname(2): kernel release, machine and node name", (store, _, _) => new UnameCollector(store));
+
     private readonly Series _info;
 
     public UnameCollector(MetricStore store)

@@ -1,4 +1,5 @@
 using System.Text;
+using EdgeExporter.Collectors;
 
 namespace EdgeExporter.Config;
 

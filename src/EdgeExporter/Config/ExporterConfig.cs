@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using EdgeExporter.Collectors;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
 using EdgeExporter.Hardware.Serial;
