@@ -30,6 +30,13 @@ public abstract class Collector
     /// <summary>A time bound the collector keeps by itself (the filesystem's mount timeout); the set then allows a second more.</summary>
     public virtual TimeSpan? OwnTimeout => null;
 
+    /// <summary>
+    /// Whether the collector runs before the others, with none of them running: for a snapshot of
+    /// the whole system that the exporter's own busy threads would change (<c>procs_running</c> in
+    /// /proc/stat counts every collector thread that is reading at that moment).
+    /// </summary>
+    public virtual bool RunsAlone => false;
+
     /// <summary>Reads the source and updates the series. May throw; the caller records the failure.</summary>
     public abstract CollectorOutcome Update();
 

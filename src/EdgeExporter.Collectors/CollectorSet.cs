@@ -112,10 +112,34 @@ public sealed class CollectorSet : IDisposable
     {
         long start = Stopwatch.GetTimestamp();
         _pool.BeginScrape();
+        bool alone = false;
         for (int i = 0; i < _runners.Length; i++)
         {
             _selected[i] = selected.IsEmpty || selected[i];
-            if (_selected[i] && _runners[i].TryClaim())
+            if (_selected[i] && _collectors[i].RunsAlone && _runners[i].TryClaim())
+            {
+                _pool.Enqueue(i);
+                alone = true;
+            }
+        }
+
+        if (alone)
+        {
+            // Those that must see the system without the others' threads running go first, each
+            // still within its own bound: one that hangs delays the rest by its bound at most.
+            _pool.Release();
+            for (int i = 0; i < _runners.Length; i++)
+            {
+                if (_selected[i] && _collectors[i].RunsAlone)
+                {
+                    _runners[i].WaitFor(Deadline(start, _collectors[i]));
+                }
+            }
+        }
+
+        for (int i = 0; i < _runners.Length; i++)
+        {
+            if (_selected[i] && !_collectors[i].RunsAlone && _runners[i].TryClaim())
             {
                 _pool.Enqueue(i);
             }
@@ -135,8 +159,8 @@ public sealed class CollectorSet : IDisposable
                 continue;
             }
 
-            TimeSpan bound = collector.OwnTimeout is { } own && own + TimeSpan.FromSeconds(1) > Timeout ? own + TimeSpan.FromSeconds(1) : Timeout;
-            long deadline = start + (long)(bound.TotalSeconds * Stopwatch.Frequency);
+            TimeSpan bound = Bound(collector);
+            long deadline = Deadline(start, collector);
             Runner runner = _runners[i];
             bool succeeded = false;
             bool noData = false;
@@ -183,6 +207,11 @@ public sealed class CollectorSet : IDisposable
     }
 
     public void Dispose() => _pool.Dispose();
+
+    private TimeSpan Bound(Collector collector) =>
+        collector.OwnTimeout is { } own && own + TimeSpan.FromSeconds(1) > Timeout ? own + TimeSpan.FromSeconds(1) : Timeout;
+
+    private long Deadline(long start, Collector collector) => start + (long)(Bound(collector).TotalSeconds * Stopwatch.Frequency);
 
     private void Fail(int i, Exception error)
     {
@@ -339,6 +368,8 @@ public sealed class CollectorSet : IDisposable
                     }
                 }
             }
+
+            _queued = 0; // a scrape may release twice (those that run alone first)
         }
 
         public void Dispose()

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using EdgeExporter.Collectors.Exporter;
 using EdgeExporter.Collectors.Host;
@@ -64,6 +65,53 @@ public sealed class CollectorSetTests : IDisposable
         Exposition text = Render(store);
         Assert.Equal(0, text.Samples["node_scrape_collector_success{collector=\"buggy\"}"]);
         Assert.Equal(1, text.Samples["node_scrape_collector_success{collector=\"loadavg\"}"]);
+    }
+
+    [Fact]
+    public void A_collector_that_runs_alone_sees_no_other_collector_running()
+    {
+        var store = new MetricStore();
+        var running = new StrongBox<int>();
+        Busy[] busy = [.. Enumerable.Range(0, 8).Select(i => new Busy($"busy{i}", running))];
+        var alone = new Alone(running);
+        using var set = new CollectorSet(store, [.. busy.Take(4), alone, .. busy.Skip(4)]);
+        store.Seal();
+        for (int scrape = 0; scrape < 50; scrape++)
+        {
+            set.Collect();
+        }
+
+        Assert.Equal(50, alone.Runs);
+        Assert.Equal(0, alone.OthersSeen); // every run saw none of the eight others in progress
+        Assert.All(busy, b => Assert.Equal(50, b.Runs));
+    }
+
+    [Fact]
+    public void Procs_running_is_not_inflated_by_the_exporters_own_collector_threads()
+    {
+        // The live /proc/stat beside a CPU-bound set of collectors: read on its own, procs_running
+        // counts the reader and whatever else runs on the host; read while four collector threads
+        // spin it counted them too. Compared with a quiet read of the same file a moment before.
+        var store = new MetricStore();
+        var running = new StrongBox<int>();
+        var stat = new StatCollector(store, new HostPaths("/proc"));
+        using var set = new CollectorSet(store, [stat, .. Enumerable.Range(0, 8).Select(i => new Busy($"busy{i}", running, spin: TimeSpan.FromMilliseconds(3)))]);
+        store.Seal();
+        var exported = new List<double>();
+        var quiet = new List<double>();
+        for (int scrape = 0; scrape < 20; scrape++)
+        {
+            quiet.Add(ProcsRunning(File.ReadAllText("/proc/stat")));
+            set.Collect();
+            exported.Add(Render(store).Samples["node_procs_running"]);
+        }
+
+        exported.Sort();
+        quiet.Sort();
+        Assert.InRange(exported[exported.Count / 2], quiet[quiet.Count / 2] - 1, quiet[quiet.Count / 2] + 1);
+
+        static double ProcsRunning(string text) =>
+            double.Parse(text.Split('\n').First(l => l.StartsWith("procs_running ", StringComparison.Ordinal))[14..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
@@ -185,6 +233,50 @@ public sealed class CollectorSetTests : IDisposable
     private sealed class Buggy() : Collector("buggy")
     {
         public override CollectorOutcome Update() => throw new IndexOutOfRangeException("a parser bug");
+    }
+
+    /// <summary>A collector that keeps a CPU busy for a moment and counts itself as running meanwhile.</summary>
+    private sealed class Busy(string name, StrongBox<int> running, TimeSpan? spin = null) : Collector(name)
+    {
+        private int _runs;
+
+        public int Runs => Volatile.Read(ref _runs);
+
+        public override CollectorOutcome Update()
+        {
+            Interlocked.Increment(ref running.Value);
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((spin ?? TimeSpan.FromMilliseconds(0.2)).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until)
+            {
+                Thread.SpinWait(10);
+            }
+
+            Interlocked.Increment(ref _runs);
+            Interlocked.Decrement(ref running.Value);
+            return CollectorOutcome.Success;
+        }
+    }
+
+    /// <summary>A collector that runs alone and records how many others it saw running.</summary>
+    private sealed class Alone(StrongBox<int> running) : Collector("alone")
+    {
+        public int Runs { get; private set; }
+
+        public int OthersSeen { get; private set; }
+
+        public override bool RunsAlone => true;
+
+        public override CollectorOutcome Update()
+        {
+            Runs++;
+            for (int i = 0; i < 100; i++)
+            {
+                OthersSeen = Math.Max(OthersSeen, Volatile.Read(ref running.Value));
+                Thread.SpinWait(20);
+            }
+
+            return CollectorOutcome.Success;
+        }
     }
 
     /// <summary>A collector whose read hangs in the kernel until released, as a broken hwmon driver's does.</summary>

@@ -16,7 +16,7 @@ public sealed class ProcessCollector : Collector
     private const double UserHz = 100;
 
     private readonly PseudoFile _stat;
-    private readonly byte[] _fdDirectory;
+    private readonly Libc.KeptDirectory? _fdDirectory;
     private readonly double _bootTime;
     private readonly long _pageSize = Environment.SystemPageSize;
     private readonly Series _cpu;
@@ -31,7 +31,15 @@ public sealed class ProcessCollector : Collector
         : base("process")
     {
         _stat = new PseudoFile(Path.Combine(procFs, "self/stat"));
-        _fdDirectory = Encoding.UTF8.GetBytes(Path.Combine(procFs, "self/fd") + "\0");
+        try
+        {
+            _fdDirectory = new Libc.KeptDirectory(Encoding.UTF8.GetBytes(Path.Combine(procFs, "self/fd") + "\0"));
+        }
+        catch (IOException)
+        {
+            _fdDirectory = null; // no /proc/self/fd (a chroot without /proc): process_open_fds stays hidden
+        }
+
         _bootTime = ReadBootTime(Path.Combine(procFs, "stat"));
         _cpu = Own(store.AddSeries("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType.Counter));
         _openFds = Own(store.AddSeries("process_open_fds", "Number of open file descriptors.", MetricType.Gauge));
@@ -78,10 +86,9 @@ public sealed class ProcessCollector : Collector
             _startTime.Set(_bootTime + (startTicks / UserHz));
         }
 
-        int open = Libc.CountDirectoryEntries(_fdDirectory);
-        if (open >= 0)
+        if (_fdDirectory is not null)
         {
-            _openFds.Set(open);
+            _openFds.Set(_fdDirectory.Count());
         }
 
         if (Libc.GetRLimit(Libc.RlimitNoFile, out Libc.RLimit files) == 0)

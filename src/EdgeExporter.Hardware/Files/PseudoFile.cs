@@ -109,8 +109,8 @@ public sealed class PseudoFile : IReadableFile, IDisposable
     }
 
     /// <summary>
-    /// Reads the file without throwing: false when it cannot be opened or read (absent, EINVAL from
-    /// a driver that cannot report now, too large). For attributes that fail as a matter of course
+    /// Reads the file: false when it cannot be opened or read (absent, EINVAL from a driver that
+    /// cannot report now, too large); throws only when the process is out of descriptors or memory. For attributes that fail as a matter of course
     /// (a down link's speed), where an exception per scrape would allocate: libc open and pread on
     /// a path encoded once.
     /// </summary>
@@ -128,6 +128,14 @@ public sealed class PseudoFile : IReadableFile, IDisposable
 
             if (_fd < 0)
             {
+                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (Linux.Libc.IsResourceExhaustion(errno))
+                {
+                    // Out of descriptors is not "this attribute is absent": the collector fails as a
+                    // whole (success 0, its series hidden) instead of reporting some of its devices.
+                    throw new IOException($"{Path}: cannot open: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}");
+                }
+
                 return false;
             }
 

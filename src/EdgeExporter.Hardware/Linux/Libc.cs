@@ -108,32 +108,45 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "closedir")]
     private static partial int CloseDir(nint directory);
 
+    [LibraryImport("libc", EntryPoint = "rewinddir")]
+    private static partial void RewindDir(nint directory);
+
     /// <summary>
-    /// Counts the entries of a directory other than "." and "..", without allocating.
-    /// <paramref name="nulTerminatedPath"/> is a UTF-8 path ending in a NUL byte. Returns -1 on error.
+    /// A directory kept open to count its entries again and again (<c>/proc/self/fd</c>): counting
+    /// needs no new descriptor, so it still works when the process is at its descriptor limit,
+    /// which is exactly when the count matters. The kept descriptor is itself one of the entries.
     /// </summary>
-    public static int CountDirectoryEntries(ReadOnlySpan<byte> nulTerminatedPath)
+    public sealed class KeptDirectory : IDisposable
     {
-        if (nulTerminatedPath.IsEmpty || nulTerminatedPath[^1] != 0)
+        private nint _directory;
+
+        /// <param name="nulTerminatedPath">A UTF-8 path ending in a NUL byte.</param>
+        public KeptDirectory(ReadOnlySpan<byte> nulTerminatedPath)
         {
-            throw new ArgumentException("the path must end in a NUL byte", nameof(nulTerminatedPath));
+            if (nulTerminatedPath.IsEmpty || nulTerminatedPath[^1] != 0)
+            {
+                throw new ArgumentException("the path must end in a NUL byte", nameof(nulTerminatedPath));
+            }
+
+            fixed (byte* path = nulTerminatedPath)
+            {
+                _directory = OpenDir(path);
+            }
+
+            if (_directory == 0)
+            {
+                int error = Marshal.GetLastPInvokeError();
+                throw new IOException($"{System.Text.Encoding.UTF8.GetString(nulTerminatedPath[..^1])}: cannot open ({Marshal.GetPInvokeErrorMessage(error)})");
+            }
         }
 
-        nint directory;
-        fixed (byte* path = nulTerminatedPath)
+        /// <summary>The entries other than "." and "..", read afresh; no allocation.</summary>
+        public int Count()
         {
-            directory = OpenDir(path);
-        }
-
-        if (directory == 0)
-        {
-            return -1;
-        }
-
-        int count = 0;
-        try
-        {
-            for (byte* entry = ReadDir(directory); entry != null; entry = ReadDir(directory))
+            ObjectDisposedException.ThrowIf(_directory == 0, this);
+            RewindDir(_directory);
+            int count = 0;
+            for (byte* entry = ReadDir(_directory); entry != null; entry = ReadDir(_directory))
             {
                 byte* name = entry + DirentNameOffset;
                 bool dot = name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
@@ -142,12 +155,17 @@ public static unsafe partial class Libc
                     count++;
                 }
             }
-        }
-        finally
-        {
-            CloseDir(directory);
+
+            return count;
         }
 
-        return count;
+        public void Dispose()
+        {
+            if (_directory != 0)
+            {
+                CloseDir(_directory);
+                _directory = 0;
+            }
+        }
     }
 }

@@ -16,6 +16,15 @@ public static unsafe partial class Libc
 
     public const int EIntr = 4;
 
+    // asm-generic/errno-base.h: the process (or the system) is out of descriptors or memory; an
+    // open that fails so says nothing about the file, only about us.
+    public const int ENoMem = 12;
+    public const int ENFile = 23;
+    public const int EMFile = 24;
+
+    /// <summary>Whether an errno means the process could not open anything now (rather than that the file refused).</summary>
+    public static bool IsResourceExhaustion(int errno) => errno is ENoMem or ENFile or EMFile;
+
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
     {
