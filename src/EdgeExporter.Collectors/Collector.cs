@@ -9,6 +9,7 @@ namespace EdgeExporter.Collectors;
 public abstract class Collector
 {
     private readonly List<Series> _owned = [];
+    private readonly List<SeriesPool> _ownedPools = [];
 
     protected Collector(string name)
     {
@@ -47,6 +48,18 @@ public abstract class Collector
         {
             series.Hide();
         }
+
+        foreach (SeriesPool pool in _ownedPools)
+        {
+            pool.HideAll();
+        }
+    }
+
+    /// <summary>Registers a pool as this collector's, so <see cref="HideAll"/> hides the series it has handed out.</summary>
+    protected SeriesPool Own(SeriesPool pool)
+    {
+        _ownedPools.Add(pool);
+        return pool;
     }
 
     /// <summary>Registers a series as this collector's, so <see cref="HideAll"/> reaches it.</summary>

@@ -99,7 +99,7 @@ public sealed class MetricFamily
     /// <summary>Declares the OpenMetrics unit; the family name must end in <c>_unit</c> (before <c>_total</c>).</summary>
     public MetricFamily WithUnit(string unit)
     {
-        _store.ThrowIfSealed();
+        using MetricStore.PlanScope plan = _store.EnterPlanning();
         if (!MetricName.IsValidLabelName(unit) || !OpenMetricsName.EndsWith("_" + unit, StringComparison.Ordinal))
         {
             throw new ArgumentException($"unit '{unit}' does not match metric '{Name}': the name must end in '_{unit}'", nameof(unit));
@@ -119,7 +119,7 @@ public sealed class MetricFamily
     /// </summary>
     public MetricFamily OmittingEmptyLabels()
     {
-        _store.ThrowIfSealed();
+        using MetricStore.PlanScope plan = _store.EnterPlanning();
         if (Type is not (MetricType.Counter or MetricType.Gauge))
         {
             throw new InvalidOperationException($"metric '{Name}': only counters and gauges may omit empty labels");
@@ -132,7 +132,7 @@ public sealed class MetricFamily
     /// <summary>Exposes <c>_created</c> in OpenMetrics: the series start when the store is sealed (or a pool slot is taken).</summary>
     public MetricFamily WithCreated()
     {
-        _store.ThrowIfSealed();
+        using MetricStore.PlanScope plan = _store.EnterPlanning();
         if (Type == MetricType.Gauge)
         {
             throw new ArgumentException($"gauge '{Name}' has no _created", nameof(Type));
@@ -170,7 +170,7 @@ public sealed class MetricFamily
     public SeriesPool AddPool(int capacity, int maxPrefixBytes = 256)
     {
         RequireType(MetricType.Counter, MetricType.Gauge);
-        _store.ThrowIfSealed();
+        using MetricStore.PlanScope plan = _store.EnterPlanning();
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPrefixBytes, Name.Length + 16);
         var pool = new SeriesPool(_store, this, capacity, maxPrefixBytes);
@@ -200,7 +200,7 @@ public sealed class MetricFamily
 
     private int Declare(ReadOnlySpan<string> labelValues)
     {
-        _store.ThrowIfSealed();
+        using MetricStore.PlanScope plan = _store.EnterPlanning();
         if (labelValues.Length != _labelNames.Length)
         {
             throw new ArgumentException(

@@ -36,6 +36,9 @@ public sealed class MetricStore
     private int[] _maxBytes = [0, 0];
     private readonly List<RawSection> _rawSections = [];
 
+    private readonly object _planGate = new();
+    private Thread? _planner;
+
     public MetricStore(TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
@@ -103,7 +106,7 @@ public sealed class MetricStore
     /// <summary>Reserves <paramref name="capacity"/> bytes per format for text from outside the plan (see <see cref="RawSection"/>).</summary>
     public RawSection AddRawSection(int capacity)
     {
-        ThrowIfSealed();
+        using PlanScope plan = EnterPlanning();
         var section = new RawSection(capacity);
         _rawSections.Add(section);
         return section;
@@ -119,7 +122,7 @@ public sealed class MetricStore
 
     public Checkpoint Mark()
     {
-        ThrowIfSealed();
+        using PlanScope plan = EnterPlanning();
         return new Checkpoint(_planned.Count, _rawSections.Count, [.. _familiesByName.Keys]);
     }
 
@@ -130,7 +133,7 @@ public sealed class MetricStore
     /// </summary>
     public void RollBack(Checkpoint checkpoint)
     {
-        ThrowIfSealed();
+        using PlanScope plan = EnterPlanning();
         var kept = new HashSet<string>(checkpoint.Families, StringComparer.Ordinal);
         foreach (string name in _familiesByName.Keys.Where(n => !kept.Contains(n)).ToList())
         {
@@ -149,7 +152,7 @@ public sealed class MetricStore
     /// <summary>Allocates every slot and freezes the plan. Nothing can be declared afterwards.</summary>
     public void Seal()
     {
-        ThrowIfSealed();
+        using PlanScope plan = EnterPlanning();
         DeclarePoolDropCounters();
         _families = [.. _familiesByName.Values.OrderBy(f => f.Name, StringComparer.Ordinal)];
         int count = _planned.Count;
@@ -225,14 +228,14 @@ public sealed class MetricStore
 
     internal int AllocateSeries(MetricFamily family, string[] labels)
     {
-        ThrowIfSealed();
+        using PlanScope plan = EnterPlanning();
         _planned.Add(new Planned(family, labels, null, 0, AlwaysVisible));
         return _planned.Count - 1;
     }
 
     internal int AllocatePoolSlot(MetricFamily family, SeriesPool pool)
     {
-        ThrowIfSealed();
+        using PlanScope plan = EnterPlanning();
         _planned.Add(new Planned(family, null, pool, 0, Hidden));
         return _planned.Count - 1;
     }
@@ -273,12 +276,39 @@ public sealed class MetricStore
 
     internal bool IsVisible(int series, long now) => Volatile.Read(ref VisibilitySlot(series)) > now;
 
-    internal void ThrowIfSealed()
+    /// <summary>
+    /// From now on only <paramref name="planner"/> may declare families and series (null: any
+    /// thread, one at a time). Waits for a declaration in progress on another thread to finish, so
+    /// once this returns, a thread that lost the right (a collector's start-up stuck in a read and
+    /// given up on) can change nothing more: its next declaration throws.
+    /// </summary>
+    public void HandPlanningTo(Thread? planner)
     {
-        if (IsSealed)
+        lock (_planGate)
         {
-            throw new InvalidOperationException("the metric store is sealed: declare every family and series at start-up");
+            _planner = planner;
         }
+    }
+
+    /// <summary>Enters a declaration: the store is not sealed, and this thread may plan.</summary>
+    internal PlanScope EnterPlanning()
+    {
+        Monitor.Enter(_planGate);
+        if (IsSealed || (_planner is not null && _planner != Thread.CurrentThread))
+        {
+            Monitor.Exit(_planGate);
+            throw new InvalidOperationException(IsSealed
+                ? "the metric store is sealed: declare every family and series at start-up"
+                : "this thread may no longer declare metrics (its start-up was given up on)");
+        }
+
+        return new PlanScope(_planGate);
+    }
+
+    /// <summary>Held while a declaration changes the plan.</summary>
+    internal readonly ref struct PlanScope(object gate)
+    {
+        public void Dispose() => Monitor.Exit(gate);
     }
 
     internal void ThrowIfNotSealed()
@@ -308,7 +338,7 @@ public sealed class MetricStore
 
     private MetricFamily Add(MetricFamily family)
     {
-        ThrowIfSealed();
+        using PlanScope plan = EnterPlanning();
         if (!_familiesByName.TryAdd(family.Name, family))
         {
             throw new ArgumentException($"duplicate metric family '{family.Name}'", nameof(family));

@@ -113,4 +113,22 @@ public sealed class SeriesPool
             _taken[slot] = false;
         }
     }
+
+    /// <summary>
+    /// Hides every taken slot's series without giving the slots back (a failed read: nothing stale
+    /// is exported, and the next successful one shows them again).
+    /// </summary>
+    public void HideAll()
+    {
+        lock (Gate)
+        {
+            for (int slot = 0; slot < _slots.Length; slot++)
+            {
+                if (_taken[slot])
+                {
+                    new Series(_store, _slots[slot]).Hide();
+                }
+            }
+        }
+    }
 }

@@ -52,25 +52,10 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         _scrapeDuration = [scrapeDuration.AddHistogram("text"), scrapeDuration.AddHistogram("openmetrics")];
         _self = [new ProcessCollector(_store), new RuntimeCollector(_store)];
 
-        var host = new List<Collector>();
-        foreach (CollectorRegistration entry in CollectorCatalog.All.Where(e => options.EnabledCollectors.Contains(e.Name)))
+        List<Collector> host = new CollectorStartup(_store, options)
         {
-            MetricStore.Checkpoint before = _store.Mark();
-            try
-            {
-                host.Add(entry.Create(_store, options.Paths, options.CollectorSettings));
-            }
-            catch (Exception error) when (error is not OutOfMemoryException)
-            {
-                // Whatever a hostile or broken /proc or /sys does to a collector's start-up (a missing
-                // file, a number that overflows, a repeated line that would declare a series twice), it
-                // fails that collector, not the exporter: its half-declared series are forgotten and
-                // it stays visible as failing (success 0) rather than silently absent.
-                _store.RollBack(before);
-                log.Warn("collector unavailable", ("collector", entry.Name), ("err", error.Message));
-                host.Add(new UnavailableCollector(entry.Name, error));
-            }
-        }
+            Unavailable = (name, error) => log.Warn("collector unavailable", ("collector", name), ("err", error.Message)),
+        }.Build(CollectorCatalog.All.Where(e => options.EnabledCollectors.Contains(e.Name)));
 
         foreach (Collector collector in host)
         {
@@ -218,11 +203,5 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
 
         _devices.Dispose();
         _host.Dispose();
-    }
-
-    /// <summary>Stands in for a collector whose source was missing at start-up; fails every scrape.</summary>
-    private sealed class UnavailableCollector(string name, Exception error) : Collector(name)
-    {
-        public override CollectorOutcome Update() => throw new IOException(error.Message, error);
     }
 }

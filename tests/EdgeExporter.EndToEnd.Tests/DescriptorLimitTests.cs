@@ -120,6 +120,7 @@ public class DescriptorLimitTests
             Exposition after = Scrape();
             Assert.Equal(1, after.Samples[Success]);
             Assert.Equal(60, Interfaces(after));
+            Assert.Equal(60, after.Samples.Keys.Count(k => k.StartsWith("node_network_info{", StringComparison.Ordinal))); // the info series come back too
             Assert.Contains("Too many open files", exporter.Log);
         }
         finally

@@ -70,7 +70,9 @@ public sealed class DiskstatsCollector : Collector
         _file = new PseudoFile(paths.Proc("diskstats"), 32768);
         _include = string.IsNullOrEmpty(deviceInclude) ? null : new Regex(deviceInclude, RegexOptions.CultureInvariant);
         _exclude = _include is null && !string.IsNullOrEmpty(deviceExclude) ? new Regex(deviceExclude, RegexOptions.CultureInvariant) : null;
-        _pools = [.. Fields.Select(f => store.AddFamily(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxDevices))];
+        _pools = [.. Fields.Select(f => Own(store.AddFamily(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxDevices)))];
+        // Info series are set once, when a disk appears: hiding them on a failed read would leave
+        // them hidden after it recovers, so only the counters above are hidden with the collector.
         _info = store.AddFamily("node_disk_info", "Info of /sys/block/<block_device>.", MetricType.Gauge, "device", "major", "minor", "path", "wwn", "model", "serial", "revision", "rotational").AddPool(maxDevices, 768);
         _filesystem = store.AddFamily("node_disk_filesystem_info", "Info about disk filesystem.", MetricType.Gauge, "device", "type", "usage", "uuid", "version").AddPool(maxDevices, 512);
         _mapper = store.AddFamily("node_disk_device_mapper_info", "Info about disk device mapper.", MetricType.Gauge, "device", "name", "uuid", "vg_name", "lv_name", "lv_layer").AddPool(maxDevices, 768);

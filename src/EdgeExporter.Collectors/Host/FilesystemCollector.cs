@@ -91,7 +91,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
         _typeExclude = Pattern(fsTypesExclude);
         _timeout = mountTimeout ?? TimeSpan.FromSeconds(5);
         string[] labels = ["device", "mountpoint", "fstype", "device_error"];
-        SeriesPool Pool(string name, string help) => store.AddFamily(name, help, MetricType.Gauge, labels).AddPool(maxMounts, 512);
+        SeriesPool Pool(string name, string help) => Own(store.AddFamily(name, help, MetricType.Gauge, labels).AddPool(maxMounts, 512));
         _size = Pool("node_filesystem_size_bytes", "Filesystem size in bytes.");
         _free = Pool("node_filesystem_free_bytes", "Filesystem free space in bytes.");
         _avail = Pool("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.");
@@ -99,7 +99,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
         _filesFree = Pool("node_filesystem_files_free", "Filesystem total free file nodes.");
         _readonly = Pool("node_filesystem_readonly", "Filesystem read-only status.");
         _error = Pool("node_filesystem_device_error", "Whether an error occurred while getting statistics for the given device.");
-        _info = store.AddFamily("node_filesystem_mount_info", "Filesystem mount information.", MetricType.Gauge, "device", "major", "minor", "mountpoint").AddPool(maxMounts, 512);
+        _info = store.AddFamily("node_filesystem_mount_info", "Filesystem mount information.", MetricType.Gauge, "device", "major", "minor", "mountpoint").AddPool(maxMounts, 512); // set once per mount, like diskstats\' info: not hidden with the collector
         _workers = new StatWorkers(4, maxMounts);
     }
 

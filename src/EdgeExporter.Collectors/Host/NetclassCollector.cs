@@ -57,12 +57,12 @@ public sealed class NetclassCollector : Collector
             : [];
 
         MetricFamily up = store.AddFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType.Gauge, "device");
-        SeriesPool info = store.AddFamily(
+        SeriesPool info = Own(store.AddFamily(
                 "node_network_info",
                 "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
                 MetricType.Gauge,
                 "device", "address", "broadcast", "duplex", "operstate", "adminstate", "ifalias")
-            .AddPool(Math.Max(1, names.Length * 2), maxPrefixBytes: 768); // ifalias may hold 256 characters
+            .AddPool(Math.Max(1, names.Length * 2), maxPrefixBytes: 768)); // ifalias may hold 256 characters
         MetricFamily[] families = [.. Properties.Select(p => store.AddFamily(
             "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device"))];
         _interfaces = [.. names.Select(name => new Interface(Path.Combine(directory, name), name, Own(up.AddSeries(name)), info, [.. families.Select(f => Own(f.AddSeries(name)))]))];
@@ -176,6 +176,7 @@ public sealed class NetclassCollector : Collector
 
             if (length == _lastInfoLength && current[..length].SequenceEqual(_lastInfo.AsSpan(0, length)))
             {
+                _info.Set(1); // shown again after a failed scrape hid the collector's series
                 return;
             }
 

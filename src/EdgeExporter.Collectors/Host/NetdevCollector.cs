@@ -47,7 +47,7 @@ public sealed class NetdevCollector : Collector
         _file = new PseudoFile(paths.Proc("net/dev"), 16384);
         _include = string.IsNullOrEmpty(include) ? null : new Regex(include, RegexOptions.CultureInvariant);
         _exclude = string.IsNullOrEmpty(exclude) ? null : new Regex(exclude, RegexOptions.CultureInvariant);
-        _pools = [.. Keys.Select(key => store.AddFamily($"node_network_{key}_total", $"Network device statistic {key}.", MetricType.Counter, "device").AddPool(maxDevices))];
+        _pools = [.. Keys.Select(key => Own(store.AddFamily($"node_network_{key}_total", $"Network device statistic {key}.", MetricType.Counter, "device").AddPool(maxDevices)))];
     }
 
     public override CollectorOutcome Update()

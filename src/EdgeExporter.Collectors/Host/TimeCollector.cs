@@ -28,11 +28,11 @@ public sealed class TimeCollector : Collector
         : base("time")
     {
         _now = Own(store.AddSeries("node_time_seconds", "System time in seconds since epoch (1970).", MetricType.Gauge));
-        _zones = store.AddFamily("node_time_zone_offset_seconds", "System time zone offset in seconds.", MetricType.Gauge, "time_zone").AddPool(4);
-        SeriesPool available = store.AddFamily(
-            "node_time_clocksource_available_info", "Available clocksources read from '/sys/devices/system/clocksource'.", MetricType.Gauge, "clocksource", "device").AddPool(16);
-        SeriesPool current = store.AddFamily(
-            "node_time_clocksource_current_info", "Current clocksource read from '/sys/devices/system/clocksource'.", MetricType.Gauge, "clocksource", "device").AddPool(8);
+        _zones = Own(store.AddFamily("node_time_zone_offset_seconds", "System time zone offset in seconds.", MetricType.Gauge, "time_zone").AddPool(4));
+        SeriesPool available = Own(store.AddFamily(
+            "node_time_clocksource_available_info", "Available clocksources read from '/sys/devices/system/clocksource'.", MetricType.Gauge, "clocksource", "device").AddPool(16));
+        SeriesPool current = Own(store.AddFamily(
+            "node_time_clocksource_current_info", "Current clocksource read from '/sys/devices/system/clocksource'.", MetricType.Gauge, "clocksource", "device").AddPool(8));
 
         var files = new List<ClockSourceFile>();
         string root = paths.Sys("devices/system/clocksource");
