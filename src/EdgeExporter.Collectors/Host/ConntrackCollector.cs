@@ -35,7 +35,7 @@ public sealed class ConntrackCollector : Collector
 
     private readonly PseudoFile _count;
     private readonly PseudoFile _max;
-    private readonly PseudoFile _stat;
+    private readonly StreamedFile _stat;
     private readonly Series _entries;
     private readonly Series _limit;
     private readonly Series[] _statistics;
@@ -45,7 +45,7 @@ public sealed class ConntrackCollector : Collector
     {
         _count = PseudoFile.Attribute(paths.Proc("sys/net/netfilter/nf_conntrack_count"));
         _max = PseudoFile.Attribute(paths.Proc("sys/net/netfilter/nf_conntrack_max"));
-        _stat = new PseudoFile(paths.Proc("net/stat/nf_conntrack"), 256 * (Environment.ProcessorCount + 1)); // a line per possible CPU
+        _stat = new StreamedFile(paths.Proc("net/stat/nf_conntrack"), 4096); // a line per possible CPU: streamed, whatever their number
         _entries = Own(store.AddSeries("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.", MetricType.Gauge));
         _limit = Own(store.AddSeries("node_nf_conntrack_entries_limit", "Maximum size of connection tracking table.", MetricType.Gauge));
         _statistics = [.. Statistics.Select(s => Own(store.AddSeries(s.Name, s.Help, MetricType.Gauge)))];
@@ -62,9 +62,9 @@ public sealed class ConntrackCollector : Collector
 
         _entries.Set(Number(_count, count));
         _limit.Set(Number(_max, max));
-        if (_stat.TryRead(out ReadOnlySpan<byte> stat))
+        if (_stat.TryRewind(out _))
         {
-            SumPerCpu(stat);
+            SumPerCpu();
         }
         else
         {
@@ -77,14 +77,13 @@ public sealed class ConntrackCollector : Collector
         return CollectorOutcome.Success;
     }
 
-    private void SumPerCpu(ReadOnlySpan<byte> stat)
+    private void SumPerCpu()
     {
         // "entries  searched found new invalid ignore delete ..." then "00000021  00000000 00000000 ..." per CPU
         Span<int> column = stackalloc int[Statistics.Length];
         Span<ulong> sum = stackalloc ulong[Statistics.Length];
         column.Fill(-1);
-        var text = new AsciiParser(stat);
-        if (!text.TryReadLine(out ReadOnlySpan<byte> header))
+        if (!_stat.TryReadLine(out ReadOnlySpan<byte> header))
         {
             throw new FormatException($"{_stat.Path}: empty");
         }
@@ -101,7 +100,7 @@ public sealed class ConntrackCollector : Collector
             }
         }
 
-        while (text.TryReadLine(out ReadOnlySpan<byte> line))
+        while (_stat.TryReadLine(out ReadOnlySpan<byte> line))
         {
             var values = new AsciiParser(line);
             for (int i = 0; values.TryReadField(out ReadOnlySpan<byte> value); i++)

@@ -1,17 +1,20 @@
-using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
+using EdgeExporter.Hardware.Linux;
 
 namespace EdgeExporter.Hardware.Files;
 
 /// <summary>
 /// A /proc table that grows with the machine (a line per socket in /proc/net/udp, per neighbour in
-/// /proc/net/arp), read line by line through a window allocated once instead of whole into a buffer
-/// sized for it. Every pass starts again at offset 0 and reads on with pread, as
-/// <see cref="PseudoFile"/> does; the handle is kept within the <see cref="KeptOpenFiles"/> budget.
+/// /proc/net/arp, per CPU in /proc/net/stat/nf_conntrack), read line by line through a window
+/// allocated once instead of whole into a buffer sized for it. Every pass starts again at offset 0
+/// and reads on with pread, as <see cref="PseudoFile"/> does; the descriptor is kept within the
+/// <see cref="KeptOpenFiles"/> budget. Nothing is allocated, a missing file included.
 /// </summary>
-public sealed class StreamedFile : IDisposable
+public sealed unsafe class StreamedFile : IDisposable
 {
     private readonly byte[] _window;
-    private SafeFileHandle? _handle;
+    private readonly byte[] _pathZ;
+    private int _fd = -1;
     private bool _kept;
     private long _offset;
     private int _start;
@@ -23,32 +26,46 @@ public sealed class StreamedFile : IDisposable
     public StreamedFile(string path, int windowBytes = 16384)
     {
         Path = path;
+        _pathZ = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         _window = new byte[windowBytes];
     }
 
     public string Path { get; }
 
-    /// <summary>Starts a pass at the first line. Throws <see cref="IOException"/> (or FileNotFoundException) when the file cannot be opened.</summary>
+    /// <summary>Starts a pass at the first line. Throws <see cref="IOException"/> when the file cannot be opened.</summary>
     public void Rewind()
     {
-        if (_handle is null)
+        if (!TryRewind(out int errno))
         {
-            try
+            throw Libc.Error($"opening {Path}", errno);
+        }
+    }
+
+    /// <summary>Starts a pass at the first line; false (and the errno) when the file cannot be opened (not there: ENOENT).</summary>
+    public bool TryRewind(out int errno)
+    {
+        errno = 0;
+        if (_fd < 0)
+        {
+            fixed (byte* path = _pathZ)
             {
-                _handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                _kept = KeptOpenFiles.TryTake();
+                _fd = Libc.OpenZ(path, Libc.ORdOnly | Libc.OCloExec);
             }
-            catch
+
+            if (_fd < 0)
             {
-                _handle = null;
-                throw;
+                errno = Marshal.GetLastPInvokeError();
+                return false;
             }
+
+            _kept = KeptOpenFiles.TryTake();
         }
 
         _offset = 0;
         _start = 0;
         _end = 0;
         _atEnd = false;
+        return true;
     }
 
     /// <summary>The next line without its line feed (valid until the next call); false at the end of the file.</summary>
@@ -71,7 +88,7 @@ public sealed class StreamedFile : IDisposable
                 _start = _end;
                 if (!_kept)
                 {
-                    Close();
+                    Close(); // past the budget: open, read and close each time
                 }
 
                 return any;
@@ -83,7 +100,7 @@ public sealed class StreamedFile : IDisposable
 
     private void Fill()
     {
-        if (_handle is null)
+        if (_fd < 0)
         {
             throw new InvalidOperationException($"{Path}: read before Rewind");
         }
@@ -101,28 +118,38 @@ public sealed class StreamedFile : IDisposable
             throw new IOException($"{Path} has a line longer than its {_window.Length}-byte window");
         }
 
-        int read;
-        try
+        nint read;
+        while (true)
         {
-            read = RandomAccess.Read(_handle, _window.AsSpan(_end), _offset);
-        }
-        catch
-        {
-            Close(); // reopen next time: the file may have been replaced
-            throw;
+            fixed (byte* window = _window)
+            {
+                read = Libc.Pread(_fd, window + _end, (nuint)(_window.Length - _end), _offset);
+            }
+
+            if (read >= 0)
+            {
+                break;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Libc.EIntr)
+            {
+                Close(); // reopen next time: the file may have gone with its module
+                throw Libc.Error($"reading {Path}", errno);
+            }
         }
 
         _offset += read;
-        _end += read;
+        _end += (int)read;
         _atEnd = read == 0;
     }
 
     private void Close()
     {
-        if (_handle is not null)
+        if (_fd >= 0)
         {
-            _handle.Dispose();
-            _handle = null;
+            Libc.Close(_fd);
+            _fd = -1;
             if (_kept)
             {
                 KeptOpenFiles.Return();

@@ -118,6 +118,19 @@ public sealed class NetworkStatisticsCollectorTests : IDisposable
         Assert.Equal(3, text.Samples["node_nf_conntrack_stat_found"]);
         Assert.Equal(21, text.Samples["node_nf_conntrack_stat_invalid"]);
         Assert.Equal(3, text.Samples["node_nf_conntrack_stat_search_restart"]);
+
+        // A line per possible CPU: a 512-CPU server's table is streamed, not held whole.
+        var many = new StringBuilder("entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart\n");
+        for (int cpu = 0; cpu < 512; cpu++)
+        {
+            many.Append("0000000c  00000000 00000001 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000002 00000000 00000000  00000000 00000000 00000000 00000000\n");
+        }
+
+        Write("net/stat/nf_conntrack", many.ToString());
+        conntrack.Update();
+        text = Render(store);
+        Assert.Equal(512, text.Samples["node_nf_conntrack_stat_found"]);
+        Assert.Equal(1024, text.Samples["node_nf_conntrack_stat_drop"]);
     }
 
     [Fact]
