@@ -60,6 +60,12 @@ public sealed class ProcessesCollector : Collector
         _maxProcesses = Own(store.AddSeries("node_processes_max_processes", "Number of max PIDs limit", MetricType.Gauge));
     }
 
+    /// <summary>
+    /// The walk sees which threads are running as it reads them: with the other collectors' worker
+    /// threads busy at the same time, state R would count the exporter's own work.
+    /// </summary>
+    public override bool RunsAlone => true;
+
     public override CollectorOutcome Update()
     {
         try

@@ -41,7 +41,10 @@ public sealed unsafe class StreamedFile : IDisposable
         }
     }
 
-    /// <summary>Starts a pass at the first line; false (and the errno) when the file cannot be opened (not there: ENOENT).</summary>
+    /// <summary>
+    /// Starts a pass at the first line; false (and the errno) when the file cannot be opened (not
+    /// there: ENOENT). Throws only when the process is out of descriptors or memory.
+    /// </summary>
     public bool TryRewind(out int errno)
     {
         errno = 0;
@@ -55,6 +58,12 @@ public sealed unsafe class StreamedFile : IDisposable
             if (_fd < 0)
             {
                 errno = Marshal.GetLastPInvokeError();
+                if (Libc.IsResourceExhaustion(errno))
+                {
+                    // Out of descriptors says nothing about the file: the collector fails as a whole.
+                    throw Libc.Error($"opening {Path}", errno);
+                }
+
                 return false;
             }
 
