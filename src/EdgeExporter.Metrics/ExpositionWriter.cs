@@ -122,6 +122,7 @@ public static class ExpositionWriter
         {
             case MetricType.Counter:
             case MetricType.Gauge:
+            case MetricType.Untyped:
                 Sample(destination, ref position, lines[line++], Volatile.Read(ref store.ValueSlot(series)));
                 break;
 

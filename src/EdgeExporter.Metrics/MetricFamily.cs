@@ -120,9 +120,9 @@ public sealed class MetricFamily
     public MetricFamily OmittingEmptyLabels()
     {
         using MetricStore.PlanScope plan = _store.EnterPlanning();
-        if (Type is not (MetricType.Counter or MetricType.Gauge))
+        if (!IsPlain)
         {
-            throw new InvalidOperationException($"metric '{Name}': only counters and gauges may omit empty labels");
+            throw new InvalidOperationException($"metric '{Name}': only counters, gauges and untyped metrics may omit empty labels");
         }
 
         OmitsEmptyLabels = true;
@@ -133,19 +133,19 @@ public sealed class MetricFamily
     public MetricFamily WithCreated()
     {
         using MetricStore.PlanScope plan = _store.EnterPlanning();
-        if (Type == MetricType.Gauge)
+        if (Type is MetricType.Gauge or MetricType.Untyped)
         {
-            throw new ArgumentException($"gauge '{Name}' has no _created", nameof(Type));
+            throw new ArgumentException($"{Type.ToString().ToLowerInvariant()} '{Name}' has no _created", nameof(Type));
         }
 
         CreatedKnown = true;
         return this;
     }
 
-    /// <summary>Declares a counter or gauge series with the given label values, in the order of <see cref="LabelNames"/>.</summary>
+    /// <summary>Declares a counter, gauge or untyped series with the given label values, in the order of <see cref="LabelNames"/>.</summary>
     public Series AddSeries(params ReadOnlySpan<string> labelValues)
     {
-        RequireType(MetricType.Counter, MetricType.Gauge);
+        RequirePlain();
         return new Series(_store, Declare(labelValues));
     }
 
@@ -169,7 +169,7 @@ public sealed class MetricFamily
     /// </summary>
     public SeriesPool AddPool(int capacity, int maxPrefixBytes = 256)
     {
-        RequireType(MetricType.Counter, MetricType.Gauge);
+        RequirePlain();
         using MetricStore.PlanScope plan = _store.EnterPlanning();
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPrefixBytes, Name.Length + 16);
@@ -217,6 +217,17 @@ public sealed class MetricFamily
         int index = _store.AllocateSeries(this, labelValues.ToArray());
         _series.Add(index);
         return index;
+    }
+
+    /// <summary>Counters, gauges and untyped metrics: one value per series.</summary>
+    private bool IsPlain => Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped;
+
+    private void RequirePlain()
+    {
+        if (!IsPlain)
+        {
+            throw new InvalidOperationException($"metric '{Name}' is a {Type.ToString().ToLowerInvariant()}: use the method for that type");
+        }
     }
 
     private void RequireType(MetricType a, MetricType b)

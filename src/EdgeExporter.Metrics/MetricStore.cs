@@ -204,7 +204,7 @@ public sealed class MetricStore
                 MetricFamily family = _families[f];
                 byte[] header = SampleLines.Header(family, (ExpositionFormat)format);
                 int[] series = [.. family.SeriesIndices, .. family.Pools.SelectMany(p => p.SeriesIndices)];
-                _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools], family.Type is MetricType.Counter or MetricType.Gauge);
+                _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools], family.Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped);
                 bytes += header.Length;
                 foreach (int s in series)
                 {

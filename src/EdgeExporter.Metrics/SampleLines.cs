@@ -14,6 +14,11 @@ internal static class SampleLines
             return [.. LabelText.HelpLine(family.Name, family.Help, openMetrics: false), .. LabelText.Line($"# TYPE {family.Name} {type}\n")];
         }
 
+        if (family.Type == MetricType.Untyped)
+        {
+            type = "unknown"; // OpenMetrics 1.0 has no "untyped"
+        }
+
         string name = family.OpenMetricsName;
         byte[] unit = family.Unit is { } u ? LabelText.Line($"# UNIT {name} {u}\n") : [];
         return [.. LabelText.HelpLine(name, family.Help, openMetrics: true), .. LabelText.Line($"# TYPE {name} {type}\n"), .. unit];
@@ -27,6 +32,7 @@ internal static class SampleLines
         switch (family.Type)
         {
             case MetricType.Gauge:
+            case MetricType.Untyped:
                 lines.Add(LabelText.Prefix(family.Name, names, labels, omitEmpty: family.OmitsEmptyLabels));
                 break;
             case MetricType.Counter:

@@ -12,9 +12,12 @@ public static class CollectorCatalog
 {
     public static readonly IReadOnlyList<CollectorRegistration> All =
     [
+        ArpCollector.Registration,
+        ConntrackCollector.Registration,
         CpuCollector.Registration,
         CpufreqCollector.Registration,
         DiskstatsCollector.Registration,
+        EntropyCollector.Registration,
         FilefdCollector.Registration,
         FilesystemCollector.Registration,
         HwmonCollector.Registration,
@@ -22,14 +25,21 @@ public static class CollectorCatalog
         MeminfoCollector.Registration,
         NetclassCollector.Registration,
         NetdevCollector.Registration,
+        NetstatCollector.Registration,
         OsCollector.Registration,
         PressureCollector.Registration,
+        ProcessesCollector.Registration,
         RaspberryPiCollector.Registration,
+        SchedstatCollector.Registration,
+        SockstatCollector.Registration,
+        SoftnetCollector.Registration,
         StatCollector.Registration,
         TextfileCollector.Registration,
         ThermalZoneCollector.Registration,
         TimeCollector.Registration,
+        UdpQueuesCollector.Registration,
         UnameCollector.Registration,
+        VmstatCollector.Registration,
     ];
 
     /// <summary>Every collector's own flags, the <c>--[no-]collector.&lt;name&gt;</c> switches included.</summary>

@@ -119,6 +119,7 @@ public sealed class CollectorSetTests : IDisposable
     {
         var store = new MetricStore();
         var paths = new HostPaths(_proc, FixtureTree.Sys);
+        var fixtures = new HostPaths(FixtureTree.Proc, FixtureTree.Sys);
         var empty = new MetricStore(); // a machine without thermal zones: the no-data path, every scrape
         var noZones = new ThermalZoneCollector(empty, new HostPaths(_proc, _proc));
         empty.Seal();
@@ -138,6 +139,10 @@ public sealed class CollectorSetTests : IDisposable
                 new NetdevCollector(store, new HostPaths()),
                 new RaspberryPiCollector(store, paths),
                 new TextfileCollector(store, Path.Combine(RepoPaths.NodeExporterFixtures, "textfile", "different_metric_types")),
+                new ArpCollector(store, fixtures), new ConntrackCollector(store, fixtures), new EntropyCollector(store, fixtures),
+                new NetstatCollector(store, fixtures), new SchedstatCollector(store, fixtures), new SockstatCollector(store, fixtures),
+                new SoftnetCollector(store, fixtures), new UdpQueuesCollector(store, fixtures), new VmstatCollector(store, fixtures),
+                new ProcessesCollector(store, fixtures),
             ]);
         store.Seal();
         var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];

@@ -30,6 +30,21 @@ public class ExpositionWriterTests
     }
 
     [Fact]
+    public void An_untyped_family_is_untyped_in_text_and_unknown_in_openmetrics()
+    {
+        var store = new MetricStore();
+        MetricFamily family = store.AddFamily("node_netstat_Tcp_MaxConn", "Statistic TcpMaxConn.", MetricType.Untyped);
+        family.AddSeries().Set(-1);
+        store.Seal();
+
+        Assert.Equal("# HELP node_netstat_Tcp_MaxConn Statistic TcpMaxConn.\n# TYPE node_netstat_Tcp_MaxConn untyped\nnode_netstat_Tcp_MaxConn -1\n", Render(store));
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, output);
+        Assert.Equal("# HELP node_netstat_Tcp_MaxConn Statistic TcpMaxConn.\n# TYPE node_netstat_Tcp_MaxConn unknown\nnode_netstat_Tcp_MaxConn -1\n# EOF\n", Encoding.UTF8.GetString(output.WrittenSpan));
+        Assert.Throws<ArgumentException>(() => new MetricStore().AddFamily("x", "X.", MetricType.Untyped).WithCreated());
+    }
+
+    [Fact]
     public void Hidden_and_expired_series_are_left_out_and_a_family_with_none_has_no_header()
     {
         var time = new FakeTime();

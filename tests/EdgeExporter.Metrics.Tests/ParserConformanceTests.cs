@@ -58,6 +58,8 @@ public class ParserConformanceTests
         Assert.Equal("1.0", Find("only_inf_count").Value);
         Assert.Equal("NaN", Find("unobserved_wait_seconds", "quantile", "0.5").Value);
         Assert.Equal("0.0", Find("unobserved_wait_seconds_count").Value);
+        Assert.Equal("unknown", Find("legacy_value").Type);
+        Assert.Equal("-1.0", Find("legacy_value").Value);
         Assert.Equal("3.0", Find("latency_seconds_bucket", "le", format == ExpositionFormat.OpenMetrics ? "1.0" : "1").Value);
         if (format == ExpositionFormat.OpenMetrics)
         {
@@ -79,6 +81,7 @@ public class ParserConformanceTests
         special.AddSeries("neg").Set(double.NegativeInfinity);
         store.AddFamily("big_events_total", "A counter above 2^53.", MetricType.Counter).WithCreated().AddSeries().Set(Math.Pow(2, 60) + 2048);
         store.AddSeries("no_labels", "A family without labels.", MetricType.Gauge).Set(-0.000123);
+        store.AddSeries("legacy_value", "An untyped value (node_exporter's netstat and vmstat fields).", MetricType.Untyped).Set(-1);
         string[] names = [.. Enumerable.Range(0, 12).Select(i => $"l{i:00}")];
         store.AddFamily("many_labels", "A family with many labels.", MetricType.Gauge, names).AddSeries([.. names.Select(n => n + "-value")]).Set(42);
         Histogram onlyInf = store.AddHistogramFamily("only_inf", "A histogram with only the +Inf bucket.", []).WithCreated().AddHistogram();

@@ -16,7 +16,10 @@ public class CommandLineTests
         Assert.Equal("/proc", options.Paths.ProcFs);
         Assert.Equal("/sys", options.Paths.SysFs);
         Assert.Equal("/", options.Paths.RootFs);
-        Assert.Equal(["cpu", "cpufreq", "diskstats", "filefd", "filesystem", "hwmon", "loadavg", "meminfo", "netclass", "netdev", "os", "pressure", "raspberrypi", "stat", "textfile", "thermal_zone", "time", "uname"], options.EnabledCollectors.Order());
+        Assert.Equal(
+            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem", "hwmon", "loadavg", "meminfo", "netclass", "netdev", "netstat", "os", "pressure",
+             "raspberrypi", "schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "udp_queues", "uname", "vmstat"],
+            options.EnabledCollectors.Order());
         Assert.False(options.Simulate);
     }
 
@@ -34,7 +37,11 @@ public class CommandLineTests
     [Fact]
     public void Collectors_are_switched_by_their_generated_flags()
     {
-        Assert.Equal(["cpu", "cpufreq", "diskstats", "filefd", "filesystem", "hwmon", "meminfo", "netclass", "netdev", "os", "pressure", "raspberrypi", "stat", "textfile", "thermal_zone", "time", "uname"], CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
+        Assert.Equal(
+            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem", "hwmon", "meminfo", "netclass", "netdev", "netstat", "os", "pressure",
+             "raspberrypi", "schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "udp_queues", "uname", "vmstat"],
+            CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
+        Assert.Contains("processes", CommandLine.Parse(["--collector.processes"]).Options.EnabledCollectors); // off by default, as in node_exporter
         Assert.True(CommandLine.Parse(["--collector.stat.softirq"]).Options.CollectorSettings.Bool("collector.stat.softirq"));
         Assert.Equal(["loadavg"], CommandLine.Parse(["--collector.disable-defaults", "--collector.loadavg"]).Options.EnabledCollectors);
         Assert.False(CommandLine.Parse(["--no-collector.cpu.guest"]).Options.CollectorSettings.Bool("collector.cpu.guest"));
@@ -82,6 +89,24 @@ public class CommandLineTests
         Collectors.CollectorSettings include = CommandLine.Parse(["--collector.diskstats.device-include=^sd"]).Options.CollectorSettings;
         Assert.Equal((null, "^sd"), include.Filter("collector.diskstats.device"));
         Assert.Equal(4096, CommandLine.Parse(["--collector.textfile.max-bytes", "4096"]).Options.CollectorSettings.Number("collector.textfile.max-bytes"));
+    }
+
+    [Fact]
+    public void Netstat_vmstat_and_arp_take_node_exporters_flags_and_defaults()
+    {
+        Collectors.CollectorSettings defaults = CommandLine.Parse([]).Options.CollectorSettings;
+        Assert.Equal(Collectors.Host.NetstatCollector.DefaultFields, defaults.Pattern("collector.netstat.fields"));
+        Assert.Equal("^(oom_kill|pgpg|pswp|pg.*fault).*", defaults.Pattern("collector.vmstat.fields"));
+        Assert.True(defaults.Bool("collector.arp.netlink"));
+        Assert.Equal((null, null), defaults.Filter("collector.arp.device"));
+
+        Collectors.CollectorSettings given = CommandLine.Parse(
+            ["--collector.netstat.fields=^Tcp_.*$", "--collector.vmstat.fields=.*", "--no-collector.arp.netlink", "--collector.arp.device-exclude=nope"]).Options.CollectorSettings;
+        Assert.Equal("^Tcp_.*$", given.Pattern("collector.netstat.fields"));
+        Assert.Equal(".*", given.Pattern("collector.vmstat.fields"));
+        Assert.False(given.Bool("collector.arp.netlink"));
+        Assert.Equal(("nope", null), given.Filter("collector.arp.device"));
+        Assert.Contains("mutually exclusive", Assert.Throws<UsageException>(() => CommandLine.Parse(["--collector.arp.device-include=eth0", "--collector.arp.device-exclude=lo"])).Message);
     }
 
     [Theory]

@@ -67,6 +67,10 @@ public ref struct AsciiParser
     public static bool TryParseInt64(ReadOnlySpan<byte> text, out long value) =>
         Utf8Parser.TryParse(text, out value, out int consumed) && consumed == text.Length;
 
+    /// <summary>A hexadecimal number without prefix, as /proc/net tables print them ("0000588a").</summary>
+    public static bool TryParseHexUInt64(ReadOnlySpan<byte> text, out ulong value) =>
+        Utf8Parser.TryParse(text, out value, out int consumed, 'x') && consumed == text.Length;
+
     public static bool TryParseDouble(ReadOnlySpan<byte> text, out double value) =>
         Utf8Parser.TryParse(text, out value, out int consumed) && consumed == text.Length;
 

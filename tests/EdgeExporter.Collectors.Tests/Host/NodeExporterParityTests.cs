@@ -67,6 +67,85 @@ public class NodeExporterParityTests
     }
 
     [Fact]
+    public void Netstat_matches_node_exporter_with_its_default_fields()
+    {
+        Exposition ours = Collect(store => new NetstatCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_netstat_", StringComparison.Ordinal));
+        Assert.Equal(3556, ours.Samples["node_netstat_Tcp_ActiveOpens"]); // from /proc/net/snmp
+        Assert.Equal(460, ours.Samples["node_netstat_Ip6_InOctets"]);     // from /proc/net/snmp6
+    }
+
+    [Fact]
+    public void Sockstat_matches_node_exporter()
+    {
+        // node_exporter's golden file is from a machine with 4 KiB pages: TCP_mem 1 is TCP_mem_bytes 4096.
+        Assert.Equal(4096, Environment.SystemPageSize);
+        Exposition ours = Collect(store => new SockstatCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_sockstat_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Vmstat_matches_node_exporter_with_its_default_fields()
+    {
+        Exposition ours = Collect(store => new VmstatCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_vmstat_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Softnet_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new SoftnetCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_softnet_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Entropy_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new EntropyCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_entropy_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Udp_queues_match_node_exporter()
+    {
+        // The fixture has /proc/net/udp only: node_exporter printed the v4 queues, and so do we.
+        Exposition ours = Collect(store => new UdpQueuesCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name == "node_udp_queues");
+    }
+
+    [Fact]
+    public void Arp_matches_node_exporter_reading_proc_net_arp()
+    {
+        // node_exporter's run: --no-collector.arp.netlink --collector.arp.device-exclude=nope.
+        Exposition ours = Collect(store => new ArpCollector(store, Fixtures, exclude: "nope"));
+        AssertSameFamilies(ours, name => name.StartsWith("node_arp_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Conntrack_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new ConntrackCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_nf_conntrack_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Schedstat_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new SchedstatCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_schedstat_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Processes_match_node_exporter()
+    {
+        // The fixture's processes have no task directories, so node_processes_threads_state has no
+        // series there, in node_exporter's output and in ours.
+        Exposition ours = Collect(store => new ProcessesCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_processes_", StringComparison.Ordinal));
+        Assert.DoesNotContain(ours.Samples.Keys, k => k.StartsWith("node_processes_threads_state", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Thermal_zones_and_cooling_devices_match_node_exporter()
     {
         var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
