@@ -561,7 +561,7 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
         foreach (var family in byFamily)
         {
-            string counts = string.Join(", ", family.GroupBy(x => x.Check.Kind).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}{(g.Count() == 1 ? "" : "s")}"));
+            string counts = string.Join(", ", family.GroupBy(x => x.Check.Kind).OrderBy(g => g.Key).Select(g => $"{g.Count()} {Noun(g.Key, g.Count())}"));
             text.AppendLine(CultureInfo.InvariantCulture, $"  {family.Key}: {counts}");
             foreach (var x in family)
             {
@@ -575,6 +575,14 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
             .OrderByDescending(s => s.Expressions).ThenBy(s => s.Subsystem, StringComparer.Ordinal);
         text.AppendLine("  By subsystem: " + string.Join("; ", subsystems.Select(s => $"{s.Subsystem}* {s.Families} families, {s.Expressions} expressions")));
         return text.ToString();
+
+        static string Noun(CheckKind kind, int count) => (kind, count == 1) switch
+        {
+            (CheckKind.Panel, true) => "panel query",
+            (CheckKind.Panel, false) => "panel queries",
+            (_, true) => kind.ToString().ToLowerInvariant(),
+            _ => kind.ToString().ToLowerInvariant() + "s",
+        };
     }
 
     // $var, ${var}, ${var:format} and [[var]], as Grafana writes them.
