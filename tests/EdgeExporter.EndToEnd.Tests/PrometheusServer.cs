@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace EdgeExporter.EndToEnd.Tests;
+
+/// <summary>
+/// Debian's Prometheus server as a child process: a temporary folder for its config and TSDB, and
+/// 127.0.0.1 on a free port. Killed and its folder deleted on dispose.
+/// </summary>
+internal sealed class PrometheusServer : IDisposable
+{
+    private readonly Process _process;
+    private readonly Queue<string> _log = new();
+    private readonly string _dir;
+
+    private PrometheusServer(Process process, string dir, int port)
+    {
+        _process = process;
+        _dir = dir;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        _process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        _process.OutputDataReceived += (_, e) => Remember(e.Data);
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+    }
+
+    public HttpClient Http { get; }
+
+    /// <summary>Its last 200 log lines, for failure messages.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return string.Join('\n', _log);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="config"/> as prometheus.yml, starts the server and waits until it is ready
+    /// (<c>/-/ready</c>). The port is picked free just before; should another process take it in
+    /// between, Prometheus exits and is started again on another.
+    /// </summary>
+    public static async Task<PrometheusServer> StartAsync(string prometheus, string config)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            string dir = Directory.CreateTempSubdirectory("edge-prometheus-").FullName;
+            File.WriteAllText(Path.Combine(dir, "prometheus.yml"), config);
+            int port = FreePort();
+            var start = new ProcessStartInfo(prometheus) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (string arg in new[] { $"--config.file={dir}/prometheus.yml", $"--storage.tsdb.path={dir}/data", $"--web.listen-address=127.0.0.1:{port}" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            var server = new PrometheusServer(Process.Start(start)!, dir, port);
+            try
+            {
+                await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                server.Dispose(); // it exited: most likely the port was taken
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>/api/v1/query</c> by POST (the expression in the form body, as the HTTP API allows for long
+    /// queries), at <paramref name="time"/> (Unix seconds) or now; returns the <c>data</c> object.
+    /// An answer with <c>status</c> "error" throws <see cref="PrometheusQueryException"/>.
+    /// </summary>
+    public async Task<JsonElement> QueryAsync(string query, double? time = null)
+    {
+        var form = new Dictionary<string, string> { ["query"] = query };
+        if (time is double at)
+        {
+            form["time"] = at.ToString("F3", CultureInfo.InvariantCulture);
+        }
+
+        using HttpResponseMessage response = await Http.PostAsync("/api/v1/query", new FormUrlEncodedContent(form));
+        string body = await response.Content.ReadAsStringAsync();
+        using JsonDocument json = JsonDocument.Parse(body);
+        if (json.RootElement.GetProperty("status").GetString() != "success")
+        {
+            throw new PrometheusQueryException(query, json.RootElement.TryGetProperty("error", out JsonElement error) ? error.GetString() ?? body : body);
+        }
+
+        return json.RootElement.GetProperty("data").Clone();
+    }
+
+    /// <summary>The first sample's value of <paramref name="query"/>, once it has one (60 s at most).</summary>
+    public async Task<string> WaitForValueAsync(string query)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                JsonElement result = (await QueryAsync(query)).GetProperty("result");
+                last = result.GetRawText();
+                if (result.GetArrayLength() > 0)
+                {
+                    return result[0].GetProperty("value")[1].GetString()!;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Prometheus is still starting.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"no sample for {query} within 60 s; last answer: {last}\n{Log}");
+    }
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.WaitForExit(10_000);
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A TSDB file still being closed: the temp folder is left behind, not the test failed.
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"prometheus exited with {_process.ExitCode}:\n{Log}");
+            }
+
+            try
+            {
+                using HttpResponseMessage ready = await Http.GetAsync("/-/ready");
+                if (ready.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"prometheus was not ready within {within}:\n{Log}");
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Enqueue(line);
+            if (_log.Count > 200)
+            {
+                _log.Dequeue();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
