@@ -13,6 +13,7 @@ namespace EdgeExporter.EndToEnd.Tests;
 /// in: 64 concurrent gzip scrapes, then 500 slow readers, 500 slowloris and 500 idle connections held
 /// while a scraper keeps asking. Nothing is killed and every scrape is answered, 99% within 1 s.
 /// </summary>
+[Trait("Category", "Adversarial")]
 public class BoundedMemoryTests(ITestOutputHelper output)
 {
     private const long Limit = 32L * 1024 * 1024;

@@ -10,6 +10,7 @@ namespace EdgeExporter.EndToEnd.Tests;
 /// scrape is answered. (Before: after the first scrape the collectors held all 64 and nothing was
 /// ever answered again.)
 /// </summary>
+[Trait("Category", "Adversarial")]
 public class DescriptorLimitTests
 {
     [Fact]

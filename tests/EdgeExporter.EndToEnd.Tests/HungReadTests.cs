@@ -10,6 +10,7 @@ namespace EdgeExporter.EndToEnd.Tests;
 /// listening when that read is at start-up (the collector is given up on and reported failed), and
 /// a scrape must still be answered within the collector timeout when it is at scrape time.
 /// </summary>
+[Trait("Category", "Adversarial")]
 public sealed class HungReadTests : IDisposable
 {
     private readonly string _source = Directory.CreateTempSubdirectory("edge-hang-src-").FullName;

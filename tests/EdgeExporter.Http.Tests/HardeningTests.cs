@@ -7,6 +7,7 @@ using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.Http.Tests;
 
+[Trait("Category", "Adversarial")]
 public class HardeningTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace EdgeExporter.Http.Tests;
 /// The server's bounds over real sockets: no set of clients keeps a scrape from being answered,
 /// every answer is taken in bounded time or the connection goes, and bodies are rendered once.
 /// </summary>
+[Trait("Category", "Adversarial")]
 public class ServerBoundsTests
 {
     private static readonly byte[] LargeBody = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"m{{i=\"{i}\"}} {i}\n")));

@@ -74,6 +74,7 @@ public class CommandLineTests
     [InlineData("--collector.netdev.device-include=eth0", "--collector.netdev.device-exclude=lo", "--collector.netdev.device-exclude and --collector.netdev.device-include are mutually exclusive")]
     [InlineData("--collector.textfile.max-bytes=10", "--simulate", "--collector.textfile.max-bytes must be a whole number from 1024 to 67108864, got '10'")]
     [InlineData("--collector.filesystem.mount-timeout=soon", "--simulate", "--collector.filesystem.mount-timeout must be a duration like 5s, got 'soon'")]
+    [InlineData("--collector.timeout=99999999999999999999d", "--simulate", "--collector.timeout must be a duration like 5s")]
     [InlineData("--collector.hwmon.chip-include=(", "--simulate", "--collector.hwmon.chip-include is not a valid regular expression")]
     [InlineData("--collector.cpu.guest=yes", "--simulate", "flag '--collector.cpu.guest' takes true or false, got 'yes'")]
     public void Collector_flags_are_checked_as_the_command_line_is_read(string first, string second, string message)

@@ -4,6 +4,7 @@ using EdgeExporter.Config;
 namespace EdgeExporter.Tests;
 
 /// <summary>Configs written to hurt: bounded nesting, escaped messages, time linear in the file.</summary>
+[Trait("Category", "Adversarial")]
 public class HostileConfigTests
 {
     [Theory]

@@ -13,6 +13,7 @@ namespace EdgeExporter.Tests;
 /// a file should be. Each fails its own collector (success 0, its series gone, a log line); the
 /// exporter starts, listens and serves everything else.
 /// </summary>
+[Trait("Category", "Adversarial")]
 public class HostileTreeTests
 {
     private static string CopyTree(string from)

@@ -56,6 +56,12 @@ public static class Durations
             total += number * unit;
         }
 
+        // A number no TimeSpan holds ("99999999999999999999d") is not a duration, not an overflow (found by ConfigFuzzTests).
+        if (!double.IsFinite(total) || total >= TimeSpan.MaxValue.TotalSeconds)
+        {
+            return false;
+        }
+
         value = TimeSpan.FromSeconds(total);
         return true;
     }

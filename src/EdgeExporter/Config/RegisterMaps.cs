@@ -168,7 +168,11 @@ public static partial class RegisterMaps
         }
 
         var register = new ModbusRegister(name, "", table, 0, type, byteSwap, wordSwap);
-        if (address is < 0 or > 0xFFFF || address + register.Width > 0x10000)
+        if (address is null)
+        {
+            ok = false; // not a whole number: errors.Integer said so (found by ConfigFuzzTests)
+        }
+        else if (address is < 0 or > 0xFFFF || address + register.Width > 0x10000)
         {
             errors.Add(map["address"]!, $"address {address} is out of range; a {type.ToString().ToLowerInvariant()} at it must fit in 0 to 65535");
             ok = false;

@@ -11,6 +11,7 @@ namespace EdgeExporter.Collectors.Tests.Host;
 /// refused whole (scrape_error 1, a warning naming file and line), every good file is still served,
 /// nothing blocks, and nothing a file contains decides how much memory is taken.
 /// </summary>
+[Trait("Category", "Adversarial")]
 public class HostileTextfileTests
 {
     private const string Good = "# HELP good_metric A good one.\n# TYPE good_metric gauge\ngood_metric{a=\"1\"} 1\n";

@@ -15,6 +15,7 @@ namespace EdgeExporter.Collectors.Tests.Host;
 /// Run alone, not beside other test classes: it allocates megabytes, and the allocation tests that
 /// would run meanwhile count on their own threads (a one-off ~3.2 KB was seen in two of them then).
 /// </remarks>
+[Trait("Category", "Adversarial")]
 [Collection(nameof(TextfileFuzzTests))]
 public class TextfileFuzzTests
 {
