@@ -70,6 +70,17 @@ public class CommandLineTests
         Assert.Contains("(default: 262144)", help);
     }
 
+    [Fact]
+    public void The_readme_collector_table_lists_every_collector_with_its_default()
+    {
+        string[] rows = [.. File.ReadAllLines(Path.Combine(Tests.Shared.RepoPaths.Root, "README.md")).Where(l => l.StartsWith("| `", StringComparison.Ordinal))];
+        foreach (Collectors.CollectorRegistration collector in CollectorCatalog.All)
+        {
+            string row = $"| `{collector.Name}` | {(collector.EnabledByDefault ? "on" : "off")} |";
+            Assert.True(rows.Any(r => r.StartsWith(row, StringComparison.Ordinal)), $"README's collector table has no row starting {row}");
+        }
+    }
+
     [Theory]
     [InlineData("--collector.netdev.device-include=eth0", "--collector.netdev.device-exclude=lo", "--collector.netdev.device-exclude and --collector.netdev.device-include are mutually exclusive")]
     [InlineData("--collector.textfile.max-bytes=10", "--simulate", "--collector.textfile.max-bytes must be a whole number from 1024 to 67108864, got '10'")]
