@@ -53,7 +53,7 @@ public class CommandLineTests
             foreach (Collectors.Flag flag in collector.Flags.Append(collector.Switch))
             {
                 Assert.True(names.Add(flag.Name), $"--{flag.Name} is declared twice");
-                Assert.StartsWith($"collector.{collector.Name}", flag.Name);
+                Assert.StartsWith($"collector.{collector.FlagPrefix}", flag.Name);
                 Assert.Contains($"--{(flag.Kind == Collectors.FlagKind.Bool ? "[no-]" : "")}{flag.Name}", help);
                 Assert.True(flag.TryCheck(flag.Default, out string? problem), problem); // every default passes its own check
             }

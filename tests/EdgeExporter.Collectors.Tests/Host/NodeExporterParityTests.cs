@@ -255,14 +255,15 @@ public class NodeExporterParityTests
         }
     }
 
-    private static Exposition Collect(Func<MetricStore, Collector> create)
+    private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
         Collector collector = create(store);
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, collector.Update());
         var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
+        string text = Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        return Exposition.Parse(rewrite is null ? text : rewrite(text));
     }
 
     /// <summary>For the selected families: every series node_exporter printed we print too, and nothing else.</summary>
