@@ -29,6 +29,7 @@ public static class CollectorCatalog
         TextfileCollector.Registration,
         ThermalZoneCollector.Registration,
         TimeCollector.Registration,
+        TimexCollector.Registration,
         UnameCollector.Registration,
     ];
 
