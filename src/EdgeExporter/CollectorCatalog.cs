@@ -31,6 +31,7 @@ public static class CollectorCatalog
         TimeCollector.Registration,
         TimexCollector.Registration,
         UnameCollector.Registration,
+        WatchdogCollector.Registration,
     ];
 
     /// <summary>Every collector's own flags, the <c>--[no-]collector.&lt;name&gt;</c> switches included.</summary>

@@ -255,6 +255,31 @@ public class NodeExporterParityTests
         }
     }
 
+    [Fact]
+    public void Watchdog_matches_node_exporter()
+    {
+        // sys.ttar has an empty watchdog1 directory, which the shared copy lost (empty directories do not
+        // survive it): node_exporter reports it with an info series of empty labels.
+        string sys = Directory.CreateTempSubdirectory("edge-watchdog-").FullName;
+        try
+        {
+            string watchdogs = Path.Combine(sys, "class", "watchdog");
+            Directory.CreateDirectory(Path.Combine(watchdogs, "watchdog1"));
+            Directory.CreateDirectory(Path.Combine(watchdogs, "watchdog0"));
+            foreach (string file in Directory.EnumerateFiles(Path.Combine(Fixtures.SysFs, "class", "watchdog", "watchdog0")))
+            {
+                File.Copy(file, Path.Combine(watchdogs, "watchdog0", Path.GetFileName(file)));
+            }
+
+            Exposition ours = Collect(store => new WatchdogCollector(store, new HostPaths(Fixtures.ProcFs, sys)));
+            AssertSameFamilies(ours, name => name.StartsWith("node_watchdog_", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(sys, recursive: true);
+        }
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
