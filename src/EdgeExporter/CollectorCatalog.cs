@@ -23,6 +23,7 @@ public static class CollectorCatalog
         NetclassCollector.Registration,
         NetdevCollector.Registration,
         OsCollector.Registration,
+        PowerSupplyClassCollector.Registration,
         PressureCollector.Registration,
         RaspberryPiCollector.Registration,
         StatCollector.Registration,

@@ -280,6 +280,13 @@ public class NodeExporterParityTests
         }
     }
 
+    [Fact]
+    public void Power_supplies_match_node_exporter()
+    {
+        Exposition ours = Collect(store => new PowerSupplyClassCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_power_supply_", StringComparison.Ordinal));
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
