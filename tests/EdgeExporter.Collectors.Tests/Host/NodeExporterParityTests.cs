@@ -287,6 +287,13 @@ public class NodeExporterParityTests
         AssertSameFamilies(ours, name => name.StartsWith("node_power_supply_", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Edac_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new EdacCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_edac_", StringComparison.Ordinal));
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
