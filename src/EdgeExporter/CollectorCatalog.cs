@@ -20,6 +20,7 @@ public static class CollectorCatalog
         FilesystemCollector.Registration,
         HwmonCollector.Registration,
         LoadavgCollector.Registration,
+        MdadmCollector.Registration,
         MeminfoCollector.Registration,
         NetclassCollector.Registration,
         NetdevCollector.Registration,

@@ -294,6 +294,13 @@ public class NodeExporterParityTests
         AssertSameFamilies(ours, name => name.StartsWith("node_edac_", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Mdadm_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new MdadmCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_md_", StringComparison.Ordinal));
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
