@@ -24,6 +24,7 @@ public static class CollectorCatalog
         MeminfoCollector.Registration,
         NetclassCollector.Registration,
         NetdevCollector.Registration,
+        NvmeCollector.Registration,
         OsCollector.Registration,
         PowerSupplyClassCollector.Registration,
         PressureCollector.Registration,

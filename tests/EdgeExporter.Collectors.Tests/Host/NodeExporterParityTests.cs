@@ -301,6 +301,13 @@ public class NodeExporterParityTests
         AssertSameFamilies(ours, name => name.StartsWith("node_md_", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Nvme_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new NvmeCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_nvme_", StringComparison.Ordinal));
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
