@@ -15,6 +15,7 @@ public static class CollectorCatalog
         CpuCollector.Registration,
         CpufreqCollector.Registration,
         DiskstatsCollector.Registration,
+        DmiCollector.Registration,
         EdacCollector.Registration,
         FilefdCollector.Registration,
         FilesystemCollector.Registration,

@@ -308,6 +308,13 @@ public class NodeExporterParityTests
         AssertSameFamilies(ours, name => name.StartsWith("node_nvme_", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Dmi_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new DmiCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name == "node_dmi_info");
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
