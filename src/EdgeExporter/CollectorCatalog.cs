@@ -29,6 +29,7 @@ public static class CollectorCatalog
         OsCollector.Registration,
         PowerSupplyClassCollector.Registration,
         PressureCollector.Registration,
+        RaplCollector.Registration,
         RaspberryPiCollector.Registration,
         StatCollector.Registration,
         TextfileCollector.Registration,

@@ -16,7 +16,7 @@ public class CommandLineTests
         Assert.Equal("/proc", options.Paths.ProcFs);
         Assert.Equal("/sys", options.Paths.SysFs);
         Assert.Equal("/", options.Paths.RootFs);
-        Assert.Equal(["cpu", "cpufreq", "diskstats", "dmi", "edac", "filefd", "filesystem", "hwmon", "loadavg", "mdadm", "meminfo", "netclass", "netdev", "nvme", "os", "powersupplyclass", "pressure", "raspberrypi", "stat", "textfile", "thermal_zone", "time", "timex", "uname", "watchdog"], options.EnabledCollectors.Order());
+        Assert.Equal(["cpu", "cpufreq", "diskstats", "dmi", "edac", "filefd", "filesystem", "hwmon", "loadavg", "mdadm", "meminfo", "netclass", "netdev", "nvme", "os", "powersupplyclass", "pressure", "rapl", "raspberrypi", "stat", "textfile", "thermal_zone", "time", "timex", "uname", "watchdog"], options.EnabledCollectors.Order());
         Assert.False(options.Simulate);
     }
 
@@ -34,7 +34,7 @@ public class CommandLineTests
     [Fact]
     public void Collectors_are_switched_by_their_generated_flags()
     {
-        Assert.Equal(["cpu", "cpufreq", "diskstats", "dmi", "edac", "filefd", "filesystem", "hwmon", "mdadm", "meminfo", "netclass", "netdev", "nvme", "os", "powersupplyclass", "pressure", "raspberrypi", "stat", "textfile", "thermal_zone", "time", "timex", "uname", "watchdog"], CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
+        Assert.Equal(["cpu", "cpufreq", "diskstats", "dmi", "edac", "filefd", "filesystem", "hwmon", "mdadm", "meminfo", "netclass", "netdev", "nvme", "os", "powersupplyclass", "pressure", "rapl", "raspberrypi", "stat", "textfile", "thermal_zone", "time", "timex", "uname", "watchdog"], CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
         Assert.True(CommandLine.Parse(["--collector.stat.softirq"]).Options.CollectorSettings.Bool("collector.stat.softirq"));
         Assert.Equal(["loadavg"], CommandLine.Parse(["--collector.disable-defaults", "--collector.loadavg"]).Options.EnabledCollectors);
         Assert.False(CommandLine.Parse(["--no-collector.cpu.guest"]).Options.CollectorSettings.Bool("collector.cpu.guest"));

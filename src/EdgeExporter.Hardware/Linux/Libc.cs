@@ -122,6 +122,7 @@ public static unsafe partial class Libc
     }
 
     public const int EPerm = 1;
+    public const int EAcces = 13;
 
     /// <summary>
     /// adjtimex(2) with <see cref="Timex.Modes"/> 0: reads the kernel clock discipline without changing

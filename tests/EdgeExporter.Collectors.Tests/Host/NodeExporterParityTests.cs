@@ -315,6 +315,28 @@ public class NodeExporterParityTests
         AssertSameFamilies(ours, name => name == "node_dmi_info");
     }
 
+    [Fact]
+    public void Rapl_matches_node_exporter()
+    {
+        // The path label is the zone's directory under --path.sysfs, which node_exporter's run gave as
+        // collector/fixtures/sys: ours under the shared copy is mapped back to it before comparing.
+        Exposition ours = Collect(
+            store => new RaplCollector(store, Fixtures),
+            text => text.Replace($"path=\"{Fixtures.SysFs}/", "path=\"collector/fixtures/sys/", StringComparison.Ordinal));
+        AssertSameFamilies(ours, name => name.StartsWith("node_rapl_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rapl_with_the_zone_label_has_one_family()
+    {
+        Exposition ours = Collect(store => new RaplCollector(store, Fixtures, zoneLabel: true));
+        string zone = Path.Combine(Fixtures.SysFs, "class", "powercap");
+        Assert.Equal(240422.366267, ours.Samples[$"node_rapl_joules_total{{index=\"0\",path=\"{zone}/intel-rapl:0\",rapl_zone=\"package\"}}"]);
+        Assert.Equal(118821.284256, ours.Samples[$"node_rapl_joules_total{{index=\"0\",path=\"{zone}/intel-rapl:0:0\",rapl_zone=\"core\"}}"]);
+        Assert.Equal("Current RAPL value in joules", ours.Help["node_rapl_joules_total"]);
+        Assert.DoesNotContain(ours.Samples.Keys, k => k.StartsWith("node_rapl_core_", StringComparison.Ordinal));
+    }
+
     private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
