@@ -77,9 +77,10 @@ public class NodeExporterParityTests
     [Fact]
     public void Netclass_matches_node_exporter()
     {
-        // node_exporter's end-to-end run ignores the dmz and int bonds, and leaves bond0's speed of -1 out.
+        // node_exporter's end-to-end run ignores the dmz and int bonds, and with --collector.netclass.ignore-invalid-speed
+        // leaves bond0's speed of -1 out.
         var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
-        Exposition ours = Collect(store => new NetclassCollector(store, sys, "^(dmz|int)$"));
+        Exposition ours = Collect(store => new NetclassCollector(store, sys, "^(dmz|int)$", ignoreInvalidSpeed: true));
         AssertSameFamilies(ours, name => name.StartsWith("node_network_", StringComparison.Ordinal)
             && !name.StartsWith("node_network_receive_", StringComparison.Ordinal) && !name.StartsWith("node_network_transmit_", StringComparison.Ordinal)
             || name == "node_network_transmit_queue_length");
@@ -253,6 +254,15 @@ public class NodeExporterParityTests
         {
             Directory.Delete(proc, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Netclass_exports_an_invalid_speed_as_node_exporter_does_by_default()
+    {
+        var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
+        Exposition ours = Collect(store => new NetclassCollector(store, sys, "^(dmz|int)$"));
+        Assert.Equal(-1 * 1000 * 1000 / 8, ours.Samples["node_network_speed_bytes{device=\"bond0\"}"]); // bond0/speed holds -1
+        Assert.Equal(125_000_000, ours.Samples["node_network_speed_bytes{device=\"eth0\"}"]);
     }
 
     [Fact]
