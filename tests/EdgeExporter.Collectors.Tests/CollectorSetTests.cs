@@ -90,6 +90,9 @@ public sealed class CollectorSetTests : IDisposable
                 new NetdevCollector(store, new HostPaths()),
                 new RaspberryPiCollector(store, paths),
                 new TextfileCollector(store, Path.Combine(RepoPaths.NodeExporterFixtures, "textfile", "different_metric_types")),
+                new TimexCollector(store), new WatchdogCollector(store, paths), new PowerSupplyClassCollector(store, paths),
+                new EdacCollector(store, paths), new MdadmCollector(store, new HostPaths(FixtureTree.Proc, FixtureTree.Sys)),
+                new NvmeCollector(store, paths), new DmiCollector(store, paths), new RaplCollector(store, paths),
             ]);
         store.Seal();
         var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];
