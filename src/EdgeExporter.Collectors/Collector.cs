@@ -41,8 +41,11 @@ public abstract class Collector
     /// <summary>Reads the source and updates the series. May throw; the caller records the failure.</summary>
     public abstract CollectorOutcome Update();
 
-    /// <summary>Hides every series of this collector, so a failed read exports nothing stale.</summary>
-    public void HideAll()
+    /// <summary>
+    /// Hides every series of this collector, so a failed read exports nothing stale. A collector whose
+    /// series come and go in pools gives those back too.
+    /// </summary>
+    public virtual void HideAll()
     {
         foreach (Series series in _owned)
         {

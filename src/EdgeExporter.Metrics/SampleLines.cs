@@ -68,7 +68,7 @@ internal static class SampleLines
     /// <summary>Writes a pool slot's lines (counter or gauge) for new label values; false if they do not fit.</summary>
     public static bool TryWrite(MetricFamily family, ReadOnlySpan<string> labels, LineSet lines)
     {
-        int length = LabelText.WritePrefix(lines.Writable(0), family.Name, family.LabelNameSpan, labels);
+        int length = LabelText.WritePrefix(lines.Writable(0), family.Name, family.LabelNameSpan, labels, omitEmpty: family.OmitsEmptyLabels);
         if (length < 0)
         {
             return false;
@@ -77,7 +77,7 @@ internal static class SampleLines
         lines.Lengths[0] = length;
         if (lines.Count > 1)
         {
-            length = LabelText.WritePrefix(lines.Writable(1), family.OpenMetricsName + "_created", family.LabelNameSpan, labels);
+            length = LabelText.WritePrefix(lines.Writable(1), family.OpenMetricsName + "_created", family.LabelNameSpan, labels, omitEmpty: family.OmitsEmptyLabels);
             if (length < 0)
             {
                 return false;

@@ -55,7 +55,7 @@ public sealed class SeriesPool
         }
 
         Span<byte> candidate = stackalloc byte[MaxPrefixBytes];
-        int length = LabelText.WritePrefix(candidate, _family.Name, _family.LabelNameSpan, labelValues);
+        int length = LabelText.WritePrefix(candidate, _family.Name, _family.LabelNameSpan, labelValues, omitEmpty: _family.OmitsEmptyLabels);
         lock (Gate)
         {
             int free = -1;

@@ -143,6 +143,9 @@ public sealed class CollectorSetTests : IDisposable
                 new NetstatCollector(store, fixtures), new SchedstatCollector(store, fixtures), new SockstatCollector(store, fixtures),
                 new SoftnetCollector(store, fixtures), new UdpQueuesCollector(store, fixtures), new VmstatCollector(store, fixtures),
                 new ProcessesCollector(store, fixtures),
+                new TimexCollector(store), new WatchdogCollector(store, paths), new PowerSupplyClassCollector(store, paths),
+                new EdacCollector(store, paths), new MdadmCollector(store, new HostPaths(FixtureTree.Proc, FixtureTree.Sys)),
+                new NvmeCollector(store, paths), new DmiCollector(store, paths), new RaplCollector(store, paths),
             ]);
         store.Seal();
         var buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];

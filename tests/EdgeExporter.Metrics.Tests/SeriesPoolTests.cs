@@ -52,6 +52,25 @@ public class SeriesPoolTests
     }
 
     [Fact]
+    public void A_pool_of_a_family_that_omits_empty_labels_omits_them_too()
+    {
+        // node_exporter's power-supply info carries only the labels a supply has: the pool's slots must
+        // write the same text as declared series do.
+        var store = new MetricStore();
+        SeriesPool pool = store.AddFamily("node_power_supply_info", "Info.", MetricType.Gauge, "power_supply", "status", "type")
+            .OmittingEmptyLabels().AddPool(2);
+        store.Seal();
+        Assert.True(pool.TryAcquire(out Series ac, "AC", "", "Mains"));
+        ac.Set(1);
+        Assert.True(pool.TryAcquire(out Series again, "AC", "", "Mains"));
+        Assert.Equal(ac.Value, again.Value);
+        foreach (ExpositionFormat format in new[] { ExpositionFormat.Text, ExpositionFormat.OpenMetrics })
+        {
+            Assert.Contains("node_power_supply_info{power_supply=\"AC\",type=\"Mains\"} 1\n", HistogramAndSummaryTests.Render(store, format));
+        }
+    }
+
+    [Fact]
     public void Acquiring_known_series_and_writing_allocates_nothing()
     {
         var store = new MetricStore();

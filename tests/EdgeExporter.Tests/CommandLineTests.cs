@@ -17,8 +17,9 @@ public class CommandLineTests
         Assert.Equal("/sys", options.Paths.SysFs);
         Assert.Equal("/", options.Paths.RootFs);
         Assert.Equal(
-            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem", "hwmon", "loadavg", "meminfo", "netclass", "netdev", "netstat", "os", "pressure",
-             "raspberrypi", "schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "udp_queues", "uname", "vmstat"],
+            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "dmi", "edac", "entropy", "filefd", "filesystem", "hwmon", "loadavg",
+             "mdadm", "meminfo", "netclass", "netdev", "netstat", "nvme", "os", "powersupplyclass", "pressure", "rapl", "raspberrypi", "schedstat",
+             "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "timex", "udp_queues", "uname", "vmstat", "watchdog"],
             options.EnabledCollectors.Order());
         Assert.False(options.Simulate);
     }
@@ -38,8 +39,9 @@ public class CommandLineTests
     public void Collectors_are_switched_by_their_generated_flags()
     {
         Assert.Equal(
-            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem", "hwmon", "meminfo", "netclass", "netdev", "netstat", "os", "pressure",
-             "raspberrypi", "schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "udp_queues", "uname", "vmstat"],
+            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "dmi", "edac", "entropy", "filefd", "filesystem", "hwmon", "mdadm",
+             "meminfo", "netclass", "netdev", "netstat", "nvme", "os", "powersupplyclass", "pressure", "rapl", "raspberrypi", "schedstat", "sockstat",
+             "softnet", "stat", "textfile", "thermal_zone", "time", "timex", "udp_queues", "uname", "vmstat", "watchdog"],
             CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
         Assert.Contains("processes", CommandLine.Parse(["--collector.processes"]).Options.EnabledCollectors); // off by default, as in node_exporter
         Assert.True(CommandLine.Parse(["--collector.stat.softirq"]).Options.CollectorSettings.Bool("collector.stat.softirq"));
@@ -60,7 +62,7 @@ public class CommandLineTests
             foreach (Collectors.Flag flag in collector.Flags.Append(collector.Switch))
             {
                 Assert.True(names.Add(flag.Name), $"--{flag.Name} is declared twice");
-                Assert.StartsWith($"collector.{collector.Name}", flag.Name);
+                Assert.StartsWith($"collector.{collector.FlagPrefix}", flag.Name);
                 Assert.Contains($"--{(flag.Kind == Collectors.FlagKind.Bool ? "[no-]" : "")}{flag.Name}", help);
                 Assert.True(flag.TryCheck(flag.Default, out string? problem), problem); // every default passes its own check
             }

@@ -11,16 +11,21 @@ namespace EdgeExporter.Collectors.Host;
 /// operstate is "up"), <c>node_network_info{address,adminstate,broadcast,device,duplex,ifalias,operstate}</c>,
 /// and one <c>node_network_&lt;property&gt;{device}</c> per attribute (mtu_bytes, speed_bytes as Mb/s ×
 /// 125000, carrier, the carrier change counters, flags, ...). Interfaces are found at start-up;
-/// one that goes away is hidden while it is gone. Departure: a negative speed (-1, "unknown", on
-/// bonds and down links) is left out rather than exported as -125000.
+/// one that goes away is hidden while it is gone. A negative speed (-1, "unknown", on bonds and
+/// some virtual links) is exported as node_exporter exports it, -125000 for -1, unless
+/// <c>--collector.netclass.ignore-invalid-speed</c> leaves it out (node_exporter's 2.x default).
 /// </summary>
 public sealed class NetclassCollector : Collector
 {
     /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
     public static CollectorRegistration Registration { get; } = new("netclass", true, "/sys/class/net: link state, speed and settings per interface", (store, paths, settings) =>
-        new NetclassCollector(store, paths, settings.Pattern("collector.netclass.ignored-devices") ?? "^$"))
+        new NetclassCollector(store, paths, settings.Pattern("collector.netclass.ignored-devices") ?? "^$", settings.Bool("collector.netclass.ignore-invalid-speed")))
     {
-        Flags = [Flag.Pattern("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$")],
+        Flags =
+        [
+            Flag.Pattern("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$"),
+            Flag.Bool("collector.netclass.ignore-invalid-speed", "Ignore devices where the speed is invalid. This will be the default behavior in 2.x.", false),
+        ],
     };
 
     // (file, metric, counter?) in node_exporter's order; HELP is "Network device property: <metric>".
@@ -47,7 +52,7 @@ public sealed class NetclassCollector : Collector
 
     private readonly Interface[] _interfaces;
 
-    public NetclassCollector(MetricStore store, HostPaths paths, string ignoredDevices = "^$")
+    public NetclassCollector(MetricStore store, HostPaths paths, string ignoredDevices = "^$", bool ignoreInvalidSpeed = false)
         : base("netclass")
     {
         string directory = paths.Sys("class/net");
@@ -65,7 +70,7 @@ public sealed class NetclassCollector : Collector
             .AddPool(Math.Max(1, names.Length * 2), maxPrefixBytes: 768)); // ifalias may hold 256 characters
         MetricFamily[] families = [.. Properties.Select(p => store.AddFamily(
             "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device"))];
-        _interfaces = [.. names.Select(name => new Interface(Path.Combine(directory, name), name, Own(up.AddSeries(name)), info, [.. families.Select(f => Own(f.AddSeries(name)))]))];
+        _interfaces = [.. names.Select(name => new Interface(Path.Combine(directory, name), name, Own(up.AddSeries(name)), info, [.. families.Select(f => Own(f.AddSeries(name)))], ignoreInvalidSpeed))];
         if (_interfaces.Length == 0)
         {
             NoDataReason = $"no network interfaces in {directory}";
@@ -94,6 +99,7 @@ public sealed class NetclassCollector : Collector
         private const int FlagsIndex = 7;
 
         private readonly string _name;
+        private readonly bool _ignoreInvalidSpeed;
         private readonly Series _up;
         private readonly SeriesPool _infoPool;
         private readonly Series[] _properties;
@@ -103,9 +109,10 @@ public sealed class NetclassCollector : Collector
         private int _lastInfoLength = -1;
         private Series _info;
 
-        public Interface(string directory, string name, Series up, SeriesPool info, Series[] properties)
+        public Interface(string directory, string name, Series up, SeriesPool info, Series[] properties, bool ignoreInvalidSpeed)
         {
             _name = name;
+            _ignoreInvalidSpeed = ignoreInvalidSpeed;
             _up = up;
             _infoPool = info;
             _properties = properties;
@@ -137,13 +144,14 @@ public sealed class NetclassCollector : Collector
 
                 if (i == SpeedIndex)
                 {
-                    if (value < 0)
+                    if (value < 0 && _ignoreInvalidSpeed)
                     {
                         _properties[i].Hide();
                         continue;
                     }
 
-                    value *= 125_000; // Mb/s to bytes/s
+                    _properties[i].Set(value * 125_000.0); // Mb/s to bytes/s (node_exporter: speed * 1000 * 1000 / 8), in floating point: no overflow
+                    continue;
                 }
 
                 _properties[i].Set(value);

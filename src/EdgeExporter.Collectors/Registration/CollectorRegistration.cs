@@ -17,6 +17,18 @@ public sealed record CollectorRegistration(
 {
     public IReadOnlyList<Flag> Flags { get; init; } = [];
 
+    /// <summary>
+    /// What the collector's own flags start with after <c>collector.</c>: its name, except where
+    /// node_exporter named them otherwise (powersupplyclass has <c>--collector.powersupply.*</c>).
+    /// </summary>
+    public string FlagPrefix
+    {
+        get => _flagPrefix ?? Name;
+        init => _flagPrefix = value;
+    }
+
+    private readonly string? _flagPrefix;
+
     /// <summary>The generated <c>--[no-]collector.&lt;name&gt;</c> switch.</summary>
     public Flag Switch => Flag.Bool(
             $"collector.{Name}",

@@ -21,9 +21,14 @@ public static unsafe class BoundedFile
     private static readonly int ModeOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
 
     /// <summary>Reads the whole file, or returns false with the reason (not a regular file, too large, unreadable).</summary>
-    public static bool TryRead(string path, int maxBytes, out byte[] content, out string problem)
+    public static bool TryRead(string path, int maxBytes, out byte[] content, out string problem) =>
+        TryRead(path, maxBytes, out content, out problem, out _);
+
+    /// <summary>As the other overload, with the errno of a failed open, fstat or read (0 for the other reasons).</summary>
+    public static bool TryRead(string path, int maxBytes, out byte[] content, out string problem, out int errno)
     {
         content = [];
+        errno = 0;
         byte[] pathZ = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         int fd;
         fixed (byte* p = pathZ)
@@ -33,7 +38,8 @@ public static unsafe class BoundedFile
 
         if (fd < 0)
         {
-            problem = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+            errno = Marshal.GetLastPInvokeError();
+            problem = Marshal.GetPInvokeErrorMessage(errno);
             return false;
         }
 
@@ -42,7 +48,8 @@ public static unsafe class BoundedFile
             byte* stat = stackalloc byte[256];
             if (Libc.FStat(fd, stat) != 0)
             {
-                problem = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+                errno = Marshal.GetLastPInvokeError();
+                problem = Marshal.GetPInvokeErrorMessage(errno);
                 return false;
             }
 
@@ -84,9 +91,10 @@ public static unsafe class BoundedFile
 
                 if (read < 0)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
+                    errno = Marshal.GetLastPInvokeError();
                     if (errno == Libc.EIntr)
                     {
+                        errno = 0;
                         continue;
                     }
 

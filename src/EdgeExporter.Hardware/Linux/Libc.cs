@@ -87,6 +87,63 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "localtime_r")]
     private static partial byte* LocalTime(long* time, byte* result);
 
+    /// <summary>
+    /// struct timex of &lt;sys/timex.h&gt; (glibc bits/timex.h) on 64-bit Linux: 208 bytes, the same on
+    /// x86_64 and aarch64 (both LP64; offsets checked with gcc and aarch64-linux-gnu-gcc): modes 0 (int,
+    /// then 4 bytes of padding), offset 8, freq 16, maxerror 24, esterror 32, status 40 (int, padding),
+    /// constant 48, precision 56, tolerance 64, time 72 (struct timeval, 16 bytes), tick 88, ppsfreq 96,
+    /// jitter 104, shift 112 (int, padding), stabil 120, jitcnt 128, calcnt 136, errcnt 144, stbcnt 152,
+    /// tai 160 (int), then eleven reserved ints. The longs are __syscall_slong_t, 64 bits here.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 208)]
+    public struct Timex
+    {
+        [FieldOffset(0)] public uint Modes;
+        [FieldOffset(8)] public long Offset;
+        [FieldOffset(16)] public long Freq;
+        [FieldOffset(24)] public long MaxError;
+        [FieldOffset(32)] public long EstError;
+        [FieldOffset(40)] public int Status;
+        [FieldOffset(48)] public long Constant;
+        [FieldOffset(56)] public long Precision;
+        [FieldOffset(64)] public long Tolerance;
+        [FieldOffset(72)] public long TimeSeconds;
+        [FieldOffset(80)] public long TimeMicroseconds;
+        [FieldOffset(88)] public long Tick;
+        [FieldOffset(96)] public long PpsFreq;
+        [FieldOffset(104)] public long Jitter;
+        [FieldOffset(112)] public int Shift;
+        [FieldOffset(120)] public long Stabil;
+        [FieldOffset(128)] public long JitCount;
+        [FieldOffset(136)] public long CalibrationCount;
+        [FieldOffset(144)] public long ErrorCount;
+        [FieldOffset(152)] public long StabilityCount;
+        [FieldOffset(160)] public int Tai;
+    }
+
+    public const int EPerm = 1;
+    public const int EAcces = 13;
+
+    /// <summary>
+    /// adjtimex(2) with <see cref="Timex.Modes"/> 0: reads the kernel clock discipline without changing
+    /// it. Returns the clock state (TIME_OK 0 ... TIME_ERROR 5), or -1 with the errno.
+    /// </summary>
+    public static int ReadClock(out Timex timex, out int errno)
+    {
+        timex = default;
+        int state;
+        fixed (Timex* buffer = &timex)
+        {
+            state = AdjTimex(buffer);
+        }
+
+        errno = state < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return state;
+    }
+
+    [LibraryImport("libc", EntryPoint = "adjtimex", SetLastError = true)]
+    private static partial int AdjTimex(Timex* buffer);
+
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, out RLimit limit);
 

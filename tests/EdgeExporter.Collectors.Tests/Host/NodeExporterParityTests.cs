@@ -156,9 +156,10 @@ public class NodeExporterParityTests
     [Fact]
     public void Netclass_matches_node_exporter()
     {
-        // node_exporter's end-to-end run ignores the dmz and int bonds, and leaves bond0's speed of -1 out.
+        // node_exporter's end-to-end run ignores the dmz and int bonds, and with --collector.netclass.ignore-invalid-speed
+        // leaves bond0's speed of -1 out.
         var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
-        Exposition ours = Collect(store => new NetclassCollector(store, sys, "^(dmz|int)$"));
+        Exposition ours = Collect(store => new NetclassCollector(store, sys, "^(dmz|int)$", ignoreInvalidSpeed: true));
         AssertSameFamilies(ours, name => name.StartsWith("node_network_", StringComparison.Ordinal)
             && !name.StartsWith("node_network_receive_", StringComparison.Ordinal) && !name.StartsWith("node_network_transmit_", StringComparison.Ordinal)
             || name == "node_network_transmit_queue_length");
@@ -334,14 +335,106 @@ public class NodeExporterParityTests
         }
     }
 
-    private static Exposition Collect(Func<MetricStore, Collector> create)
+    [Fact]
+    public void Netclass_exports_an_invalid_speed_as_node_exporter_does_by_default()
+    {
+        var sys = new HostPaths(FixtureTree.Proc, FixtureTree.Sys, FixtureTree.Root);
+        Exposition ours = Collect(store => new NetclassCollector(store, sys, "^(dmz|int)$"));
+        Assert.Equal(-1 * 1000 * 1000 / 8, ours.Samples["node_network_speed_bytes{device=\"bond0\"}"]); // bond0/speed holds -1
+        Assert.Equal(125_000_000, ours.Samples["node_network_speed_bytes{device=\"eth0\"}"]);
+    }
+
+    [Fact]
+    public void Watchdog_matches_node_exporter()
+    {
+        // sys.ttar has an empty watchdog1 directory, which the shared copy lost (empty directories do not
+        // survive it): node_exporter reports it with an info series of empty labels.
+        string sys = Directory.CreateTempSubdirectory("edge-watchdog-").FullName;
+        try
+        {
+            string watchdogs = Path.Combine(sys, "class", "watchdog");
+            Directory.CreateDirectory(Path.Combine(watchdogs, "watchdog1"));
+            Directory.CreateDirectory(Path.Combine(watchdogs, "watchdog0"));
+            foreach (string file in Directory.EnumerateFiles(Path.Combine(Fixtures.SysFs, "class", "watchdog", "watchdog0")))
+            {
+                File.Copy(file, Path.Combine(watchdogs, "watchdog0", Path.GetFileName(file)));
+            }
+
+            Exposition ours = Collect(store => new WatchdogCollector(store, new HostPaths(Fixtures.ProcFs, sys)));
+            AssertSameFamilies(ours, name => name.StartsWith("node_watchdog_", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(sys, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Power_supplies_match_node_exporter()
+    {
+        Exposition ours = Collect(store => new PowerSupplyClassCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_power_supply_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Edac_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new EdacCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_edac_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Mdadm_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new MdadmCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_md_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Nvme_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new NvmeCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name.StartsWith("node_nvme_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Dmi_matches_node_exporter()
+    {
+        Exposition ours = Collect(store => new DmiCollector(store, Fixtures));
+        AssertSameFamilies(ours, name => name == "node_dmi_info");
+    }
+
+    [Fact]
+    public void Rapl_matches_node_exporter()
+    {
+        // The path label is the zone's directory under --path.sysfs, which node_exporter's run gave as
+        // collector/fixtures/sys: ours under the shared copy is mapped back to it before comparing.
+        Exposition ours = Collect(
+            store => new RaplCollector(store, Fixtures),
+            text => text.Replace($"path=\"{Fixtures.SysFs}/", "path=\"collector/fixtures/sys/", StringComparison.Ordinal));
+        AssertSameFamilies(ours, name => name.StartsWith("node_rapl_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rapl_with_the_zone_label_has_one_family()
+    {
+        Exposition ours = Collect(store => new RaplCollector(store, Fixtures, zoneLabel: true));
+        string zone = Path.Combine(Fixtures.SysFs, "class", "powercap");
+        Assert.Equal(240422.366267, ours.Samples[$"node_rapl_joules_total{{index=\"0\",path=\"{zone}/intel-rapl:0\",rapl_zone=\"package\"}}"]);
+        Assert.Equal(118821.284256, ours.Samples[$"node_rapl_joules_total{{index=\"0\",path=\"{zone}/intel-rapl:0:0\",rapl_zone=\"core\"}}"]);
+        Assert.Equal("Current RAPL value in joules", ours.Help["node_rapl_joules_total"]);
+        Assert.DoesNotContain(ours.Samples.Keys, k => k.StartsWith("node_rapl_core_", StringComparison.Ordinal));
+    }
+
+    private static Exposition Collect(Func<MetricStore, Collector> create, Func<string, string>? rewrite = null)
     {
         var store = new MetricStore();
         Collector collector = create(store);
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, collector.Update());
         var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
+        string text = Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        return Exposition.Parse(rewrite is null ? text : rewrite(text));
     }
 
     /// <summary>For the selected families: every series node_exporter printed we print too, and nothing else.</summary>
