@@ -99,7 +99,10 @@ public sealed class HungReadTests : IDisposable
         var clock = Stopwatch.StartNew();
         while (!File.ReadAllText("/proc/self/mounts").Contains(_mount, StringComparison.Ordinal))
         {
-            Assert.False(_fuse.HasExited, "hanging_fs.py exited: " + _fuse.StandardError.ReadToEnd());
+            if (_fuse.HasExited)
+            {
+                Assert.Fail("hanging_fs.py exited: " + _fuse.StandardError.ReadToEnd()); // read only once it has exited: before, it blocks
+            }
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the FUSE file system did not mount");
             Thread.Sleep(20);
         }
