@@ -7,7 +7,7 @@
 #   reads a file at scrape time: the server alone), against nginx serving that same body.
 # wrk drives each at 1 and 16 connections; reports requests/s, p99 latency, RSS after the load,
 # and ratios. Needs: wrk, prometheus-node-exporter, nginx-light (Debian), a published binary.
-# Usage: packaging/scripts/bench-http.sh [seconds-per-run]   (default 10)
+# Usage: [SCENARIO=devices] [CONNS="1 16"] packaging/scripts/bench-http.sh [seconds-per-run]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
@@ -25,6 +25,7 @@ trap cleanup EXIT
 wait_for() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
 
 scenario=${SCENARIO:-host}
+conns=${CONNS:-1 16} # e.g. CONNS="16 200" for the p99 under many connections
 if [ "$scenario" = devices ]; then
   "$binary" --web.listen-address=127.0.0.1:19701 --collector.disable-defaults --simulate 2>/dev/null & pids+=($!); edge=$!
 else
@@ -66,7 +67,7 @@ run() { # name url connections
   p99[$1,$3]=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
 }
 
-for c in 1 16; do
+for c in $conns; do
   for target in edge:http://127.0.0.1:19701/metrics node:http://127.0.0.1:19702/metrics nginx:http://127.0.0.1:19703/metrics; do
     run "${target%%:*}" "${target#*:}" "$c"
   done
@@ -76,14 +77,14 @@ echo "scenario: $scenario"
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); ${seconds}s per run; $(date -u +%F)"
 echo "body: edge_exporter $(size http://127.0.0.1:19701/metrics) B, node_exporter $(size http://127.0.0.1:19702/metrics) B, nginx file $(wc -c < "$work/html/metrics") B"
 printf '| server | conns | requests/s | p99 ms | RSS after load |\n| --- | --- | --- | --- | --- |\n'
-for c in 1 16; do
+for c in $conns; do
   for name in edge node nginx; do
     pid_var=$([ "$name" = edge ] && echo "$edge" || ([ "$name" = node ] && echo "$node" || echo "$ngx"))
     printf '| %s | %s | %s | %s | %s kB |\n' "$name" "$c" "${rps[$name,$c]}" "${p99[$name,$c]}" "$(rss_kb "$pid_var")"
   done
 done
 printf '\n| conns | edge / node_exporter (req/s) | edge / nginx (req/s) | node_exporter p99 / edge p99 |\n| --- | --- | --- | --- |\n'
-for c in 1 16; do
+for c in $conns; do
   awk -v e="${rps[edge,$c]}" -v n="${rps[node,$c]}" -v x="${rps[nginx,$c]}" -v pe="${p99[edge,$c]}" -v pn="${p99[node,$c]}" -v c="$c" \
     'BEGIN { printf "| %s | %.2f | %.2f | %.2f |\n", c, e / n, e / x, pn / pe }'
 done
