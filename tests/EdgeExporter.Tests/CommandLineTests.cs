@@ -42,6 +42,7 @@ public class CommandLineTests
              "raspberrypi", "schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "udp_queues", "uname", "vmstat"],
             CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
         Assert.Contains("processes", CommandLine.Parse(["--collector.processes"]).Options.EnabledCollectors); // off by default, as in node_exporter
+        Assert.Contains("tcpstat", CommandLine.Parse(["--collector.tcpstat"]).Options.EnabledCollectors); // off by default, as in node_exporter
         Assert.True(CommandLine.Parse([]).Options.CollectorSettings.Bool("collector.netdev.netlink")); // node_exporter 1.12's default
         Assert.False(CommandLine.Parse(["--no-collector.netdev.netlink"]).Options.CollectorSettings.Bool("collector.netdev.netlink"));
         Assert.True(CommandLine.Parse(["--collector.netdev.address-info", "--collector.netdev.enable-detailed-metrics", "--collector.netdev.label-ifalias"])
