@@ -40,6 +40,7 @@ public static class CollectorCatalog
         SockstatCollector.Registration,
         SoftnetCollector.Registration,
         StatCollector.Registration,
+        TcpstatCollector.Registration,
         TextfileCollector.Registration,
         ThermalZoneCollector.Registration,
         TimeCollector.Registration,

@@ -59,7 +59,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
 
         foreach (Collector collector in host)
         {
-            collector.Warning = (c, message) => log.Warn("collector refused input", ("collector", c.Name), ("err", message));
+            collector.Warning = (c, message) => log.Warn("collector warning", ("collector", c.Name), ("err", message));
         }
 
         _host = new CollectorSet(_store, host, options.CollectorTimeout)

@@ -44,6 +44,11 @@ public class CommandLineTests
              "softnet", "stat", "textfile", "thermal_zone", "time", "timex", "udp_queues", "uname", "vmstat", "watchdog"],
             CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
         Assert.Contains("processes", CommandLine.Parse(["--collector.processes"]).Options.EnabledCollectors); // off by default, as in node_exporter
+        Assert.Contains("tcpstat", CommandLine.Parse(["--collector.tcpstat"]).Options.EnabledCollectors); // off by default, as in node_exporter
+        Assert.True(CommandLine.Parse([]).Options.CollectorSettings.Bool("collector.netdev.netlink")); // node_exporter 1.12's default
+        Assert.False(CommandLine.Parse(["--no-collector.netdev.netlink"]).Options.CollectorSettings.Bool("collector.netdev.netlink"));
+        Assert.True(CommandLine.Parse(["--collector.netdev.address-info", "--collector.netdev.enable-detailed-metrics", "--collector.netdev.label-ifalias"])
+            .Options.CollectorSettings is { } netdev && netdev.Bool("collector.netdev.address-info") && netdev.Bool("collector.netdev.enable-detailed-metrics") && netdev.Bool("collector.netdev.label-ifalias"));
         Assert.True(CommandLine.Parse(["--collector.stat.softirq"]).Options.CollectorSettings.Bool("collector.stat.softirq"));
         Assert.Equal(["loadavg"], CommandLine.Parse(["--collector.disable-defaults", "--collector.loadavg"]).Options.EnabledCollectors);
         Assert.False(CommandLine.Parse(["--no-collector.cpu.guest"]).Options.CollectorSettings.Bool("collector.cpu.guest"));

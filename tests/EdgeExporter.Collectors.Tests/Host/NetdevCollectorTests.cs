@@ -26,7 +26,7 @@ public class NetdevCollectorTests
     {
         string proc = Proc(Header + Lo + Eth0);
         var store = new MetricStore();
-        var netdev = new NetdevCollector(store, new HostPaths(proc));
+        var netdev = new NetdevCollector(store, new HostPaths(proc), netlink: false);
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, netdev.Update());
         Exposition text = Render(store);
@@ -55,7 +55,7 @@ public class NetdevCollectorTests
     {
         string proc = Proc(Header + Lo + Eth0);
         var store = new MetricStore();
-        var netdev = new NetdevCollector(store, new HostPaths(proc), maxDevices: 2);
+        var netdev = new NetdevCollector(store, new HostPaths(proc), maxDevices: 2, netlink: false);
         store.Seal();
         netdev.Update();
         File.WriteAllText(Path.Combine(proc, "net/dev"), Header + Lo + Wlan0); // eth0 unplugged, Wi-Fi up
@@ -75,13 +75,13 @@ public class NetdevCollectorTests
     {
         string proc = Proc(Header + Lo + Eth0 + Wlan0);
         var store = new MetricStore();
-        var included = new NetdevCollector(store, new HostPaths(proc), include: "^(eth|wlan)");
+        var included = new NetdevCollector(store, new HostPaths(proc), include: "^(eth|wlan)", netlink: false);
         store.Seal();
         included.Update();
         Assert.Equal(["eth0", "wlan0"], Devices(Render(store)));
 
         var other = new MetricStore();
-        var excluded = new NetdevCollector(other, new HostPaths(proc), exclude: "^lo$");
+        var excluded = new NetdevCollector(other, new HostPaths(proc), exclude: "^lo$", netlink: false);
         other.Seal();
         excluded.Update();
         Assert.Equal(["eth0", "wlan0"], Devices(Render(other)));
@@ -91,7 +91,7 @@ public class NetdevCollectorTests
     public void The_live_file_parses_and_a_scrape_allocates_nothing()
     {
         var store = new MetricStore();
-        var netdev = new NetdevCollector(store, new HostPaths());
+        var netdev = new NetdevCollector(store, new HostPaths(), netlink: false);
         store.Seal();
         netdev.Update();
         Assert.Contains("lo", Devices(Render(store)));
