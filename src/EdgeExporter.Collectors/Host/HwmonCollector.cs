@@ -14,6 +14,7 @@ namespace EdgeExporter.Collectors.Host;
 /// values scaled to base units (<c>_volts</c>, <c>_celsius</c>, <c>_amps</c>, the singular
 /// <c>_watt</c>, <c>_joule_total</c>, <c>_rpm</c>) and the quirk dashboards rely on: a compound alarm
 /// such as <c>in0_lcrit_alarm</c> takes its type's unit and scale, so an active one reads 0.001.
+/// <c>--collector.hwmon.sensor-include/-exclude</c> pick sensors by <c>&lt;chip&gt;;&lt;sensor&gt;</c>.
 /// Chips and sensor files are found at start-up; a read that fails hides that value.
 /// </summary>
 public sealed partial class HwmonCollector : Collector
@@ -22,13 +23,21 @@ public sealed partial class HwmonCollector : Collector
     public static CollectorRegistration Registration { get; } = new("hwmon", true, "/sys/class/hwmon: temperatures, voltages, fans and power per chip", (store, paths, settings) =>
     {
         (string? exclude, string? include) = settings.Filter("collector.hwmon.chip");
-        return new HwmonCollector(store, paths, include, exclude);
+        (string? sensorExclude, string? sensorInclude) = settings.Filter("collector.hwmon.sensor");
+        return new HwmonCollector(store, paths, include, exclude, sensorInclude, sensorExclude);
     })
     {
-        Flags = Flag.Filter(
-            "collector.hwmon.chip",
-            "Regexp of hwmon chip to include (mutually exclusive to chip-exclude).",
-            "Regexp of hwmon chip to exclude (mutually exclusive to chip-include)."),
+        Flags =
+        [
+            .. Flag.Filter(
+                "collector.hwmon.chip",
+                "Regexp of hwmon chip to include (mutually exclusive to chip-exclude).",
+                "Regexp of hwmon chip to exclude (mutually exclusive to chip-include)."),
+            .. Flag.Filter(
+                "collector.hwmon.sensor",
+                "Regexp of hwmon sensor to include (mutually exclusive to sensor-exclude).",
+                "Regexp of hwmon sensor to exclude (mutually exclusive to sensor-include)."),
+        ],
     };
 
     private static readonly string[] SensorTypes =
@@ -38,7 +47,10 @@ public sealed partial class HwmonCollector : Collector
 
     private readonly Value[] _values;
 
-    public HwmonCollector(MetricStore store, HostPaths paths, string? chipInclude = null, string? chipExclude = null)
+    /// <param name="sensorInclude">node_exporter's <c>--collector.hwmon.sensor-include</c>: matched, unanchored, against <c>&lt;chip&gt;;&lt;sensor&gt;</c>
+    /// with the chip label and the sensor's file name stem, e.g. <c>platform_coretemp_0;temp3</c> (before a label renames a freq sensor).</param>
+    /// <param name="sensorExclude">node_exporter's <c>--collector.hwmon.sensor-exclude</c>, matched the same way.</param>
+    public HwmonCollector(MetricStore store, HostPaths paths, string? chipInclude = null, string? chipExclude = null, string? sensorInclude = null, string? sensorExclude = null)
         : base("hwmon")
     {
         string directory = paths.Sys("class/hwmon");
@@ -64,6 +76,8 @@ public sealed partial class HwmonCollector : Collector
 
         var include = string.IsNullOrEmpty(chipInclude) ? null : new Regex(chipInclude, RegexOptions.CultureInvariant);
         var exclude = string.IsNullOrEmpty(chipExclude) ? null : new Regex(chipExclude, RegexOptions.CultureInvariant);
+        var includeSensor = string.IsNullOrEmpty(sensorInclude) ? null : new Regex(sensorInclude, RegexOptions.CultureInvariant);
+        var excludeSensor = string.IsNullOrEmpty(sensorExclude) ? null : new Regex(sensorExclude, RegexOptions.CultureInvariant);
         List<Chip> chips = [.. Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal)
             .Where(Directory.Exists)
             .Select(Chip.Read)];
@@ -91,6 +105,12 @@ public sealed partial class HwmonCollector : Collector
 
             foreach ((string sensor, SortedDictionary<string, string> files) in chip.Sensors())
             {
+                string filtered = chip.Label + ";" + sensor;
+                if ((includeSensor is not null && !includeSensor.IsMatch(filtered)) || (excludeSensor is not null && excludeSensor.IsMatch(filtered)))
+                {
+                    continue; // neither its values nor its label
+                }
+
                 string type = SensorType().Match(sensor).Groups["type"].Value;
                 string? label = files.TryGetValue("label", out string? labelFile) ? ReadText(labelFile) : null;
                 if (label is not null)

@@ -10,8 +10,9 @@ namespace EdgeExporter.Collectors.Host;
 /// netclass collector (collector/netclass_linux.go) reports them: <c>node_network_up</c> (1 when
 /// operstate is "up"), <c>node_network_info{address,adminstate,broadcast,device,duplex,ifalias,operstate}</c>,
 /// and one <c>node_network_&lt;property&gt;{device}</c> per attribute (mtu_bytes, speed_bytes as Mb/s ×
-/// 125000, carrier, the carrier change counters, flags, ...). Interfaces are found at start-up;
-/// one that goes away is hidden while it is gone. A negative speed (-1, "unknown", on bonds and
+/// 125000, carrier, the carrier change counters, flags, ...). The directory is listed every
+/// scrape into a fixed buffer; an interface that appears (a USB modem, a VPN) takes series from fixed
+/// pools (<see cref="DefaultMaxInterfaces"/>), one that goes away gives them back. A negative speed (-1, "unknown", on bonds and
 /// some virtual links) is exported as node_exporter exports it, -125000 for -1, unless
 /// <c>--collector.netclass.ignore-invalid-speed</c> leaves it out (node_exporter's 2.x default).
 /// </summary>
@@ -50,36 +51,47 @@ public sealed class NetclassCollector : Collector
         ("type", "protocol_type", false),
     ];
 
-    private readonly Interface[] _interfaces;
+    /// <summary>
+    /// Interfaces the pools hold at most (a Pi's eth0, wlan0, lo, a modem, a few VPN tunnels and
+    /// containers' veths fit many times over). One more is not exported: each family's
+    /// <c>edge_exporter_series_dropped_total</c> counts it, and it gets its series when one goes away.
+    /// </summary>
+    public const int DefaultMaxInterfaces = 64;
 
-    public NetclassCollector(MetricStore store, HostPaths paths, string ignoredDevices = "^$", bool ignoreInvalidSpeed = false)
+    private readonly string _directory;
+    private readonly byte[] _directoryZ;
+    private readonly Regex _ignored;
+    private readonly bool _ignoreInvalidSpeed;
+    private readonly SeriesPool _up;
+    private readonly SeriesPool _info;
+    private readonly SeriesPool[] _properties;
+    private readonly DirectoryScan _scan = new(8192);
+    private readonly List<Interface> _interfaces = [];
+    private readonly List<byte[]> _skipped = []; // ignored names and entries that are not directories (bonding_masters)
+
+    public NetclassCollector(MetricStore store, HostPaths paths, string ignoredDevices = "^$", bool ignoreInvalidSpeed = false, int maxInterfaces = DefaultMaxInterfaces)
         : base("netclass")
     {
-        string directory = paths.Sys("class/net");
-        var ignored = new Regex(ignoredDevices, RegexOptions.CultureInvariant);
-        string[] names = Directory.Exists(directory)
-            ? [.. Directory.EnumerateDirectories(directory).Select(Path.GetFileName).OfType<string>().Where(n => !ignored.IsMatch(n)).Order(StringComparer.Ordinal)]
-            : [];
-
-        MetricFamily up = store.AddFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType.Gauge, "device");
-        SeriesPool info = Own(store.AddFamily(
+        _directory = paths.Sys("class/net");
+        _directoryZ = Encoding.UTF8.GetBytes(_directory + "\0");
+        _ignored = new Regex(ignoredDevices, RegexOptions.CultureInvariant);
+        _ignoreInvalidSpeed = ignoreInvalidSpeed;
+        _up = Own(store.AddFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType.Gauge, "device").AddPool(maxInterfaces));
+        _info = Own(store.AddFamily(
                 "node_network_info",
                 "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
                 MetricType.Gauge,
                 "device", "address", "broadcast", "duplex", "operstate", "adminstate", "ifalias")
-            .AddPool(Math.Max(1, names.Length * 2), maxPrefixBytes: 768)); // ifalias may hold 256 characters
-        MetricFamily[] families = [.. Properties.Select(p => store.AddFamily(
-            "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device"))];
-        _interfaces = [.. names.Select(name => new Interface(Path.Combine(directory, name), name, Own(up.AddSeries(name)), info, [.. families.Select(f => Own(f.AddSeries(name)))], ignoreInvalidSpeed))];
-        if (_interfaces.Length == 0)
-        {
-            NoDataReason = $"no network interfaces in {directory}";
-        }
+            .AddPool(maxInterfaces, maxPrefixBytes: 768)); // ifalias may hold 256 characters; a changed link gives its old slot back before taking one
+        _properties = [.. Properties.Select(p => Own(store.AddFamily(
+            "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxInterfaces)))];
+        NoDataReason = $"no network interfaces in {_directory}";
     }
 
     public override CollectorOutcome Update()
     {
-        if (_interfaces.Length == 0)
+        Rescan();
+        if (_interfaces.Count == 0)
         {
             return CollectorOutcome.NoData;
         }
@@ -92,6 +104,133 @@ public sealed class NetclassCollector : Collector
         return CollectorOutcome.Success;
     }
 
+    /// <summary>
+    /// Lists /sys/class/net into a buffer allocated once and compares the names with the known ones:
+    /// nothing is allocated unless an interface appeared. Those gone give their slots back first,
+    /// and then interfaces that did not fit earlier try again.
+    /// </summary>
+    private void Rescan()
+    {
+        foreach (Interface iface in _interfaces)
+        {
+            iface.Seen = false;
+        }
+
+        bool appeared = false;
+        if (_scan.Open(_directoryZ) == 0)
+        {
+            try
+            {
+                appeared = Scan(add: false);
+            }
+            finally
+            {
+                _scan.Close();
+            }
+        }
+
+        bool released = false;
+        for (int i = _interfaces.Count - 1; i >= 0; i--)
+        {
+            if (!_interfaces[i].Seen)
+            {
+                _interfaces[i].Release();
+                _interfaces.RemoveAt(i);
+                released = true;
+            }
+        }
+
+        if (released)
+        {
+            for (int i = _interfaces.Count - 1; i >= 0; i--)
+            {
+                if (_interfaces[i].Dropped)
+                {
+                    _interfaces[i].Release(); // listed again below, now that a slot is free
+                    _interfaces.RemoveAt(i);
+                    appeared = true;
+                }
+            }
+        }
+
+        if (appeared && _scan.Open(_directoryZ) == 0)
+        {
+            try
+            {
+                Scan(add: true);
+            }
+            finally
+            {
+                _scan.Close();
+            }
+
+            _interfaces.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+        }
+    }
+
+    /// <summary>Marks the known interfaces listed (and, with <paramref name="add"/>, takes series for new ones); true when a new name was seen.</summary>
+    private bool Scan(bool add)
+    {
+        bool appeared = false;
+        while (_scan.TryNext(out ReadOnlySpan<byte> name))
+        {
+            if (Known(name) is { } known)
+            {
+                known.Seen = true;
+            }
+            else if (!Skipped(name))
+            {
+                appeared = true;
+                if (add)
+                {
+                    Add(name);
+                }
+            }
+        }
+
+        return appeared;
+    }
+
+    private Interface? Known(ReadOnlySpan<byte> name)
+    {
+        foreach (Interface iface in _interfaces)
+        {
+            if (name.SequenceEqual(iface.Name))
+            {
+                return iface;
+            }
+        }
+
+        return null;
+    }
+
+    private bool Skipped(ReadOnlySpan<byte> name)
+    {
+        foreach (byte[] skipped in _skipped)
+        {
+            if (name.SequenceEqual(skipped))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A new interface (strings and paths, once): its series from the pools, or a skip entry when it is ignored or not a directory.</summary>
+    private void Add(ReadOnlySpan<byte> name)
+    {
+        string text = Encoding.UTF8.GetString(name);
+        string directory = Path.Combine(_directory, text);
+        if (_ignored.IsMatch(text) || !Directory.Exists(directory))
+        {
+            _skipped.Add(name.ToArray());
+            return;
+        }
+
+        _interfaces.Add(new Interface(directory, name.ToArray(), text, _up, _info, _properties, _ignoreInvalidSpeed) { Seen = true });
+    }
+
     /// <summary>One interface: its attribute files, its series, and the info labels it showed last.</summary>
     private sealed class Interface
     {
@@ -100,6 +239,8 @@ public sealed class NetclassCollector : Collector
 
         private readonly string _name;
         private readonly bool _ignoreInvalidSpeed;
+        private readonly SeriesPool _upPool;
+        private readonly SeriesPool[] _propertyPools;
         private readonly Series _up;
         private readonly SeriesPool _infoPool;
         private readonly Series[] _properties;
@@ -109,19 +250,48 @@ public sealed class NetclassCollector : Collector
         private int _lastInfoLength = -1;
         private Series _info;
 
-        public Interface(string directory, string name, Series up, SeriesPool info, Series[] properties, bool ignoreInvalidSpeed)
+        public Interface(string directory, byte[] name, string text, SeriesPool up, SeriesPool info, SeriesPool[] properties, bool ignoreInvalidSpeed)
         {
-            _name = name;
+            Name = name;
+            _name = text;
             _ignoreInvalidSpeed = ignoreInvalidSpeed;
-            _up = up;
+            _upPool = up;
+            _propertyPools = properties;
             _infoPool = info;
-            _properties = properties;
+            Dropped = !up.TryAcquire(out _up, text); // a full pool hands out series that ignore writes, and counts the drop
+            _properties = new Series[properties.Length];
+            for (int i = 0; i < properties.Length; i++)
+            {
+                Dropped |= !properties[i].TryAcquire(out _properties[i], text);
+            }
+
             _files = [.. Properties.Select(p => PseudoFile.Attribute(Path.Combine(directory, p.File)))];
             _operstate = PseudoFile.Attribute(Path.Combine(directory, "operstate"));
             _address = PseudoFile.Attribute(Path.Combine(directory, "address"));
             _broadcast = PseudoFile.Attribute(Path.Combine(directory, "broadcast"));
             _duplex = PseudoFile.Attribute(Path.Combine(directory, "duplex"));
             _ifalias = PseudoFile.Attribute(Path.Combine(directory, "ifalias"));
+        }
+
+        /// <summary>The directory entry's name.</summary>
+        public byte[] Name { get; }
+
+        /// <summary>Listed in /sys/class/net at the last scan.</summary>
+        public bool Seen { get; set; }
+
+        /// <summary>A pool had no slot for one of its series when it appeared.</summary>
+        public bool Dropped { get; private set; }
+
+        /// <summary>Gives every series back (the interface went away).</summary>
+        public void Release()
+        {
+            _upPool.Release(_up);
+            for (int i = 0; i < _properties.Length; i++)
+            {
+                _propertyPools[i].Release(_properties[i]);
+            }
+
+            ReleaseInfo();
         }
 
         public void Refresh()

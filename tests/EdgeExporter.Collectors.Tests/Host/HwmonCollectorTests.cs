@@ -63,6 +63,47 @@ public class HwmonCollectorTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public void Sensor_include_and_exclude_match_chip_semicolon_sensor_as_node_exporter_does()
+    {
+        var paths = new HostPaths(FixtureTree.Proc, FixtureTree.Sys);
+
+        // node_exporter's own example: leave out temp3 of one chip; its label series goes with it.
+        Exposition excluded = Collect(paths, null, "^platform_coretemp_0;temp3$");
+        Assert.False(excluded.Samples.ContainsKey("node_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp3\"}"));
+        Assert.DoesNotContain(excluded.Samples.Keys, k => k.StartsWith("node_hwmon_sensor_label{", StringComparison.Ordinal) && k.Contains("chip=\"platform_coretemp_0\"", StringComparison.Ordinal) && k.Contains("sensor=\"temp3\"", StringComparison.Ordinal));
+        Assert.Equal(52, Collect(paths, null, null).Samples["node_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp3\"}"]);
+        Assert.Equal(55, excluded.Samples["node_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp1\"}"]);
+        Assert.Equal(55, excluded.Samples["node_hwmon_temp_celsius{chip=\"hwmon4\",sensor=\"temp1\"}"]);
+
+        // An include keeps only what matches (unanchored, as Go's MatchString): temperatures of every chip.
+        Exposition included = Collect(paths, ";temp", null);
+        Assert.Contains(included.Samples.Keys, k => k.StartsWith("node_hwmon_temp_celsius{", StringComparison.Ordinal));
+        Assert.DoesNotContain(included.Samples.Keys, k => k.StartsWith("node_hwmon_", StringComparison.Ordinal)
+            && !k.StartsWith("node_hwmon_temp_", StringComparison.Ordinal) && !k.StartsWith("node_hwmon_chip_names{", StringComparison.Ordinal) && !k.StartsWith("node_hwmon_sensor_label{", StringComparison.Ordinal));
+        Assert.Equal(52, included.Samples["node_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp3\"}"]);
+    }
+
+    [Fact]
+    public void The_sensor_filter_flags_are_node_exporters()
+    {
+        Flag include = Assert.Single(HwmonCollector.Registration.Flags, f => f.Name == "collector.hwmon.sensor-include");
+        Flag exclude = Assert.Single(HwmonCollector.Registration.Flags, f => f.Name == "collector.hwmon.sensor-exclude");
+        Assert.Equal("Regexp of hwmon sensor to include (mutually exclusive to sensor-exclude).", include.Help);
+        Assert.Equal("Regexp of hwmon sensor to exclude (mutually exclusive to sensor-include).", exclude.Help);
+        Assert.Equal("collector.hwmon.sensor-exclude", include.ExclusiveWith);
+    }
+
+    private static Exposition Collect(HostPaths paths, string? sensorInclude, string? sensorExclude)
+    {
+        var store = new MetricStore();
+        var hwmon = new HwmonCollector(store, paths, sensorInclude: sensorInclude, sensorExclude: sensorExclude);
+        store.Seal();
+        hwmon.Update();
+        var buffer = new byte[store.MaxTextBytes];
+        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
+    }
+
     private static Exposition Collect(HostPaths paths, out CollectorOutcome outcome)
     {
         var store = new MetricStore();
