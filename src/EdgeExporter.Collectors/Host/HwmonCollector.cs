@@ -15,7 +15,8 @@ namespace EdgeExporter.Collectors.Host;
 /// <c>_watt</c>, <c>_joule_total</c>, <c>_rpm</c>) and the quirk dashboards rely on: a compound alarm
 /// such as <c>in0_lcrit_alarm</c> takes its type's unit and scale, so an active one reads 0.001.
 /// <c>--collector.hwmon.sensor-include/-exclude</c> pick sensors by <c>&lt;chip&gt;;&lt;sensor&gt;</c>.
-/// Chips and sensor files are found at start-up; a read that fails hides that value.
+/// A chip that appears after start-up takes series from fixed pools (<see cref="MaxHotplugSeriesPerFamily"/>);
+/// a read that fails hides that value.
 /// </summary>
 public sealed partial class HwmonCollector : Collector
 {
@@ -45,7 +46,33 @@ public sealed partial class HwmonCollector : Collector
         "vrm", "beep_enable", "update_interval", "in", "cpu", "fan", "pwm", "temp", "curr", "power", "energy", "humidity", "intrusion", "freq",
     ];
 
+    /// <summary>
+    /// Series each family's pool holds for chips that appear after start-up (a HAT plugged in, a
+    /// driver loaded later): 16 sensors, e.g. two chips of eight. Pools exist for every metric the
+    /// start-up chips have and for the common temperature, voltage, fan, current, power and humidity
+    /// metrics; a new chip's value of any other metric is not exported, and one that does not fit is
+    /// counted in <c>edge_exporter_series_dropped_total</c>.
+    /// </summary>
+    public const int MaxHotplugSeriesPerFamily = 16;
+
+    /// <summary>The metrics that get pools even when no start-up chip has them: (type, element, a bare value file exists).</summary>
+    private static readonly (string Type, string Element)[] CommonMetrics =
+    [
+        ("temp", "input"), ("temp", "max"), ("temp", "min"), ("temp", "crit"), ("temp", "crit_hyst"), ("temp", "crit_alarm"), ("temp", "max_alarm"), ("temp", "alarm"), ("temp", "fault"),
+        ("in", "input"), ("in", "min"), ("in", "max"), ("in", "lcrit_alarm"), ("in", "alarm"),
+        ("fan", "input"), ("fan", "min"), ("fan", "max"), ("fan", "alarm"),
+        ("curr", "input"), ("power", "input"), ("power", "average"), ("energy", "input"), ("humidity", "input"), ("pwm", ""),
+    ];
+
     private readonly Value[] _values;
+    private readonly string _directory = "";
+    private readonly byte[] _directoryZ = [];
+    private readonly Regex? _include, _exclude, _includeSensor, _excludeSensor;
+    private readonly Dictionary<string, SeriesPool> _pools = new(StringComparer.Ordinal);
+    private readonly List<byte[]> _known = []; // entries of start-up chips, of chips filtered out, and that are not directories
+    private readonly List<string> _startupLabels = [];
+    private readonly List<HotChip> _hot = [];
+    private readonly DirectoryScan _scan = new(4096);
 
     /// <param name="sensorInclude">node_exporter's <c>--collector.hwmon.sensor-include</c>: matched, unanchored, against <c>&lt;chip&gt;;&lt;sensor&gt;</c>
     /// with the chip label and the sensor's file name stem, e.g. <c>platform_coretemp_0;temp3</c> (before a label renames a freq sensor).</param>
@@ -74,13 +101,15 @@ public sealed partial class HwmonCollector : Collector
             return;
         }
 
-        var include = string.IsNullOrEmpty(chipInclude) ? null : new Regex(chipInclude, RegexOptions.CultureInvariant);
-        var exclude = string.IsNullOrEmpty(chipExclude) ? null : new Regex(chipExclude, RegexOptions.CultureInvariant);
-        var includeSensor = string.IsNullOrEmpty(sensorInclude) ? null : new Regex(sensorInclude, RegexOptions.CultureInvariant);
-        var excludeSensor = string.IsNullOrEmpty(sensorExclude) ? null : new Regex(sensorExclude, RegexOptions.CultureInvariant);
-        List<Chip> chips = [.. Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal)
-            .Where(Directory.Exists)
-            .Select(Chip.Read)];
+        _directory = directory;
+        _directoryZ = Encoding.UTF8.GetBytes(directory + "\0");
+        _include = string.IsNullOrEmpty(chipInclude) ? null : new Regex(chipInclude, RegexOptions.CultureInvariant);
+        _exclude = string.IsNullOrEmpty(chipExclude) ? null : new Regex(chipExclude, RegexOptions.CultureInvariant);
+        _includeSensor = string.IsNullOrEmpty(sensorInclude) ? null : new Regex(sensorInclude, RegexOptions.CultureInvariant);
+        _excludeSensor = string.IsNullOrEmpty(sensorExclude) ? null : new Regex(sensorExclude, RegexOptions.CultureInvariant);
+        string[] entries = [.. Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal)];
+        _known.AddRange(entries.Select(e => Encoding.UTF8.GetBytes(Path.GetFileName(e))));
+        List<Chip> chips = [.. entries.Where(Directory.Exists).Select(Chip.Read)];
 
         // Chips that would share a label (two chips behind one device) get their name appended.
         foreach (IGrouping<string, Chip> same in chips.GroupBy(c => c.Label, StringComparer.Ordinal).Where(g => g.Count() > 1))
@@ -93,53 +122,40 @@ public sealed partial class HwmonCollector : Collector
 
         foreach (Chip chip in chips)
         {
-            if ((include is not null && !include.IsMatch(chip.Label)) || (exclude is not null && exclude.IsMatch(chip.Label)))
+            _startupLabels.Add(chip.Label);
+            if (!ChipWanted(chip.Label))
             {
                 continue;
             }
 
-            if (chip.Name is not null)
+            foreach (Planned planned in Plan(chip))
             {
-                Own(Family("node_hwmon_chip_names", "Annotation metric for human-readable chip names", MetricType.Gauge, "chip", "chip_name").AddSeries(chip.Label, chip.Name)).Set(1);
-            }
-
-            foreach ((string sensor, SortedDictionary<string, string> files) in chip.Sensors())
-            {
-                string filtered = chip.Label + ";" + sensor;
-                if ((includeSensor is not null && !includeSensor.IsMatch(filtered)) || (excludeSensor is not null && excludeSensor.IsMatch(filtered)))
+                Series series = Own(Family(planned.Family, planned.Help, planned.Type, planned.LabelNames).AddSeries(planned.LabelValues));
+                if (planned.File is null)
                 {
-                    continue; // neither its values nor its label
+                    series.Set(1);
                 }
-
-                string type = SensorType().Match(sensor).Groups["type"].Value;
-                string? label = files.TryGetValue("label", out string? labelFile) ? ReadText(labelFile) : null;
-                if (label is not null)
+                else
                 {
-                    Own(Family("node_hwmon_sensor_label", "Label for given chip and sensor", MetricType.Gauge, "chip", "sensor", "label").AddSeries(chip.Label, sensor, label)).Set(1);
-                }
-
-                foreach ((string element, string file) in files)
-                {
-                    if (element == "label" || Describe(type, element, files.ContainsKey("")) is not { } metric)
-                    {
-                        continue;
-                    }
-
-                    string sensorLabel = sensor;
-                    if (type == "freq")
-                    {
-                        if (element != "input" || label is null || Clean(label).Length == 0)
-                        {
-                            continue; // node_exporter reports GPU clocks only with a label
-                        }
-
-                        sensorLabel = Clean(label);
-                    }
-
-                    Series series = Own(Family(metric.Name, metric.Help, metric.Type).AddSeries(chip.Label, sensorLabel));
-                    values.Add(new Value(PseudoFile.Attribute(file), series, metric.Scale, type == "beep_enable"));
+                    values.Add(new Value(PseudoFile.Attribute(planned.File), series, planned.Scale, planned.Beep));
                 }
             }
+        }
+
+        // Pools for chips that appear later: every family the start-up chips have, and the common ones.
+        Family("node_hwmon_chip_names", "Annotation metric for human-readable chip names", MetricType.Gauge, "chip", "chip_name");
+        Family("node_hwmon_sensor_label", "Label for given chip and sensor", MetricType.Gauge, "chip", "sensor", "label");
+        foreach ((string type, string element) in CommonMetrics)
+        {
+            if (Describe(type, element, hasBareValue: false) is { } metric)
+            {
+                Family(metric.Name, metric.Help, metric.Type);
+            }
+        }
+
+        foreach ((string name, MetricFamily family) in families)
+        {
+            _pools[name] = Own(family.AddPool(MaxHotplugSeriesPerFamily, maxPrefixBytes: name == "node_hwmon_sensor_label" ? 512 : 256));
         }
 
         _values = [.. values];
@@ -152,12 +168,194 @@ public sealed partial class HwmonCollector : Collector
             return CollectorOutcome.NoData;
         }
 
+        Rescan();
         foreach (Value value in _values)
         {
             value.Refresh();
         }
 
+        foreach (HotChip chip in _hot)
+        {
+            foreach (Value value in chip.Values)
+            {
+                value.Refresh();
+            }
+        }
+
         return CollectorOutcome.Success;
+    }
+
+    private bool ChipWanted(string label) =>
+        (_include is null || _include.IsMatch(label)) && (_exclude is null || !_exclude.IsMatch(label));
+
+    /// <summary>The series one chip has, in node_exporter's terms; sensors the sensor filters leave out are not there.</summary>
+    private List<Planned> Plan(Chip chip)
+    {
+        var planned = new List<Planned>();
+        if (chip.Name is not null)
+        {
+            planned.Add(new Planned("node_hwmon_chip_names", "Annotation metric for human-readable chip names", MetricType.Gauge, ["chip", "chip_name"], [chip.Label, chip.Name], null, 1, false));
+        }
+
+        foreach ((string sensor, SortedDictionary<string, string> files) in chip.Sensors())
+        {
+            string filtered = chip.Label + ";" + sensor;
+            if ((_includeSensor is not null && !_includeSensor.IsMatch(filtered)) || (_excludeSensor is not null && _excludeSensor.IsMatch(filtered)))
+            {
+                continue; // neither its values nor its label
+            }
+
+            string type = SensorType().Match(sensor).Groups["type"].Value;
+            string? label = files.TryGetValue("label", out string? labelFile) ? ReadText(labelFile) : null;
+            if (label is not null)
+            {
+                planned.Add(new Planned("node_hwmon_sensor_label", "Label for given chip and sensor", MetricType.Gauge, ["chip", "sensor", "label"], [chip.Label, sensor, label], null, 1, false));
+            }
+
+            foreach ((string element, string file) in files)
+            {
+                if (element == "label" || Describe(type, element, files.ContainsKey("")) is not { } metric)
+                {
+                    continue;
+                }
+
+                string sensorLabel = sensor;
+                if (type == "freq")
+                {
+                    if (element != "input" || label is null || Clean(label).Length == 0)
+                    {
+                        continue; // node_exporter reports GPU clocks only with a label
+                    }
+
+                    sensorLabel = Clean(label);
+                }
+
+                planned.Add(new Planned(metric.Name, metric.Help, metric.Type, [], [chip.Label, sensorLabel], file, metric.Scale, type == "beep_enable"));
+            }
+        }
+
+        return planned;
+    }
+
+    /// <summary>
+    /// Lists /sys/class/hwmon into a buffer allocated once and compares the names with the known
+    /// ones, so nothing is allocated unless a chip appeared. A chip that appeared after start-up
+    /// takes series from the pools; when its entry goes away it gives them back.
+    /// </summary>
+    private void Rescan()
+    {
+        foreach (HotChip chip in _hot)
+        {
+            chip.Seen = false;
+        }
+
+        List<string>? appeared = null;
+        if (_scan.Open(_directoryZ) == 0)
+        {
+            try
+            {
+                while (_scan.TryNext(out ReadOnlySpan<byte> name))
+                {
+                    if (Listed(name, _known))
+                    {
+                        continue;
+                    }
+
+                    if (Hot(name) is { } hot)
+                    {
+                        hot.Seen = true;
+                        continue;
+                    }
+
+                    (appeared ??= []).Add(Encoding.UTF8.GetString(name));
+                }
+            }
+            finally
+            {
+                _scan.Close();
+            }
+        }
+
+        for (int i = _hot.Count - 1; i >= 0; i--)
+        {
+            if (!_hot[i].Seen)
+            {
+                _hot[i].Release();
+                _hot.RemoveAt(i);
+            }
+        }
+
+        if (appeared is not null)
+        {
+            appeared.Sort(StringComparer.Ordinal);
+            foreach (string name in appeared)
+            {
+                Add(name);
+            }
+        }
+    }
+
+    private static bool Listed(ReadOnlySpan<byte> name, List<byte[]> names)
+    {
+        foreach (byte[] known in names)
+        {
+            if (name.SequenceEqual(known))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private HotChip? Hot(ReadOnlySpan<byte> name)
+    {
+        foreach (HotChip chip in _hot)
+        {
+            if (name.SequenceEqual(chip.Entry))
+            {
+                return chip;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A chip that appeared (strings, paths and files, once): its label as at start-up, its series from the pools.</summary>
+    private void Add(string name)
+    {
+        string directory = Path.Combine(_directory, name);
+        if (!Directory.Exists(directory))
+        {
+            _known.Add(Encoding.UTF8.GetBytes(name)); // not a chip
+            return;
+        }
+
+        Chip chip = Chip.Read(directory);
+        if (_startupLabels.Contains(chip.Label, StringComparer.Ordinal) || _hot.Any(h => h.Label == chip.Label))
+        {
+            chip.Label += "_" + (chip.Name ?? Clean(name)); // two chips behind one device, as at start-up
+        }
+
+        if (!ChipWanted(chip.Label))
+        {
+            _known.Add(Encoding.UTF8.GetBytes(name));
+            return;
+        }
+
+        var hot = new HotChip(Encoding.UTF8.GetBytes(name), chip.Label) { Seen = true };
+        foreach (Planned planned in Plan(chip))
+        {
+            if (!_pools.TryGetValue(planned.Family, out SeriesPool? pool) || !pool.TryAcquire(out Series series, planned.LabelValues))
+            {
+                continue; // a metric no pool was made for, or a full pool (counted)
+            }
+
+            hot.Taken.Add((pool, series));
+            hot.Values.Add(planned.File is null ? new Value(null, series, 1, false) : new Value(PseudoFile.Attribute(planned.File), series, planned.Scale, planned.Beep));
+        }
+
+        _hot.Add(hot);
     }
 
     /// <summary>Lower case, anything but [a-z0-9:_] to '_', no '_' at either end (node_exporter's cleanMetricName).</summary>
@@ -319,11 +517,49 @@ public sealed partial class HwmonCollector : Collector
         }
     }
 
-    /// <summary>One sensor file and its series.</summary>
-    private sealed class Value(PseudoFile file, Series series, double scale, bool beep)
+    /// <summary>A series one chip has: its family, labels, and the file it reads (none for the value 1 of chip_names and sensor_label).</summary>
+    private sealed record Planned(string Family, string Help, MetricType Type, string[] LabelNames, string[] LabelValues, string? File, double Scale, bool Beep);
+
+    /// <summary>A chip that appeared after start-up, and the pool slots it holds.</summary>
+    private sealed class HotChip(byte[] entry, string label)
     {
+        public byte[] Entry { get; } = entry;
+
+        public string Label { get; } = label;
+
+        public bool Seen { get; set; }
+
+        public List<(SeriesPool Pool, Series Series)> Taken { get; } = [];
+
+        public List<Value> Values { get; } = [];
+
+        public void Release()
+        {
+            foreach ((SeriesPool pool, Series series) in Taken)
+            {
+                pool.Release(series);
+            }
+
+            foreach (Value value in Values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One sensor file and its series (no file: a series whose value is always 1).</summary>
+    private sealed class Value(PseudoFile? file, Series series, double scale, bool beep) : IDisposable
+    {
+        public void Dispose() => file?.Dispose();
+
         public void Refresh()
         {
+            if (file is null)
+            {
+                series.Set(1);
+                return;
+            }
+
             if (file.TryRead(out ReadOnlySpan<byte> text) && AsciiParser.TryParseDouble(text.TrimEnd("\n"u8), out double value))
             {
                 // A negative scale divides (node_exporter divides by 1e6 but multiplies by 0.001; the last bit differs).

@@ -58,6 +58,9 @@ public sealed class NetclassCollector : Collector
     /// </summary>
     public const int DefaultMaxInterfaces = 64;
 
+    // The longest sample prefix with one device label, node_network_carrier_down_changes_total{device="<15 bytes, IFNAMSIZ - 1>"}, is 65 bytes.
+    private const int DevicePrefixBytes = 96;
+
     private readonly string _directory;
     private readonly byte[] _directoryZ;
     private readonly Regex _ignored;
@@ -76,7 +79,7 @@ public sealed class NetclassCollector : Collector
         _directoryZ = Encoding.UTF8.GetBytes(_directory + "\0");
         _ignored = new Regex(ignoredDevices, RegexOptions.CultureInvariant);
         _ignoreInvalidSpeed = ignoreInvalidSpeed;
-        _up = Own(store.AddFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType.Gauge, "device").AddPool(maxInterfaces));
+        _up = Own(store.AddFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType.Gauge, "device").AddPool(maxInterfaces, DevicePrefixBytes));
         _info = Own(store.AddFamily(
                 "node_network_info",
                 "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
@@ -84,7 +87,7 @@ public sealed class NetclassCollector : Collector
                 "device", "address", "broadcast", "duplex", "operstate", "adminstate", "ifalias")
             .AddPool(maxInterfaces, maxPrefixBytes: 768)); // ifalias may hold 256 characters; a changed link gives its old slot back before taking one
         _properties = [.. Properties.Select(p => Own(store.AddFamily(
-            "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxInterfaces)))];
+            "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxInterfaces, DevicePrefixBytes)))];
         NoDataReason = $"no network interfaces in {_directory}";
     }
 

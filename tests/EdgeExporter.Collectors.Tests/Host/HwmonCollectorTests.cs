@@ -94,6 +94,68 @@ public class HwmonCollectorTests
         Assert.Equal("collector.hwmon.sensor-exclude", include.ExclusiveWith);
     }
 
+    [Fact]
+    public void A_chip_that_appears_after_start_up_takes_pooled_series_and_gives_them_back_when_it_goes()
+    {
+        string sys = Directory.CreateTempSubdirectory("edge-sys-").FullName;
+        string hwmon = Path.Combine(sys, "class/hwmon");
+        Chip(hwmon, "hwmon0", "cpu_thermal", ("temp1_input", "48000"));
+        var store = new MetricStore();
+        var collector = new HwmonCollector(store, new HostPaths("/proc", sys));
+        store.Seal();
+        Assert.Equal(CollectorOutcome.Success, collector.Update());
+        Exposition text = Render(store);
+        Assert.Equal(48, text.Samples["node_hwmon_temp_celsius{chip=\"cpu_thermal\",sensor=\"temp1\"}"]);
+
+        // A HAT is plugged in: a temperature with a label, a fan, and an intrusion sensor no pool was made for.
+        Chip(hwmon, "hwmon1", "hat_sensor", ("temp1_input", "31500"), ("temp1_label", "Board"), ("fan1_input", "1200"), ("intrusion0_alarm", "0"));
+        collector.Update();
+        text = Render(store);
+        Assert.Equal(31.5, text.Samples["node_hwmon_temp_celsius{chip=\"hat_sensor\",sensor=\"temp1\"}"]);
+        Assert.Equal(1200, text.Samples["node_hwmon_fan_rpm{chip=\"hat_sensor\",sensor=\"fan1\"}"]);
+        Assert.Equal(1, text.Samples["node_hwmon_chip_names{chip=\"hat_sensor\",chip_name=\"hat_sensor\"}"]);
+        Assert.Equal(1, text.Samples["node_hwmon_sensor_label{chip=\"hat_sensor\",label=\"Board\",sensor=\"temp1\"}"]);
+        Assert.DoesNotContain(text.Samples.Keys, k => k.StartsWith("node_hwmon_intrusion", StringComparison.Ordinal));
+        Assert.Equal(48, text.Samples["node_hwmon_temp_celsius{chip=\"cpu_thermal\",sensor=\"temp1\"}"]);
+
+        File.WriteAllText(Path.Combine(hwmon, "hwmon1", "temp1_input"), "33000\n");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            collector.Update();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(33, Render(store).Samples["node_hwmon_temp_celsius{chip=\"hat_sensor\",sensor=\"temp1\"}"]);
+
+        Directory.Delete(Path.Combine(hwmon, "hwmon1"), recursive: true); // unplugged
+        collector.Update();
+        text = Render(store);
+        Assert.DoesNotContain(text.Samples.Keys, k => k.Contains("hat_sensor", StringComparison.Ordinal));
+        Assert.Equal(48, text.Samples["node_hwmon_temp_celsius{chip=\"cpu_thermal\",sensor=\"temp1\"}"]);
+
+        Chip(hwmon, "hwmon2", "hat_sensor", ("temp1_input", "30000")); // plugged in again, under a new number
+        collector.Update();
+        Assert.Equal(30, Render(store).Samples["node_hwmon_temp_celsius{chip=\"hat_sensor\",sensor=\"temp1\"}"]);
+    }
+
+    private static void Chip(string hwmon, string entry, string name, params (string File, string Value)[] files)
+    {
+        string dir = Path.Combine(hwmon, entry);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "name"), name + "\n");
+        foreach ((string file, string value) in files)
+        {
+            File.WriteAllText(Path.Combine(dir, file), value + "\n");
+        }
+    }
+
+    private static Exposition Render(MetricStore store)
+    {
+        var buffer = new byte[store.MaxTextBytes];
+        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
+    }
+
     private static Exposition Collect(HostPaths paths, string? sensorInclude, string? sensorExclude)
     {
         var store = new MetricStore();
