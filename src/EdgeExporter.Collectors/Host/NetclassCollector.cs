@@ -120,7 +120,14 @@ public sealed class NetclassCollector : Collector
         }
 
         bool appeared = false;
-        if (_scan.Open(_directoryZ) == 0)
+        int opened = _scan.Open(_directoryZ);
+        if (Hardware.Linux.Libc.IsResourceExhaustion(opened))
+        {
+            // Out of descriptors says nothing about the interfaces: fail whole rather than report none.
+            throw new IOException($"/sys/class/net: cannot open: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(opened)}");
+        }
+
+        if (opened == 0)
         {
             try
             {
