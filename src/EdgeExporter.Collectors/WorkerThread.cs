@@ -1,7 +1,7 @@
 namespace EdgeExporter.Collectors;
 
 /// <summary>What every thread the collectors start shares.</summary>
-internal static class WorkerThread
+public static class WorkerThread
 {
     /// <summary>
     /// 512 KiB instead of glibc's 8 MiB default: these threads parse fixed buffers and never recurse,

@@ -107,7 +107,7 @@ internal sealed class CollectorStartup
 
         public Builder()
         {
-            Thread = new Thread(Run, 512 * 1024) { IsBackground = true, Name = "collector start-up" };
+            Thread = new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "collector start-up" };
             Thread.Start();
         }
 
