@@ -214,6 +214,13 @@ public sealed class NetdevCollector : Collector
             device.Seen = false;
         }
 
+        // Arrivals a failed read left behind are read again, with this read's values.
+        foreach (Device stale in _arrivals)
+        {
+            stale.AliasFile?.Dispose();
+        }
+
+        _arrivals.Clear();
         if (_file is null)
         {
             _socket!.Dump(LinkMessage.GetLink, _linkRequest, _links);

@@ -50,6 +50,7 @@ public sealed class NetworkAddresses : INetlinkDumpReader
     public void Update()
     {
         _links = 0;
+        _arrivals.Clear(); // what a failed read left behind
         foreach (Address address in _addresses)
         {
             address.Seen = false;
