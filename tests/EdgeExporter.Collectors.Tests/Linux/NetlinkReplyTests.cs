@@ -6,8 +6,8 @@ namespace EdgeExporter.Collectors.Tests.Linux;
 
 /// <summary>
 /// The netlink reply parsers on hand-built replies in the kernel's layouts (linux/netlink.h,
-/// linux/rtnetlink.h, linux/if_link.h, linux/inet_diag.h): whole dumps over several datagrams,
-/// errors, and every way a reply can be cut short or lie about its lengths. Nothing may throw but
+/// linux/rtnetlink.h, linux/if_link.h, linux/neighbour.h, linux/inet_diag.h): whole dumps over
+/// several datagrams, errors, and every way a reply can be cut short or lie about its lengths. Nothing may throw but
 /// <see cref="NetlinkException"/>, and spans keep every read inside the bytes given.
 /// </summary>
 public class NetlinkReplyTests
@@ -163,6 +163,7 @@ public class NetlinkReplyTests
         byte[] valid = Concat(
             Message(LinkMessage.NewLink, Sequence, Link(1, "lo", Stats64(1, 2, 3, 4), alias: "x")),
             Message(InetDiagMessage.SockDiagByFamily, Sequence, Socket(state: 1, rqueue: 2, wqueue: 3)),
+            Message(NeighbourMessage.NewNeighbour, Sequence, NeighbourMessageTests.Neighbour(2, NeighbourMessage.StateStale, [192, 168, 1, 1])),
             Message(NetlinkMessage.Done, Sequence, new byte[4]));
         for (int round = 0; round < 20_000; round++)
         {
@@ -340,6 +341,8 @@ public class NetlinkReplyTests
     /// <summary>Every parser on every message, whatever its type says.</summary>
     private sealed class Everything : INetlinkDumpReader
     {
+        private readonly LinkNames _names = new();
+
         public void Read(NetlinkMessage message)
         {
             if (LinkMessage.TryParse(message.Payload, out LinkMessage link))
@@ -352,6 +355,12 @@ public class NetlinkReplyTests
             }
 
             InetDiagMessage.TryParse(message.Payload, out _);
+            if (NeighbourMessage.TryParse(message.Payload, out NeighbourMessage neighbour))
+            {
+                _ = neighbour.Destination.Length + neighbour.LinkAddress.Length + neighbour.State + neighbour.Index;
+            }
+
+            _names.Read(message); // throws only NetlinkException, for a link message that does not parse
         }
     }
 }
