@@ -13,13 +13,11 @@ namespace EdgeExporter.Collectors.Host;
 /// the names from an RTM_GETLINK dump, the addresses from an RTM_GETADDR dump (linux/if_addr.h),
 /// the local address (IFA_LOCAL) where the kernel gives one, else IFA_ADDRESS, as Go's
 /// net/interface_linux.go takes it; Go's text for the address and its scope rules. As in
-/// node_exporter the device filters do not apply here. At most <see cref="MaxLinks"/> interfaces'
-/// addresses are looked up a scrape.
+/// node_exporter the device filters do not apply here. At most <see cref="LinkNames.Capacity"/>
+/// interfaces' addresses are looked up a scrape.
 /// </summary>
 public sealed class NetworkAddresses : INetlinkDumpReader
 {
-    public const int MaxLinks = 256;
-
     private const ushort NewAddress = 20; // RTM_NEWADDR
     private const ushort GetAddress = 22; // RTM_GETADDR
     private const int AddressInfoBytes = 8; // struct ifaddrmsg: family, prefixlen, flags, scope, u32 index
@@ -27,17 +25,12 @@ public sealed class NetworkAddresses : INetlinkDumpReader
     private const ushort IfaLocal = 2;
     private const byte AfInet = 2;
     private const byte AfInet6 = 10;
-    private const int NameBytes = 16; // IFNAMSIZ
 
     private readonly NetlinkSocket _socket;
-    private readonly int[] _linkIndex = new int[MaxLinks];
-    private readonly byte[] _linkNames = new byte[MaxLinks * NameBytes];
-    private readonly int[] _linkNameLengths = new int[MaxLinks];
-    private readonly byte[] _linkRequest = new byte[LinkMessage.InfoBytes];
+    private readonly LinkNames _links = new();
     private readonly byte[] _addressRequest = new byte[AddressInfoBytes];
     private readonly List<Address> _addresses = [];
     private readonly List<Address> _arrivals = [];
-    private int _links;
 
     public NetworkAddresses(MetricStore store, NetlinkSocket socket, int maxAddresses)
     {
@@ -49,14 +42,13 @@ public sealed class NetworkAddresses : INetlinkDumpReader
 
     public void Update()
     {
-        _links = 0;
         _arrivals.Clear(); // what a failed read left behind
         foreach (Address address in _addresses)
         {
             address.Seen = false;
         }
 
-        _socket.Dump(LinkMessage.GetLink, _linkRequest, this);
+        _links.Update(_socket);
         _socket.Dump(GetAddress, _addressRequest, this);
         for (int i = _addresses.Count - 1; i >= 0; i--)
         {
@@ -81,22 +73,7 @@ public sealed class NetworkAddresses : INetlinkDumpReader
 
     public void Read(NetlinkMessage message)
     {
-        if (message.Type == LinkMessage.NewLink)
-        {
-            if (!LinkMessage.TryParse(message.Payload, out LinkMessage link))
-            {
-                throw new NetlinkException($"malformed RTM_NEWLINK message ({message.Payload.Length} bytes)");
-            }
-
-            if (_links < MaxLinks && link.Name.Length <= NameBytes)
-            {
-                _linkIndex[_links] = link.Index;
-                link.Name.CopyTo(_linkNames.AsSpan(_links * NameBytes));
-                _linkNameLengths[_links] = link.Name.Length;
-                _links++;
-            }
-        }
-        else if (message.Type == NewAddress)
+        if (message.Type == NewAddress)
         {
             ReadAddress(message.Payload);
         }
@@ -216,7 +193,7 @@ public sealed class NetworkAddresses : INetlinkDumpReader
             prefix = Math.Max(0, prefix - 96);
         }
 
-        ReadOnlySpan<byte> device = LinkName(index);
+        ReadOnlySpan<byte> device = _links.Find(index);
         if (device.IsEmpty)
         {
             return; // Go lists only the addresses of the interfaces it listed
@@ -239,19 +216,6 @@ public sealed class NetworkAddresses : INetlinkDumpReader
                 Scope = Scope(ip),
             });
         }
-    }
-
-    private ReadOnlySpan<byte> LinkName(int index)
-    {
-        for (int i = 0; i < _links; i++)
-        {
-            if (_linkIndex[i] == index)
-            {
-                return _linkNames.AsSpan(i * NameBytes, _linkNameLengths[i]);
-            }
-        }
-
-        return default;
     }
 
     private static Address? Find(List<Address> addresses, ReadOnlySpan<byte> device, ReadOnlySpan<byte> ip, int prefix)
