@@ -123,7 +123,10 @@ public sealed class CollectorSetTests : IDisposable
         var empty = new MetricStore(); // a machine without thermal zones: the no-data path, every scrape
         var noZones = new ThermalZoneCollector(empty, new HostPaths(_proc, _proc));
         empty.Seal();
-        Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store), noZones];
+        var procArpStore = new MetricStore(); // arp reads this machine's rtnetlink in the set, and node_exporter's /proc/net/arp here
+        var procArp = new ArpCollector(procArpStore, fixtures, netlink: false);
+        procArpStore.Seal();
+        Collector[] self = [new ProcessCollector(store), new RuntimeCollector(store), noZones, procArp];
         using var set = new CollectorSet(
             store,
             [
@@ -139,7 +142,7 @@ public sealed class CollectorSetTests : IDisposable
                 new NetdevCollector(store, new HostPaths()),
                 new RaspberryPiCollector(store, paths),
                 new TextfileCollector(store, Path.Combine(RepoPaths.NodeExporterFixtures, "textfile", "different_metric_types")),
-                new ArpCollector(store, fixtures), new ConntrackCollector(store, fixtures), new EntropyCollector(store, fixtures),
+                new ArpCollector(store, new HostPaths()), new ConntrackCollector(store, fixtures), new EntropyCollector(store, fixtures),
                 new NetstatCollector(store, fixtures), new SchedstatCollector(store, fixtures), new SockstatCollector(store, fixtures),
                 new SoftnetCollector(store, fixtures), new UdpQueuesCollector(store, fixtures), new VmstatCollector(store, fixtures),
                 new ProcessesCollector(store, fixtures),

@@ -128,6 +128,22 @@ public class CommandLineTests
         Assert.Contains("mutually exclusive", Assert.Throws<UsageException>(() => CommandLine.Parse(["--collector.arp.device-include=eth0", "--collector.arp.device-exclude=lo"])).Message);
     }
 
+    [Fact]
+    public void Arps_netlink_flag_has_node_exporters_help_and_readme_says_it_is_read()
+    {
+        // The switch does what it says now: node_exporter's help, no "accepted for compatibility" remark.
+        string help = CommandLine.HelpText();
+        string line = Assert.Single(help.Split('\n'), l => l.Contains("--[no-]collector.arp.netlink", StringComparison.Ordinal));
+        Assert.Contains("Use netlink to gather stats instead of /proc/net/arp. (default: true)", line);
+        Assert.DoesNotContain("ccepted", line);
+
+        string[] readme = File.ReadAllLines(Path.Combine(Tests.Shared.RepoPaths.Root, "README.md"));
+        string row = Assert.Single(readme, l => l.StartsWith("| `arp` |", StringComparison.Ordinal));
+        Assert.Contains("rtnetlink", row);
+        Assert.DoesNotContain("accepted", row);
+        Assert.DoesNotContain(readme, l => l.Contains("arp's netlink mode", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("--no-such-flag", "unknown long flag '--no-such-flag'")]
     [InlineData("-x", "unknown short flag '-x'")]

@@ -68,7 +68,7 @@ public sealed class NetworkStatisticsCollectorTests : IDisposable
         const string Docker = "172.17.0.2       0x1         0x2         02:42:ac:11:00:02     *        docker0\n";
         Write("net/arp", Header + Eth0);
         var store = new MetricStore();
-        var arp = new ArpCollector(store, new HostPaths(_proc), exclude: "^docker", maxDevices: 2);
+        var arp = new ArpCollector(store, new HostPaths(_proc), exclude: "^docker", maxDevices: 2, netlink: false);
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, arp.Update());
         Assert.Equal(1, Render(store).Samples["node_arp_entries{device=\"eth0\"}"]);
@@ -182,7 +182,7 @@ public sealed class NetworkStatisticsCollectorTests : IDisposable
             new SoftnetCollector(new MetricStore(), new HostPaths(_proc)),
             new EntropyCollector(new MetricStore(), new HostPaths(_proc)),
             new UdpQueuesCollector(new MetricStore(), new HostPaths(_proc)),
-            new ArpCollector(new MetricStore(), new HostPaths(_proc)),
+            new ArpCollector(new MetricStore(), new HostPaths(_proc), netlink: false),
             new NetstatCollector(new MetricStore(), new HostPaths(_proc)),
             new SockstatCollector(new MetricStore(), new HostPaths(_proc)),
             new VmstatCollector(new MetricStore(), new HostPaths(_proc)),
@@ -216,7 +216,7 @@ public sealed class NetworkStatisticsCollectorTests : IDisposable
             "softnet" => new SoftnetCollector(store, paths),
             "entropy" => new EntropyCollector(store, paths),
             "udp_queues" => new UdpQueuesCollector(store, paths),
-            "arp" => new ArpCollector(store, paths),
+            "arp" => new ArpCollector(store, paths, netlink: false), // /proc/net/arp; netlink: ArpNetlinkTests
             "conntrack" => new ConntrackCollector(store, paths),
             _ => new SchedstatCollector(store, paths),
         };
