@@ -88,7 +88,7 @@ public sealed class ArpCollector : Collector
         string path = paths.Proc("net/arp");
         if (netlink)
         {
-            _socket = OpenRoute(openNetlink ?? (() => new NetlinkSocket(NetlinkSocket.Route)), out string? refusal);
+            _socket = NetlinkSocket.TryOpenRoute(openNetlink, out string? refusal);
             if (_socket is null)
             {
                 _notice = $"netlink unavailable ({refusal}); reading {path} instead";
@@ -171,24 +171,6 @@ public sealed class ArpCollector : Collector
         NeighbourMessage.StatePermanent => 6,
         _ => 7,
     };
-
-    private NetlinkSocket? OpenRoute(Func<NetlinkSocket> open, out string? refusal)
-    {
-        NetlinkSocket? socket = null;
-        try
-        {
-            socket = open();
-            _links.Update(socket); // a sandbox may let the socket open and refuse the dump
-            refusal = null;
-            return socket;
-        }
-        catch (NetlinkException error)
-        {
-            socket?.Dispose();
-            refusal = error.Message;
-            return null;
-        }
-    }
 
     /// <summary>
     /// The neighbours first, counted by interface index, then the links' names: a link that goes

@@ -167,7 +167,7 @@ public sealed class NetdevCollector : Collector
         _links = new LinkReader(this);
         if (netlink || addressInfo)
         {
-            _socket = OpenRoute(openNetlink ?? (() => new NetlinkSocket(NetlinkSocket.Route)), out string? refusal);
+            _socket = NetlinkSocket.TryOpenRoute(openNetlink, out string? refusal);
             if (_socket is null)
             {
                 _notice = netlink
@@ -249,24 +249,6 @@ public sealed class NetdevCollector : Collector
         _arrivals.Clear();
         _addresses?.Update();
         return CollectorOutcome.Success;
-    }
-
-    private static NetlinkSocket? OpenRoute(Func<NetlinkSocket> open, out string? refusal)
-    {
-        NetlinkSocket? socket = null;
-        try
-        {
-            socket = open();
-            socket.Dump(LinkMessage.GetLink, new byte[LinkMessage.InfoBytes], NoMessages.Instance); // a sandbox may let the socket open and refuse the dump
-            refusal = null;
-            return socket;
-        }
-        catch (NetlinkException error)
-        {
-            socket?.Dispose();
-            refusal = error.Message;
-            return null;
-        }
     }
 
     private void ReadProc(ReadOnlySpan<byte> file)
@@ -486,15 +468,6 @@ public sealed class NetdevCollector : Collector
             }
 
             collector.ReadLink(link);
-        }
-    }
-
-    private sealed class NoMessages : INetlinkDumpReader
-    {
-        public static readonly NoMessages Instance = new();
-
-        public void Read(NetlinkMessage message)
-        {
         }
     }
 }

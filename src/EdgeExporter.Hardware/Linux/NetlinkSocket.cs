@@ -60,6 +60,29 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     public int Protocol { get; }
 
     /// <summary>
+    /// A NETLINK_ROUTE socket, from <paramref name="open"/> or a new one, that has answered an
+    /// RTM_GETLINK dump (a sandbox may let the socket open and refuse the dump); null, and the
+    /// kernel's refusal, when it refuses either.
+    /// </summary>
+    public static NetlinkSocket? TryOpenRoute(Func<NetlinkSocket>? open, out string? refusal)
+    {
+        NetlinkSocket? socket = null;
+        try
+        {
+            socket = open is null ? new NetlinkSocket(Route) : open();
+            socket.Dump(LinkMessage.GetLink, new byte[LinkMessage.InfoBytes], NoMessages.Instance);
+            refusal = null;
+            return socket;
+        }
+        catch (NetlinkException error)
+        {
+            socket?.Dispose();
+            refusal = error.Message;
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Sends a dump request of <paramref name="type"/> with <paramref name="payload"/> (the family's
     /// request struct) and passes every message of the reply to <paramref name="reader"/>.
     /// </summary>
@@ -207,6 +230,15 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     {
         int errno = Marshal.GetLastPInvokeError();
         return new NetlinkException($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+    }
+
+    private sealed class NoMessages : INetlinkDumpReader
+    {
+        public static readonly NoMessages Instance = new();
+
+        public void Read(NetlinkMessage message)
+        {
+        }
     }
 
     /// <summary>struct timeval on 64-bit Linux (time_t and suseconds_t are both 64-bit).</summary>
