@@ -9,14 +9,16 @@ namespace EdgeExporter.Metrics;
 internal sealed class LineSet
 {
     private readonly byte[] _block;
-    private readonly int[] _offsets;
-    private readonly int[] _capacities;
+    private readonly int[]? _offsets; // fixed lines; null for reserved room, which is _stride apart from _base
+    private readonly int _base;
+    private readonly int _stride;
 
-    private LineSet(byte[] block, int[] offsets, int[] capacities, int[] lengths)
+    private LineSet(byte[] block, int[]? offsets, int @base, int stride, int[] lengths)
     {
         _block = block;
         _offsets = offsets;
-        _capacities = capacities;
+        _base = @base;
+        _stride = stride;
         Lengths = lengths;
     }
 
@@ -28,28 +30,38 @@ internal sealed class LineSet
     {
         if (lines.Length == 1)
         {
-            return new LineSet(lines[0], [0], [lines[0].Length], [lines[0].Length]);
+            return new LineSet(lines[0], null, 0, lines[0].Length, [lines[0].Length]);
         }
 
-        byte[] block = [.. lines.SelectMany(l => l)];
         int[] offsets = new int[lines.Length];
-        for (int i = 1; i < lines.Length; i++)
+        int[] lengths = new int[lines.Length];
+        int total = 0;
+        for (int i = 0; i < lines.Length; i++)
         {
-            offsets[i] = offsets[i - 1] + lines[i - 1].Length;
+            offsets[i] = total;
+            lengths[i] = lines[i].Length;
+            total += lines[i].Length;
         }
 
-        int[] lengths = [.. lines.Select(l => l.Length)];
-        return new LineSet(block, offsets, lengths, [.. lengths]);
+        byte[] block = new byte[total];
+        for (int i = 0; i < lines.Length; i++)
+        {
+            lines[i].CopyTo(block, offsets[i]);
+        }
+
+        return new LineSet(block, offsets, 0, 0, lengths);
     }
 
     /// <summary>Room for <paramref name="lines"/> lines of <paramref name="bytesEach"/> in <paramref name="block"/> from <paramref name="offset"/>.</summary>
     public static LineSet Reserved(byte[] block, int offset, int lines, int bytesEach) =>
-        new(block, [.. Enumerable.Range(0, lines).Select(i => offset + (i * bytesEach))], [.. Enumerable.Repeat(bytesEach, lines)], new int[lines]);
+        new(block, null, offset, bytesEach, new int[lines]);
 
-    public int Capacity(int line) => _capacities[line];
+    public int Capacity(int line) => _offsets is null ? _stride : Lengths[line];
 
     /// <summary>Where a reserved line is written (its length then goes into <see cref="Lengths"/>).</summary>
-    public Span<byte> Writable(int line) => _block.AsSpan(_offsets[line], _capacities[line]);
+    public Span<byte> Writable(int line) => _block.AsSpan(Offset(line), Capacity(line));
 
-    public ReadOnlySpan<byte> this[int line] => _block.AsSpan(_offsets[line], Lengths[line]);
+    public ReadOnlySpan<byte> this[int line] => _block.AsSpan(Offset(line), Lengths[line]);
+
+    private int Offset(int line) => _offsets is null ? _base + (line * _stride) : _offsets[line];
 }

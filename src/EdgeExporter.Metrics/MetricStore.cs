@@ -164,7 +164,6 @@ public sealed class MetricStore
         _bounds = new double[count][];
         _lines = [new LineSet[count], new LineSet[count]];
         double sealedAt = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
-        var reserved = new Dictionary<(SeriesPool, ExpositionFormat), (byte[] Block, int Next)>();
         int counts = 0;
         for (int i = 0; i < count; i++)
         {
@@ -186,11 +185,23 @@ public sealed class MetricStore
                 _windows[i] = new SummaryWindow(family.WindowCapacity);
             }
 
-            for (int format = 0; format < 2; format++)
+            if (planned.Pool is null)
             {
-                _lines[format][i] = planned.Pool is { } pool
-                    ? ReservePoolLines(pool, family, (ExpositionFormat)format, reserved)
-                    : LineSet.Fixed(SampleLines.Build(family, planned.Labels!, (ExpositionFormat)format));
+                for (int format = 0; format < 2; format++)
+                {
+                    _lines[format][i] = LineSet.Fixed(SampleLines.Build(family, planned.Labels!, (ExpositionFormat)format));
+                }
+            }
+        }
+
+        foreach (MetricFamily family in _families)
+        {
+            foreach (SeriesPool pool in family.Pools)
+            {
+                for (int format = 0; format < 2; format++)
+                {
+                    ReservePoolLines(pool, family, (ExpositionFormat)format);
+                }
             }
         }
 
@@ -203,15 +214,18 @@ public sealed class MetricStore
             {
                 MetricFamily family = _families[f];
                 byte[] header = SampleLines.Header(family, (ExpositionFormat)format);
-                int[] series = [.. family.SeriesIndices, .. family.Pools.SelectMany(p => p.SeriesIndices)];
                 _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools], family.Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped);
                 bytes += header.Length;
-                foreach (int s in series)
+                foreach (int s in family.SeriesIndices)
                 {
-                    LineSet lines = _lines[format][s];
-                    for (int line = 0; line < lines.Count; line++)
+                    bytes += WorstCaseBytes(_lines[format][s]);
+                }
+
+                foreach (SeriesPool pool in family.Pools)
+                {
+                    foreach (int s in pool.SeriesIndices)
                     {
-                        bytes += lines.Capacity(line) + MaxValueBytes + 1;
+                        bytes += WorstCaseBytes(_lines[format][s]);
                     }
                 }
             }
@@ -319,18 +333,33 @@ public sealed class MetricStore
         }
     }
 
-    /// <summary>A pool slot's lines, in the pool's one block for this format (allocated uninitialised: never zeroed, resident only once written).</summary>
-    private static LineSet ReservePoolLines(SeriesPool pool, MetricFamily family, ExpositionFormat format, Dictionary<(SeriesPool, ExpositionFormat), (byte[] Block, int Next)> reserved)
+    /// <summary>A series' longest possible text: each line's room, the longest value and its line feed.</summary>
+    private static long WorstCaseBytes(LineSet lines)
     {
-        int lines = Lines(family, format);
-        if (!reserved.TryGetValue((pool, format), out (byte[] Block, int Next) room))
+        long bytes = 0;
+        for (int line = 0; line < lines.Count; line++)
         {
-            room = (GC.AllocateUninitializedArray<byte>(checked(pool.Capacity * lines * pool.MaxPrefixBytes)), 0);
+            bytes += lines.Capacity(line) + MaxValueBytes + 1;
         }
 
-        LineSet set = LineSet.Reserved(room.Block, room.Next, lines, pool.MaxPrefixBytes);
-        reserved[(pool, format)] = (room.Block, room.Next + (lines * pool.MaxPrefixBytes));
-        return set;
+        return bytes;
+    }
+
+    /// <summary>
+    /// Every slot's lines of one pool in one format, in one block for the pool (allocated
+    /// uninitialised: never zeroed, resident only once written), slot after slot.
+    /// </summary>
+    private void ReservePoolLines(SeriesPool pool, MetricFamily family, ExpositionFormat format)
+    {
+        int lines = Lines(family, format);
+        int slotBytes = checked(lines * pool.MaxPrefixBytes);
+        IReadOnlyList<int> slots = pool.SeriesIndices;
+        byte[] block = GC.AllocateUninitializedArray<byte>(checked(slots.Count * slotBytes));
+        LineSet[] target = _lines[(int)format];
+        for (int k = 0; k < slots.Count; k++)
+        {
+            target[slots[k]] = LineSet.Reserved(block, k * slotBytes, lines, pool.MaxPrefixBytes);
+        }
     }
 
     private static int Lines(MetricFamily family, ExpositionFormat format) =>
