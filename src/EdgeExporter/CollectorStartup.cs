@@ -7,12 +7,14 @@ namespace EdgeExporter;
 /// <summary>
 /// Builds the enabled host collectors, each within a time bound. A collector's start-up reads its
 /// tree (hwmon chip names, thermal zone types, governors); a read that hangs in a driver would keep
-/// the exporter from ever listening. So each collector is built on a start-up thread while the
-/// caller waits at most <see cref="Bound"/>: one that overruns is given up on (its thread left in
-/// the kernel, its half-declared series rolled back, and it can declare nothing more), and stands as
-/// an unavailable collector (success 0) like one whose build threw. The rest are built on a fresh
-/// thread. Start-up therefore takes at most one bound per hung collector, and never more than
-/// <see cref="TotalBound"/> in all before the remaining collectors get a short bound each.
+/// the exporter from ever listening. So the collectors are built one after another on a start-up
+/// thread while the caller watches the clock: one that overruns <see cref="Bound"/> is given up on
+/// (its thread left in the kernel, its half-declared series rolled back, and it can declare nothing
+/// more), and stands as an unavailable collector (success 0) like one whose build threw. The rest
+/// are built on a fresh thread. Start-up therefore takes at most one bound per hung collector, and
+/// never more than <see cref="TotalBound"/> in all before the remaining collectors get a short bound
+/// each. The caller sleeps until the last collector is built or the current one's deadline passes:
+/// no hand-over per collector (each cost two thread wake-ups and the caller's spinning).
 /// </summary>
 internal sealed class CollectorStartup
 {
@@ -20,7 +22,6 @@ internal sealed class CollectorStartup
 
     private readonly MetricStore _store;
     private readonly ExporterOptions _options;
-    private Builder? _builder;
 
     public CollectorStartup(MetricStore store, ExporterOptions options)
     {
@@ -41,120 +42,186 @@ internal sealed class CollectorStartup
 
     public List<Collector> Build(IEnumerable<CollectorRegistration> registrations)
     {
-        var built = new List<Collector>();
+        CollectorRegistration[] all = [.. registrations];
+        var built = new Collector?[all.Length];
+        var errors = new Exception?[all.Length];
         long start = Stopwatch.GetTimestamp();
+        int next = 0;
         try
         {
-            foreach (CollectorRegistration registration in registrations)
+            while (next < all.Length)
             {
-                TimeSpan left = TotalBound - Stopwatch.GetElapsedTime(start);
-                TimeSpan bound = left < Bound ? (left > Floor ? left : Floor) : Bound;
-                built.Add(BuildOne(registration, bound));
+                var builder = new Builder(this, all, built, errors, next, start);
+                _store.HandPlanningTo(builder.Thread);
+                builder.Thread.Start();
+                next = builder.WatchOver();
             }
         }
         finally
         {
-            _builder?.Stop();
             _store.HandPlanningTo(null);
         }
 
-        return built;
+        var collectors = new List<Collector>(all.Length);
+        for (int i = 0; i < all.Length; i++)
+        {
+            if (built[i] is { } collector)
+            {
+                collectors.Add(collector);
+                continue;
+            }
+
+            // Whatever a hostile or broken /proc or /sys does to a collector's start-up (a missing
+            // file, a number that overflows, a repeated line that would declare a series twice, a
+            // read that never returns), it fails that collector, not the exporter: its half-declared
+            // series are forgotten and it stays visible as failing (success 0) rather than silently absent.
+            Exception error = errors[i] ?? new InvalidOperationException("the collector's factory returned nothing");
+            Unavailable?.Invoke(all[i].Name, error);
+            collectors.Add(new UnavailableCollector(all[i].Name, error));
+        }
+
+        return collectors;
     }
 
-    private Collector BuildOne(CollectorRegistration registration, TimeSpan bound)
+    private TimeSpan BoundAt(long start, long now)
     {
-        MetricStore.Checkpoint before = _store.Mark();
-        _builder ??= new Builder();
-        _store.HandPlanningTo(_builder.Thread);
-        _builder.Begin(() => registration.Create(_store, _options.Paths, _options.CollectorSettings));
-        bool finished = _builder.WaitFor(bound);
-        _store.HandPlanningTo(Thread.CurrentThread); // after this the builder can change nothing
-        Exception? error = finished ? _builder.Error : new TimeoutException(
-            $"start-up did not finish within {bound.TotalSeconds:0.###} s (a read that hangs in a driver?); the collector stays unavailable");
-        if (!finished)
-        {
-            _builder = null; // left in its read; the next collector gets a new thread
-        }
-
-        if (error is null && _builder!.Result is { } collector)
-        {
-            return collector;
-        }
-
-        // Whatever a hostile or broken /proc or /sys does to a collector's start-up (a missing file,
-        // a number that overflows, a repeated line that would declare a series twice, a read that
-        // never returns), it fails that collector, not the exporter: its half-declared series are
-        // forgotten and it stays visible as failing (success 0) rather than silently absent.
-        error ??= new InvalidOperationException("the collector's factory returned nothing");
-        _store.RollBack(before);
-        Unavailable?.Invoke(registration.Name, error);
-        return new UnavailableCollector(registration.Name, error);
+        TimeSpan left = TotalBound - Stopwatch.GetElapsedTime(start, now);
+        return left < Bound ? (left > Floor ? left : Floor) : Bound;
     }
 
-    /// <summary>Stands in for a collector that could not be built; fails every scrape.</summary>
     private sealed class UnavailableCollector(string name, Exception error) : Collector(name)
     {
         public override CollectorOutcome Update() => throw new IOException(error.Message, error);
     }
 
-    /// <summary>The thread that runs collectors' start-ups, one at a time.</summary>
+    /// <summary>
+    /// One start-up thread, building collectors from <c>first</c> on. Its progress (which collector,
+    /// since when, the store's mark before it) changes under <see cref="_progress"/>, so the watcher
+    /// sees either a collector in progress or the next one begun, never something in between.
+    /// </summary>
     private sealed class Builder
     {
-        private readonly AutoResetEvent _start = new(false);
-        private readonly ManualResetEvent _done = new(false);
-        private Func<Collector>? _work;
-        private volatile bool _stopping;
+        private readonly CollectorStartup _owner;
+        private readonly CollectorRegistration[] _all;
+        private readonly Collector?[] _built;
+        private readonly Exception?[] _errors;
+        private readonly long _start;
+        private readonly object _progress = new();
+        private readonly ManualResetEventSlim _finished = new(false, spinCount: 0);
+        private int _current;
+        private long _deadline;
+        private TimeSpan _bound;
+        private MetricStore.Checkpoint? _mark;
+        private bool _abandoned;
 
-        public Builder()
+        public Builder(CollectorStartup owner, CollectorRegistration[] all, Collector?[] built, Exception?[] errors, int first, long start)
         {
+            _owner = owner;
+            _all = all;
+            _built = built;
+            _errors = errors;
+            _start = start;
+            _current = first;
+            SetDeadline();
             Thread = new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "collector start-up" };
-            Thread.Start();
         }
 
         public Thread Thread { get; }
 
-        public Collector? Result { get; private set; }
-
-        public Exception? Error { get; private set; }
-
-        public void Begin(Func<Collector> work)
+        /// <summary>Waits until every collector is built (returns their count) or one overruns its bound (returns the index after it).</summary>
+        public int WatchOver()
         {
-            _work = work;
-            Result = null;
-            Error = null;
-            _done.Reset();
-            _start.Set();
+            while (true)
+            {
+                TimeSpan wait;
+                lock (_progress)
+                {
+                    if (_current >= _all.Length)
+                    {
+                        return _current;
+                    }
+
+                    long now = Stopwatch.GetTimestamp();
+                    if (now >= _deadline)
+                    {
+                        return GiveUp();
+                    }
+
+                    wait = Stopwatch.GetElapsedTime(now, _deadline);
+                }
+
+                _finished.Wait(wait);
+            }
         }
 
-        public bool WaitFor(TimeSpan bound) => _done.WaitOne(bound);
-
-        public void Stop()
+        private int GiveUp()
         {
-            _stopping = true;
-            _start.Set();
+            _abandoned = true;
+            _owner._store.HandPlanningTo(Thread.CurrentThread); // after this the builder can change nothing
+            if (_mark is { } mark)
+            {
+                _owner._store.RollBack(mark);
+            }
+
+            _errors[_current] = new TimeoutException(
+                $"start-up did not finish within {_bound.TotalSeconds:0.###} s (a read that hangs in a driver?); the collector stays unavailable");
+            return _current + 1; // left in its read; the next collector gets a new thread
+        }
+
+        private void SetDeadline()
+        {
+            long now = Stopwatch.GetTimestamp();
+            _bound = _owner.BoundAt(_start, now);
+            _deadline = now + (long)(_bound.TotalSeconds * Stopwatch.Frequency);
         }
 
         private void Run()
         {
             while (true)
             {
-                _start.WaitOne();
-                if (_stopping)
+                int index;
+                lock (_progress)
                 {
-                    return;
+                    if (_abandoned || _current >= _all.Length)
+                    {
+                        break;
+                    }
+
+                    index = _current;
+                    _mark = _owner._store.Mark();
                 }
 
+                Collector? collector = null;
+                Exception? error = null;
                 try
                 {
-                    Result = _work!();
+                    collector = _all[index].Create(_owner._store, _owner._options.Paths, _owner._options.CollectorSettings);
                 }
-                catch (Exception error) when (error is not OutOfMemoryException)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    Error = error;
+                    error = e;
                 }
 
-                _done.Set();
+                lock (_progress)
+                {
+                    if (_abandoned)
+                    {
+                        break; // given up on while in this collector: the watcher has accounted for it
+                    }
+
+                    if (collector is null)
+                    {
+                        _owner._store.RollBack(_mark!.Value);
+                        _errors[index] = error;
+                    }
+
+                    _built[index] = collector;
+                    _current = index + 1;
+                    SetDeadline();
+                }
             }
+
+            _finished.Set();
         }
     }
 }
