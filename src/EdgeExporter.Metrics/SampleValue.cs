@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace EdgeExporter.Metrics;
 
@@ -13,220 +14,249 @@ public static class SampleValue
 
     private const double ExactLongLimit = 9007199254740992; // 2^53
 
-    static SampleValue()
-    {
-        // .NET caches the invariant culture's sign strings as UTF-8 arrays the first time a number
-        // needs them (32 B each, measured: the first value with an exponent, the first negative one).
-        // Take every path once now, so no scrape ever pays for it.
-        Span<byte> scratch = stackalloc byte[32];
-        foreach (double value in (ReadOnlySpan<double>)[-1.5, -2, 1.5e-5, 1.5e25, -1.5e-5, -1.5e25, 0.25, 7])
-        {
-            Format(value, scratch);
-        }
-    }
+    private const double UlongLimit = 18446744073709551616.0; // 2^64
 
     /// <summary>
-    /// Formats a sample value as UTF-8: <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c>; integral values as plain
-    /// integers; everything else as the shortest text that round-trips, with a lower-case exponent.
+    /// Formats a sample value as UTF-8: <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c>; integral values below
+    /// 1e21 as plain integers; everything else as the shortest text that round-trips, laid out as .NET's
+    /// "R" does (an exponent below 1e-4, and from 1e15 up where the digits end before the point), with a
+    /// lower-case exponent.
+    /// Throws if <paramref name="destination"/> is too short for the text.
     /// </summary>
     public static int Format(double value, Span<byte> destination)
     {
-        if (double.IsNaN(value))
+        if (destination.Length < MaxBytes)
         {
-            return Copy("NaN"u8, destination);
+            return FormatIntoShort(value, destination);
         }
 
-        if (double.IsInfinity(value))
+        // From here on every write is inside the first MaxBytes bytes of destination.
+        ref byte text = ref MemoryMarshal.GetReference(destination);
+        if (!double.IsFinite(value))
         {
-            return Copy(value > 0 ? "+Inf"u8 : "-Inf"u8, destination);
+            return Copy(double.IsNaN(value) ? "NaN"u8 : value > 0 ? "+Inf"u8 : "-Inf"u8, ref text);
         }
 
         if (value == 0)
         {
-            return Copy("0"u8, destination); // also -0: "-0" parses, but is surprising in a counter
+            text = (byte)'0'; // also -0: "-0" parses, but is surprising in a counter
+            return 1;
         }
 
-        int written;
-        double magnitude = Math.Abs(value);
-        if (magnitude < ExactLongLimit && (long)value == value)
+        int sign = 0;
+        if (value < 0)
         {
-            // Counters and bucket counts: every integer below 2^53 is exact as a long, and formatting a
-            // long is several times cheaper than formatting a double. (A conversion, not Math.Truncate,
-            // which is a call to modf at the AOT baseline.)
-            System.Buffers.Text.Utf8Formatter.TryFormat((long)value, destination, out written);
-            return written;
+            text = (byte)'-';
+            sign = 1;
+            value = -value;
         }
 
-        if (magnitude >= ExactLongLimit && magnitude < PlainIntegerLimit)
+        ref byte rest = ref Unsafe.Add(ref text, sign);
+        if (value < ExactLongLimit && (long)value == value)
         {
-            // Every double from 2^53 up is an integer.
-            value.TryFormat(destination, out written, "F0", CultureInfo.InvariantCulture);
-            return written;
+            // Counters and bucket counts. (A conversion, not Math.Truncate, which is a call to modf at the AOT baseline.)
+            ulong integer = (ulong)(long)value;
+            int count = DigitCount(integer);
+            WriteDigits(ref rest, integer, count);
+            return sign + count;
         }
 
-        written = TryFormatShortFixed(value, destination);
-        if (written > 0)
+        if (value < PlainIntegerLimit && value >= ExactLongLimit)
         {
-            return written;
+            return sign + WriteLargeInteger(value, ref rest); // every double from 2^53 up is an integer
         }
 
-        value.TryFormat(destination, out written, "R", CultureInfo.InvariantCulture);
-        for (int i = 0; i < written; i++)
-        {
-            if (destination[i] == (byte)'E')
-            {
-                destination[i] = (byte)'e';
-            }
-        }
-
-        return written;
+        ulong digits = ShortestDecimal.Of(value, out int exponent);
+        return sign + WriteShortest(digits, exponent, ref rest);
     }
 
-    // 10^k for k = 0..22: every one is exact as a double (5^k < 2^53).
-    private static readonly double[] PowersOfTen =
-        [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+    /// <summary>digits·10^exponent laid out as "R" prints it: "229.8", "0.0025", "5.2e-05", "1.5e+25".</summary>
+    private static int WriteShortest(ulong digits, int exponent, ref byte text)
+    {
+        // Strip trailing zeros: Schubfach gives 16 or 17 digits, a reading like 21.37 needs 4.
+        while (digits % 100_000_000 == 0)
+        {
+            digits /= 100_000_000;
+            exponent += 8;
+        }
 
-    // Below this a double is an integer or has a fraction of at least 1/4 ulp to spare (2^52).
-    private const double ExactScaledLimit = 4503599627370496;
+        if (digits % 10_000 == 0)
+        {
+            digits /= 10_000;
+            exponent += 4;
+        }
+
+        if (digits % 100 == 0)
+        {
+            digits /= 100;
+            exponent += 2;
+        }
+
+        if (digits % 10 == 0)
+        {
+            digits /= 10;
+            exponent += 1;
+        }
+
+        int count = DigitCount(digits);
+        int scientific = exponent + count - 1; // the value is d.ddd × 10^scientific
+
+        // "R" uses an exponent where the point would stand more than max(digits, 15) places from the
+        // left, or more than three zeros to the right of it (.NET's Number.Formatting, 'G' with 'R' precision).
+        if (scientific >= Math.Max(count, 15) || scientific < -4)
+        {
+            // d.ddde-05: the digits one byte to the right, then the first moved back before the point.
+            int length = count;
+            WriteDigits(ref Unsafe.Add(ref text, 1), digits, count);
+            text = Unsafe.Add(ref text, 1);
+            if (count > 1)
+            {
+                Unsafe.Add(ref text, 1) = (byte)'.';
+                length++;
+            }
+
+            Unsafe.Add(ref text, length) = (byte)'e';
+            Unsafe.Add(ref text, length + 1) = scientific < 0 ? (byte)'-' : (byte)'+';
+            uint magnitude = (uint)Math.Abs(scientific);
+            int exponentDigits = magnitude >= 100 ? 3 : 2; // two at least: e-05
+            WriteDigits(ref Unsafe.Add(ref text, length + 2), magnitude, exponentDigits);
+            return length + 2 + exponentDigits;
+        }
+
+        if (scientific < 0)
+        {
+            // 0.0025: "0." and up to three zeros before the digits.
+            int zeros = -scientific - 1;
+            text = (byte)'0';
+            Unsafe.Add(ref text, 1) = (byte)'.';
+            for (int i = 0; i < zeros; i++)
+            {
+                Unsafe.Add(ref text, 2 + i) = (byte)'0';
+            }
+
+            WriteDigits(ref Unsafe.Add(ref text, 2 + zeros), digits, count);
+            return 2 + zeros + count;
+        }
+
+        int integerDigits = scientific + 1;
+        if (count <= integerDigits)
+        {
+            // An integer (not reached: integers below 1e15 take the integer path), zeros after the digits.
+            WriteDigits(ref text, digits, count);
+            for (int i = count; i < integerDigits; i++)
+            {
+                Unsafe.Add(ref text, i) = (byte)'0';
+            }
+
+            return integerDigits;
+        }
+
+        // 229.8: the digits one byte to the right, then the integer part moved back before the point.
+        WriteDigits(ref Unsafe.Add(ref text, 1), digits, count);
+        for (int i = 0; i < integerDigits; i++)
+        {
+            Unsafe.Add(ref text, i) = Unsafe.Add(ref text, i + 1);
+        }
+
+        Unsafe.Add(ref text, integerDigits) = (byte)'.';
+        return count + 1;
+    }
+
+    /// <summary>An integral value in [2^53, 1e21), exactly ("F0"): c·2^q as a·10^9 + b, each part within a ulong.</summary>
+    private static int WriteLargeInteger(double value, ref byte text)
+    {
+        if (value < UlongLimit)
+        {
+            ulong integer = (ulong)value;
+            int count = DigitCount(integer);
+            WriteDigits(ref text, integer, count);
+            return count;
+        }
+
+        ulong bits = BitConverter.DoubleToUInt64Bits(value);
+        ulong c = (bits & ((1UL << 52) - 1)) | (1UL << 52);
+        int q = (int)(bits >> 52) - 1075; // 12 to 17 here: 2^64 <= value < 1e21 < 2^70
+        ulong high = (c / 1_000_000_000) << q; // < 2^24 · 2^17
+        ulong low = (c % 1_000_000_000) << q;  // < 2^30 · 2^17
+        high += low / 1_000_000_000;
+        low %= 1_000_000_000;
+        int highDigits = DigitCount(high);
+        WriteDigits(ref text, high, highDigits);
+        WriteDigits(ref Unsafe.Add(ref text, highDigits), low, 9);
+        return highDigits + 9;
+    }
+
+    // 10^0 .. 10^19. (An array: a ReadOnlySpan over constant ulongs allocates in Debug builds.)
+    private static readonly ulong[] PowersOfTen64 =
+    [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
+        10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
+        1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000,
+        10_000_000_000_000_000_000,
+    ];
+
+    /// <summary>The number of decimal digits of <paramref name="value"/> (&gt; 0).</summary>
+    private static int DigitCount(ulong value)
+    {
+        // log10 from log2 (1233/4096 ≈ log10 2), one too small for part of each power of two.
+        int guess = ((System.Numerics.BitOperations.Log2(value) + 1) * 1233) >> 12;
+        return guess + (value >= PowersOfTen64[guess] ? 1 : 0);
+    }
+
+    // "00" "01" .. "99".
+    private static ReadOnlySpan<byte> DigitPairs =>
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"u8;
 
     /// <summary>
-    /// The common case of a sensor reading or a duration (21.37, 0.0025, 229.8): the fewest decimals
-    /// k for which the integer d nearest to value·10^k gives back exactly <paramref name="value"/> as
-    /// d / 10^k. Both are exact doubles (d &lt; 2^52, k &lt;= 17), so the division is the correctly rounded
-    /// value of the decimal d·10^-k, which is what parsing that text gives: the text round-trips, and
-    /// with the fewest decimals it has the fewest digits, the shortest round-trip text that "R" prints
-    /// in fixed notation (|value| in [1e-4, 1e15)), or with an exponent below 1e-4 (down to 1e-15,
-    /// where 10^k stays exact). Where d-1 or d+1 would round-trip as well, "R"
-    /// picks the one nearest the exact value, and so is left to decide. Plain SSE2 arithmetic (no
-    /// Math.Round or FusedMultiplyAdd, which are library calls at the AOT baseline). Returns 0 where
-    /// this does not apply.
+    /// Writes the <paramref name="count"/> low decimal digits of <paramref name="value"/> (with leading
+    /// zeros where it has fewer) from <paramref name="text"/>, two at a time from the right.
     /// </summary>
-    private static int TryFormatShortFixed(double value, Span<byte> destination)
+    private static void WriteDigits(ref byte text, ulong value, int count)
     {
-        double magnitude = Math.Abs(value);
-        if (magnitude < 1e-15 || magnitude >= 1e15)
+        ref byte pairs = ref MemoryMarshal.GetReference(DigitPairs);
+        int at = count;
+        while (at > 9)
         {
-            return 0;
-        }
-
-        double[] powers = PowersOfTen;
-        for (int k = 1; k < powers.Length; k++)
-        {
-            double scale = powers[k];
-            double scaled = magnitude * scale;
-            if (scaled >= ExactScaledLimit)
+            ulong quotient = value / 100_000_000;
+            uint eight = (uint)(value - (quotient * 100_000_000));
+            value = quotient;
+            for (int i = 0; i < 4; i++)
             {
-                return 0;
-            }
-
-            long digits = (long)(scaled + 0.5);
-            if (digits / scale == magnitude)
-            {
-                if ((digits - 1) / scale == magnitude || (digits + 1) / scale == magnitude)
-                {
-                    return 0;
-                }
-
-                return magnitude >= 1e-4
-                    ? WriteFixed(digits, k, value < 0, destination)
-                    : WriteScientific(digits, k, value < 0, destination);
+                uint pair = eight / 100;
+                at -= 2;
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref text, at), Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref pairs, (eight - (pair * 100)) * 2)));
+                eight = pair;
             }
         }
 
-        return 0;
+        uint rest = (uint)value;
+        while (at > 1)
+        {
+            uint pair = rest / 100;
+            at -= 2;
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref text, at), Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref pairs, (rest - (pair * 100)) * 2)));
+            rest = pair;
+        }
+
+        if (at == 1)
+        {
+            text = (byte)('0' + rest);
+        }
     }
 
-    /// <summary>Writes <paramref name="digits"/>·10^-<paramref name="decimals"/> without an exponent ("-0.0025", "229.8").</summary>
-    private static int WriteFixed(long digits, int decimals, bool negative, Span<byte> destination)
+    private static int Copy(ReadOnlySpan<byte> text, ref byte destination)
     {
-        int count = 1;
-        for (long bound = 10; count < 19 && digits >= bound; bound *= 10)
-        {
-            count++;
-        }
-
-        int integerDigits = Math.Max(count - decimals, 1);
-        int length = (negative ? 1 : 0) + integerDigits + 1 + decimals;
-        Span<byte> text = destination[..length]; // one bounds check; the writes below stay inside
-        int at = length - 1;
-        for (int i = 0; i < decimals; i++)
-        {
-            long quotient = digits / 10;
-            text[at--] = (byte)('0' + (int)(digits - (quotient * 10)));
-            digits = quotient;
-        }
-
-        text[at--] = (byte)'.';
-        do
-        {
-            long quotient = digits / 10;
-            text[at--] = (byte)('0' + (int)(digits - (quotient * 10)));
-            digits = quotient;
-        }
-        while (at >= (negative ? 1 : 0));
-
-        if (negative)
-        {
-            text[0] = (byte)'-';
-        }
-
-        return length;
-    }
-
-    /// <summary>
-    /// Writes <paramref name="digits"/>·10^-<paramref name="decimals"/> (below 1e-4) as "R" does, with a
-    /// lower-case exponent of at least two digits: "5.2e-05", "1e-10".
-    /// </summary>
-    private static int WriteScientific(long digits, int decimals, bool negative, Span<byte> destination)
-    {
-        int count = 1;
-        for (long bound = 10; count < 19 && digits >= bound; bound *= 10)
-        {
-            count++;
-        }
-
-        int exponent = decimals - count + 1; // the value is d.ddd × 10^-exponent
-        int length = (negative ? 1 : 0) + count + (count > 1 ? 1 : 0) + 2 + (exponent >= 100 ? 3 : 2);
-        Span<byte> text = destination[..length];
-        int at = length - 1;
-        do
-        {
-            text[at--] = (byte)('0' + (exponent % 10));
-            exponent /= 10;
-        }
-        while (exponent != 0);
-
-        if (at == length - 2)
-        {
-            text[at--] = (byte)'0'; // two digits at least: e-05
-        }
-
-        text[at--] = (byte)'-';
-        text[at--] = (byte)'e';
-        for (int i = 1; i < count; i++)
-        {
-            long quotient = digits / 10;
-            text[at--] = (byte)('0' + (int)(digits - (quotient * 10)));
-            digits = quotient;
-        }
-
-        if (count > 1)
-        {
-            text[at--] = (byte)'.';
-        }
-
-        text[at--] = (byte)('0' + (int)digits);
-        if (negative)
-        {
-            text[0] = (byte)'-';
-        }
-
-        return length;
-    }
-
-    private static int Copy(ReadOnlySpan<byte> text, Span<byte> destination)
-    {
-        text.CopyTo(destination);
+        text.CopyTo(MemoryMarshal.CreateSpan(ref destination, MaxBytes));
         return text.Length;
+    }
+
+    /// <summary>A destination shorter than <see cref="MaxBytes"/>: format aside, then copy (throws if it does not fit).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int FormatIntoShort(double value, Span<byte> destination)
+    {
+        Span<byte> scratch = stackalloc byte[MaxBytes];
+        int written = Format(value, scratch);
+        scratch[..written].CopyTo(destination);
+        return written;
     }
 }

@@ -56,8 +56,8 @@ public class SampleValueTests
     }
 
     /// <summary>
-    /// The fast fixed-point path against the framework's shortest round-trip formatter ("R", lower-case
-    /// exponent), over ten million values: random bit patterns, decimals of every length that sensors
+    /// The Schubfach path (every value that is not an integer below 1e21) against the framework's shortest
+    /// round-trip formatter ("R", lower-case exponent), over ten million values: random bit patterns, decimals of every length that sensors
     /// and durations produce, float32 readings widened to double, sub-millisecond durations, and the edges of the fast ranges.
     /// </summary>
     [Fact]

@@ -1,0 +1,130 @@
+namespace EdgeExporter.Metrics;
+
+/// <summary>
+/// The shortest decimal that reads back as a given double, by R. Giulietti's Schubfach algorithm
+/// ("The Schubfach way to render doubles", 2020; written from the paper): of the decimals
+/// d·10^i in the double's rounding interval, those with the fewest digits, and of those the one
+/// nearest the double (an even d on a tie) — what .NET's "R" prints. Three 64×128-bit products and
+/// a few comparisons, no loop and no big-number fallback.
+/// </summary>
+internal static class ShortestDecimal
+{
+    /// <summary>
+    /// The digits d and exponent i with d·10^i the shortest decimal for <paramref name="value"/>
+    /// (finite, &gt; 0). d may end in zeros; the caller strips them.
+    /// </summary>
+    public static ulong Of(double value, out int exponent)
+    {
+        ulong bits = BitConverter.DoubleToUInt64Bits(value);
+        ulong fraction = bits & ((1UL << 52) - 1);
+        int biased = (int)(bits >> 52) & 0x7FF;
+
+        // value = c · 2^q, c < 2^53.
+        ulong c = biased == 0 ? fraction : fraction | (1UL << 52);
+        int q = biased == 0 ? -1074 : biased - 1075;
+
+        // The rounding interval, in quarters of 2^q: [cbl, cbr] around cb. Below a power of two (c = 2^52,
+        // except at the smallest exponent) the next double down is half as far (the paper's §9.2).
+        ulong cb = c << 2;
+        ulong cbr = cb + 2;
+        ulong cbl;
+        int k;
+        if (fraction != 0 || biased <= 1)
+        {
+            cbl = cb - 2;
+            k = FloorLog10Pow2(q);
+        }
+        else
+        {
+            cbl = cb - 1;
+            k = FloorLog10ThreeQuartersPow2(q);
+        }
+
+        // vb ≈ cb · 2^q · 10^-k, with the 128-bit g of 10^-k: g · (cb · 2^h) / 2^128. h is 1 to 4.
+        int h = q + FloorLog2Pow10(-k) + 1;
+        int index = (-k - PowersOfTen.MinExponent) * 2;
+        ulong[] table = PowersOfTen.Table;
+        ulong g1 = table[index];
+        ulong g0 = table[index + 1];
+        ulong vb = RoundToOdd(g1, g0, cb << h);
+        ulong vbl = RoundToOdd(g1, g0, cbl << h);
+        ulong vbr = RoundToOdd(g1, g0, cbr << h);
+        if (k > 0)
+        {
+            // 10^-k has no exact g, but x·2^q·10^-k is still an integer where 5^k divides x (from 1e21 up,
+            // the only place this branch is reached: below, values from 2^56 are integers written as such).
+            ExactWhereIntegral(k, cb, cbl, cbr, ref vb, ref vbl, ref vbr);
+        }
+
+        // An odd c has its interval's ends excluded (round half to even reads them as the neighbour).
+        ulong open = c & 1;
+        ulong s = vb >> 2;
+
+        // One digit fewer: of 10⌊s/10⌋ and the next multiple of 10 at most one lies inside (§9.3). The
+        // paper tries this only from s = 100 up, as Java wants two digits at least; "R" prints 5e-323.
+        ulong sp10 = s / 10 * 10;
+        ulong tp10 = sp10 + 10;
+        bool upIn = vbl + open <= sp10 << 2;
+        bool wpIn = (tp10 << 2) + open <= vbr;
+        if (upIn != wpIn)
+        {
+            exponent = k;
+            return upIn ? sp10 : tp10;
+        }
+
+        ulong t = s + 1;
+        bool uIn = vbl + open <= s << 2;
+        bool wIn = (t << 2) + open <= vbr;
+        exponent = k;
+        if (uIn != wIn)
+        {
+            return uIn ? s : t;
+        }
+
+        // Both lie inside: the nearer one, the even one on a tie.
+        long nearer = (long)(vb - ((s + t) << 1));
+        return nearer < 0 || (nearer == 0 && (s & 1) == 0) ? s : t;
+    }
+
+    /// <summary>Clears the inexact bit of the products that are integers: rounding the one-too-large g to odd set it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ExactWhereIntegral(int k, ulong cb, ulong cbl, ulong cbr, ref ulong vb, ref ulong vbl, ref ulong vbr)
+    {
+        if (k > 23)
+        {
+            return; // 5^24 > 2^55 > cbr: no multiple but 0
+        }
+
+        ulong five = 1;
+        for (int i = 0; i < k; i++)
+        {
+            five *= 5;
+        }
+
+        vb &= cb % five == 0 ? ~1UL : ~0UL;
+        vbl &= cbl % five == 0 ? ~1UL : ~0UL;
+        vbr &= cbr % five == 0 ? ~1UL : ~0UL;
+    }
+
+    /// <summary>⌊g · cp / 2^128⌋, with the lowest bit set where the division is inexact (rounding to odd).</summary>
+    private static ulong RoundToOdd(ulong g1, ulong g0, ulong cp)
+    {
+        ulong high0 = Math.BigMul(g0, cp, out ulong low0);
+        ulong high1 = Math.BigMul(g1, cp, out ulong low1);
+        ulong middle = low1 + high0;
+        ulong upper = high1 + (middle < low1 ? 1UL : 0UL);
+        return upper | ((middle | low0) != 0 ? 1UL : 0UL);
+    }
+
+    // Multiply-and-shift forms, exact over every exponent a double has (the test
+    // Floor_logarithms_are_exact_over_every_double_exponent checks each against BigInteger).
+
+    /// <summary>⌊q · log10 2⌋.</summary>
+    internal static int FloorLog10Pow2(int q) => (q * 315653) >> 20;
+
+    /// <summary>⌊log10(3/4 · 2^q)⌋.</summary>
+    internal static int FloorLog10ThreeQuartersPow2(int q) => ((q * 315653) - 131008) >> 20;
+
+    /// <summary>⌊e · log2 10⌋.</summary>
+    internal static int FloorLog2Pow10(int e) => (e * 870824) >> 18;
+}
