@@ -81,8 +81,8 @@ public sealed class ArpCollector : Collector
         Func<NetlinkSocket>? openNetlink = null)
         : base("arp")
     {
-        _include = string.IsNullOrEmpty(include) ? null : new Regex(include, RegexOptions.CultureInvariant);
-        _exclude = string.IsNullOrEmpty(exclude) ? null : new Regex(exclude, RegexOptions.CultureInvariant);
+        _include = Patterns.OrNull(include);
+        _exclude = Patterns.OrNull(exclude);
         NeighbourMessage.WriteRequest(_neighbourRequest, AfInet);
         _pool = Own(store.AddFamily("node_arp_entries", "ARP entries by device", MetricType.Gauge, "device").AddPool(maxDevices));
         string path = paths.Proc("net/arp");

@@ -68,8 +68,8 @@ public sealed class DiskstatsCollector : Collector
     {
         _paths = paths;
         _file = new PseudoFile(paths.Proc("diskstats"), 32768);
-        _include = string.IsNullOrEmpty(deviceInclude) ? null : new Regex(deviceInclude, RegexOptions.CultureInvariant);
-        _exclude = _include is null && !string.IsNullOrEmpty(deviceExclude) ? new Regex(deviceExclude, RegexOptions.CultureInvariant) : null;
+        _include = Patterns.OrNull(deviceInclude);
+        _exclude = _include is null ? Patterns.OrNull(deviceExclude) : null;
         _pools = [.. Fields.Select(f => Own(store.AddFamily(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxDevices)))];
         // Info series are set once, when a disk appears: hiding them on a failed read would leave
         // them hidden after it recovers, so only the counters above are hidden with the collector.

@@ -149,7 +149,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
     private static int Milliseconds(long deadline) =>
         (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
 
-    private static Regex? Pattern(string? pattern) => string.IsNullOrEmpty(pattern) ? null : new Regex(pattern, RegexOptions.CultureInvariant);
+    private static Regex? Pattern(string? pattern) => Patterns.OrNull(pattern);
 
     private void Reparse(ReadOnlySpan<byte> text)
     {

@@ -103,10 +103,10 @@ public sealed partial class HwmonCollector : Collector
 
         _directory = directory;
         _directoryZ = Encoding.UTF8.GetBytes(directory + "\0");
-        _include = string.IsNullOrEmpty(chipInclude) ? null : new Regex(chipInclude, RegexOptions.CultureInvariant);
-        _exclude = string.IsNullOrEmpty(chipExclude) ? null : new Regex(chipExclude, RegexOptions.CultureInvariant);
-        _includeSensor = string.IsNullOrEmpty(sensorInclude) ? null : new Regex(sensorInclude, RegexOptions.CultureInvariant);
-        _excludeSensor = string.IsNullOrEmpty(sensorExclude) ? null : new Regex(sensorExclude, RegexOptions.CultureInvariant);
+        _include = Patterns.OrNull(chipInclude);
+        _exclude = Patterns.OrNull(chipExclude);
+        _includeSensor = Patterns.OrNull(sensorInclude);
+        _excludeSensor = Patterns.OrNull(sensorExclude);
         string[] entries = [.. Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal)];
         _known.AddRange(entries.Select(e => Encoding.UTF8.GetBytes(Path.GetFileName(e))));
         List<Chip> chips = [.. entries.Where(Directory.Exists).Select(Chip.Read)];

@@ -20,11 +20,11 @@ public sealed class NetclassCollector : Collector
 {
     /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
     public static CollectorRegistration Registration { get; } = new("netclass", true, "/sys/class/net: link state, speed and settings per interface", (store, paths, settings) =>
-        new NetclassCollector(store, paths, settings.Pattern("collector.netclass.ignored-devices") ?? "^$", settings.Bool("collector.netclass.ignore-invalid-speed")))
+        new NetclassCollector(store, paths, settings.Pattern("collector.netclass.ignored-devices") ?? Patterns.OnlyEmpty, settings.Bool("collector.netclass.ignore-invalid-speed")))
     {
         Flags =
         [
-            Flag.Pattern("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", "^$"),
+            Flag.Pattern("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.", Patterns.OnlyEmpty),
             Flag.Bool("collector.netclass.ignore-invalid-speed", "Ignore devices where the speed is invalid. This will be the default behavior in 2.x.", false),
         ],
     };
@@ -72,12 +72,12 @@ public sealed class NetclassCollector : Collector
     private readonly List<Interface> _interfaces = [];
     private readonly List<byte[]> _skipped = []; // ignored names and entries that are not directories (bonding_masters)
 
-    public NetclassCollector(MetricStore store, HostPaths paths, string ignoredDevices = "^$", bool ignoreInvalidSpeed = false, int maxInterfaces = DefaultMaxInterfaces)
+    public NetclassCollector(MetricStore store, HostPaths paths, string ignoredDevices = Patterns.OnlyEmpty, bool ignoreInvalidSpeed = false, int maxInterfaces = DefaultMaxInterfaces)
         : base("netclass")
     {
         _directory = paths.Sys("class/net");
         _directoryZ = Encoding.UTF8.GetBytes(_directory + "\0");
-        _ignored = new Regex(ignoredDevices, RegexOptions.CultureInvariant);
+        _ignored = Patterns.Of(ignoredDevices);
         _ignoreInvalidSpeed = ignoreInvalidSpeed;
         _up = Own(store.AddFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType.Gauge, "device").AddPool(maxInterfaces, DevicePrefixBytes));
         _info = Own(store.AddFamily(

@@ -185,8 +185,8 @@ public sealed class NetdevCollector : Collector
             (false, false) => ProcLegacy,
             (false, true) => ProcDetailed,
         };
-        _include = string.IsNullOrEmpty(include) ? null : new Regex(include, RegexOptions.CultureInvariant);
-        _exclude = string.IsNullOrEmpty(exclude) ? null : new Regex(exclude, RegexOptions.CultureInvariant);
+        _include = Patterns.OrNull(include);
+        _exclude = Patterns.OrNull(exclude);
         _labelIfAlias = labelIfAlias;
         string[] labels = labelIfAlias ? ["device", "ifalias"] : ["device"];
         _pools = [.. _statistics.Select(s => Own(store.AddFamily($"node_network_{s.Key}_total", $"Network device statistic {s.Key}.", MetricType.Counter, labels).AddPool(maxDevices)))];

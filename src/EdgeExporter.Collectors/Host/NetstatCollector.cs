@@ -38,7 +38,7 @@ public sealed class NetstatCollector : Collector
     public NetstatCollector(MetricStore store, HostPaths paths, string? fields = DefaultFields)
         : base("netstat")
     {
-        var pattern = string.IsNullOrEmpty(fields) ? null : new Regex(fields, RegexOptions.CultureInvariant);
+        Regex? pattern = Patterns.OrNull(fields);
         var found = new List<(PseudoFile File, bool Paired, List<(string Protocol, string Field)> Keys)>();
         foreach ((string relative, bool paired) in new[] { ("net/netstat", true), ("net/snmp", true), ("net/snmp6", false) })
         {

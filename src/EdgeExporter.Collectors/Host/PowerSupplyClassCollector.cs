@@ -22,10 +22,10 @@ public sealed class PowerSupplyClassCollector : Collector
     /// <summary>The collector's name, default, flags and factory (see <see cref="CollectorRegistration"/>).</summary>
     public static CollectorRegistration Registration { get; } = new(
         "powersupplyclass", true, "/sys/class/power_supply: battery charge, voltage, power, status per supply", (store, paths, settings) =>
-            new PowerSupplyClassCollector(store, paths, settings.Pattern("collector.powersupply.ignored-supplies") ?? "^$"))
+            new PowerSupplyClassCollector(store, paths, settings.Pattern("collector.powersupply.ignored-supplies") ?? Patterns.OnlyEmpty))
     {
         FlagPrefix = "powersupply",
-        Flags = [Flag.Pattern("collector.powersupply.ignored-supplies", "Regexp of power supplies to ignore for powersupplyclass collector.", "^$")],
+        Flags = [Flag.Pattern("collector.powersupply.ignored-supplies", "Regexp of power supplies to ignore for powersupplyclass collector.", Patterns.OnlyEmpty)],
     };
 
     private static readonly Dictionary<string, (string Metric, double Divisor)> Numbers = new(StringComparer.Ordinal)
@@ -92,7 +92,7 @@ public sealed class PowerSupplyClassCollector : Collector
     private readonly string _directory;
     private readonly Supply[] _supplies;
 
-    public PowerSupplyClassCollector(MetricStore store, HostPaths paths, string ignoredSupplies = "^$")
+    public PowerSupplyClassCollector(MetricStore store, HostPaths paths, string ignoredSupplies = Patterns.OnlyEmpty)
         : base("powersupplyclass")
     {
         _directory = paths.Sys("class/power_supply");
@@ -103,7 +103,7 @@ public sealed class PowerSupplyClassCollector : Collector
             return;
         }
 
-        var ignored = new Regex(ignoredSupplies, RegexOptions.CultureInvariant);
+        Regex ignored = Patterns.Of(ignoredSupplies);
         string[] names = [.. Directory.EnumerateFileSystemEntries(_directory).Where(Directory.Exists)
             .Select(Path.GetFileName).OfType<string>().Where(n => !ignored.IsMatch(n)).Order(StringComparer.Ordinal)];
 

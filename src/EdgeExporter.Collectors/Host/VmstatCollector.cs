@@ -41,7 +41,7 @@ public sealed class VmstatCollector : Collector
         }
 
         _file = PseudoFile.OpenSized(path);
-        var pattern = string.IsNullOrEmpty(fields) ? null : new Regex(fields, RegexOptions.CultureInvariant);
+        Regex? pattern = Patterns.OrNull(fields);
         var selected = new List<(string, Series)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var parser = new AsciiParser(_file.Read());

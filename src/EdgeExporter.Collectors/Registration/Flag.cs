@@ -82,7 +82,7 @@ public sealed record Flag(string Name, FlagKind Kind, string Help, string Defaul
     {
         try
         {
-            _ = new Regex(value, RegexOptions.CultureInvariant);
+            _ = Patterns.Of(value);
             return null;
         }
         catch (ArgumentException error)
