@@ -125,7 +125,9 @@ public static partial class ConfigLoader
 
     public static ExporterConfig Load(string text, string source, HardwareProfiles? profiles = null)
     {
-        profiles ??= HardwareProfiles.Embedded;
+        // The embedded profiles are parsed only when the config names a board or a device: the
+        // default config (host collectors only) starts without reading them.
+        HardwareProfiles Profiles() => profiles ??= HardwareProfiles.Embedded;
         var errors = new ConfigErrors(source);
         YamlNode root;
         try
@@ -149,9 +151,9 @@ public static partial class ConfigLoader
         BoardProfile? board = null;
         if (errors.Text(top["board"], "board") is { } boardName)
         {
-            if (!profiles.Boards.TryGetValue(boardName, out board))
+            if (!Profiles().Boards.TryGetValue(boardName, out board))
             {
-                errors.Add(top["board"]!, $"unknown board '{boardName}'; known boards: {string.Join(", ", profiles.Boards.Keys)} (or leave board out)");
+                errors.Add(top["board"]!, $"unknown board '{boardName}'; known boards: {string.Join(", ", Profiles().Boards.Keys)} (or leave board out)");
             }
         }
 
@@ -174,7 +176,7 @@ public static partial class ConfigLoader
                 continue;
             }
 
-            DeviceConfig? device = Device(map, board, defaults, profiles, errors);
+            DeviceConfig? device = Device(map, board, defaults, Profiles(), errors);
             if (device is null)
             {
                 continue;
