@@ -73,9 +73,9 @@ internal static class LabelText
             capacity += labelNames[i].Length + 4 + (Encoding.UTF8.GetMaxByteCount((labelValues[i] ?? string.Empty).Length) * 2);
         }
 
-        var buffer = new byte[capacity];
+        Span<byte> buffer = capacity <= 1024 ? stackalloc byte[capacity] : new byte[capacity];
         int length = WritePrefix(buffer, name, labelNames, labelValues, extraLabel, extraValue, omitEmpty);
-        return buffer.AsSpan(0, length).ToArray();
+        return buffer[..length].ToArray();
     }
 
     private static bool HasAnyLabel(ReadOnlySpan<string> labelValues, bool omitEmpty)
@@ -93,14 +93,15 @@ internal static class LabelText
 
     public static byte[] HelpLine(string name, string help, bool openMetrics)
     {
-        var buffer = new byte[name.Length + 9 + (Encoding.UTF8.GetMaxByteCount(help.Length) * 2)];
+        int capacity = name.Length + 9 + (Encoding.UTF8.GetMaxByteCount(help.Length) * 2);
+        Span<byte> buffer = capacity <= 1024 ? stackalloc byte[capacity] : new byte[capacity];
         var writer = new ByteWriter(buffer);
         writer.Ascii("# HELP ");
         writer.Ascii(name);
         writer.Byte((byte)' ');
         writer.EscapedValue(help, escapeQuote: openMetrics);
         writer.Byte((byte)'\n');
-        return buffer.AsSpan(0, writer.Position).ToArray();
+        return buffer[..writer.Position].ToArray();
     }
 
     public static byte[] Line(string text) => Encoding.UTF8.GetBytes(text);
@@ -135,8 +136,26 @@ internal static class LabelText
 
         public void EscapedValue(string value, bool escapeQuote)
         {
+            int ascii = 0;
+            while (ascii < value.Length && value[ascii] < 0x80)
+            {
+                char c = value[ascii++];
+                switch (c)
+                {
+                    case '\\': Byte((byte)'\\'); Byte((byte)'\\'); break;
+                    case '\n': Byte((byte)'\\'); Byte((byte)'n'); break;
+                    case '"' when escapeQuote: Byte((byte)'\\'); Byte((byte)'"'); break;
+                    default: Byte((byte)c); break;
+                }
+            }
+
+            if (ascii == value.Length)
+            {
+                return; // names, help and most label values: ASCII, no rune decoding
+            }
+
             Span<byte> utf8 = stackalloc byte[4];
-            foreach (Rune rune in value.EnumerateRunes())
+            foreach (Rune rune in value.AsSpan(ascii).EnumerateRunes())
             {
                 switch (rune.Value)
                 {

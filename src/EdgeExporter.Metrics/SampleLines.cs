@@ -8,7 +8,14 @@ internal static class SampleLines
 {
     public static byte[] Header(MetricFamily family, ExpositionFormat format)
     {
-        string type = family.Type.ToString().ToLowerInvariant();
+        string type = family.Type switch
+        {
+            MetricType.Counter => "counter",
+            MetricType.Gauge => "gauge",
+            MetricType.Histogram => "histogram",
+            MetricType.Summary => "summary",
+            _ => "untyped",
+        };
         if (format == ExpositionFormat.Text)
         {
             return [.. LabelText.HelpLine(family.Name, family.Help, openMetrics: false), .. LabelText.Line($"# TYPE {family.Name} {type}\n")];
