@@ -247,11 +247,18 @@ public sealed class MetricStore
         return _planned.Count - 1;
     }
 
-    internal int AllocatePoolSlot(MetricFamily family, SeriesPool pool)
+    /// <summary>Declares <paramref name="count"/> hidden slots of a pool, one after another; returns the first one's index.</summary>
+    internal int AllocatePoolSlots(MetricFamily family, SeriesPool pool, int count)
     {
         using PlanScope plan = EnterPlanning();
-        _planned.Add(new Planned(family, null, pool, 0, Hidden));
-        return _planned.Count - 1;
+        int first = _planned.Count;
+        _planned.EnsureCapacity(first + count);
+        for (int i = 0; i < count; i++)
+        {
+            _planned.Add(new Planned(family, null, pool, 0, Hidden));
+        }
+
+        return first;
     }
 
     internal ref double ValueSlot(int series) =>

@@ -20,9 +20,10 @@ public sealed class SeriesPool
         MaxPrefixBytes = maxPrefixBytes;
         _slots = new int[capacity];
         _taken = new bool[capacity];
+        int first = store.AllocatePoolSlots(family, this, capacity);
         for (int i = 0; i < capacity; i++)
         {
-            _slots[i] = store.AllocatePoolSlot(family, this);
+            _slots[i] = first + i;
         }
     }
 
