@@ -26,6 +26,7 @@ public sealed class MetricStore
     private MetricFamily[] _families = [];
     private FamilyText[][] _familyText = [[], []];
     private LineSet[][] _lines = [[], []];
+    private PoolText? _poolText; // every pool slot's lines point into it: it lives as long as the store
     private double[] _values = [];
     private long[] _visibility = [];
     private double[] _created = [];
@@ -194,13 +195,27 @@ public sealed class MetricStore
             }
         }
 
+        long poolBytes = 0;
         foreach (MetricFamily family in _families)
         {
             foreach (SeriesPool pool in family.Pools)
             {
                 for (int format = 0; format < 2; format++)
                 {
-                    ReservePoolLines(pool, family, (ExpositionFormat)format);
+                    poolBytes += (long)pool.Capacity * Lines(family, (ExpositionFormat)format) * pool.MaxPrefixBytes;
+                }
+            }
+        }
+
+        _poolText = new PoolText(poolBytes);
+        long reserved = 0;
+        foreach (MetricFamily family in _families)
+        {
+            foreach (SeriesPool pool in family.Pools)
+            {
+                for (int format = 0; format < 2; format++)
+                {
+                    reserved = ReservePoolLines(pool, family, (ExpositionFormat)format, reserved);
                 }
             }
         }
@@ -352,21 +367,20 @@ public sealed class MetricStore
         return bytes;
     }
 
-    /// <summary>
-    /// Every slot's lines of one pool in one format, in one block for the pool (allocated
-    /// uninitialised: never zeroed, resident only once written), slot after slot.
-    /// </summary>
-    private void ReservePoolLines(SeriesPool pool, MetricFamily family, ExpositionFormat format)
+    /// <summary>Every slot's lines of one pool in one format, slot after slot in the pool text from <paramref name="offset"/>; returns the offset after them.</summary>
+    private unsafe long ReservePoolLines(SeriesPool pool, MetricFamily family, ExpositionFormat format, long offset)
     {
         int lines = Lines(family, format);
         int slotBytes = checked(lines * pool.MaxPrefixBytes);
         IReadOnlyList<int> slots = pool.SeriesIndices;
-        byte[] block = GC.AllocateUninitializedArray<byte>(checked(slots.Count * slotBytes));
         LineSet[] target = _lines[(int)format];
         for (int k = 0; k < slots.Count; k++)
         {
-            target[slots[k]] = LineSet.Reserved(block, k * slotBytes, lines, pool.MaxPrefixBytes);
+            target[slots[k]] = LineSet.Reserved(_poolText!.Start + offset, lines, pool.MaxPrefixBytes);
+            offset += slotBytes;
         }
+
+        return offset;
     }
 
     private static int Lines(MetricFamily family, ExpositionFormat format) =>
