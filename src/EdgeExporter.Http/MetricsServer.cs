@@ -768,6 +768,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             job.QueryLength = request.Query.Length;
             job.WantGzip = false;
             job.FirstWaiter = null;
+            job.LastWaiter = null;
             if (_pendingLast is null)
             {
                 _pendingFirst = job;
@@ -785,8 +786,17 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         connection.KeepAlive = keepAlive;
         connection.IsHead = isHead;
         connection.Job = job;
-        connection.NextWaiter = job.FirstWaiter;
-        job.FirstWaiter = connection;
+        connection.NextWaiter = null;
+        if (job.LastWaiter is { } last)
+        {
+            last.NextWaiter = connection;
+        }
+        else
+        {
+            job.FirstWaiter = connection;
+        }
+
+        job.LastWaiter = connection;
         connection.State = ConnectionState.AwaitingBody;
         connection.Deadline = long.MaxValue;
         DispatchNext();
@@ -854,6 +864,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         buffer.Rendering = false;
         Connection? waiter = job.FirstWaiter;
         job.FirstWaiter = null;
+        job.LastWaiter = null;
         job.Buffer = null;
         job.Next = _freeJobs;
         _freeJobs = job;
@@ -1090,15 +1101,29 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         if (connection.State == ConnectionState.AwaitingBody && connection.Job is { } job)
         {
             // Out of the job's waiters; the render goes on for the others.
-            ref Connection? link = ref job.FirstWaiter;
-            while (link is not null && link != connection)
+            Connection? previous = null;
+            Connection? node = job.FirstWaiter;
+            while (node is not null && node != connection)
             {
-                link = ref link.NextWaiter;
+                previous = node;
+                node = node.NextWaiter;
             }
 
-            if (link is not null)
+            if (node is not null)
             {
-                link = connection.NextWaiter;
+                if (previous is null)
+                {
+                    job.FirstWaiter = connection.NextWaiter;
+                }
+                else
+                {
+                    previous.NextWaiter = connection.NextWaiter;
+                }
+
+                if (job.LastWaiter == connection)
+                {
+                    job.LastWaiter = previous;
+                }
             }
 
             connection.Job = null;

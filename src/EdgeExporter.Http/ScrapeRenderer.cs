@@ -69,6 +69,9 @@ internal sealed class ScrapeJob(int maxQueryBytes)
 
     public Connection? FirstWaiter;
 
+    /// <summary>The newest waiter: waiters are answered in the order they asked, so the one that waited longest for the render is sent to first.</summary>
+    public Connection? LastWaiter;
+
     public BodyBuffer? Buffer;
 
     /// <summary>The next job in the pending queue, or in the free list.</summary>
