@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace EdgeExporter.Metrics;
 
@@ -27,7 +29,7 @@ public static class ExpositionWriter
         long now = store.Now();
         int position = 0;
         Span<double> quantiles = stackalloc double[16];
-        (double[] values, long[] visibility, LineSet[] lineSets) = store.Sealed(format);
+        (double[] values, long[] visibility, SampleText text) = store.Sealed(format);
         bool om = format == ExpositionFormat.OpenMetrics;
         foreach (ref readonly MetricStore.FamilyText family in store.FamilyTexts(format))
         {
@@ -48,11 +50,11 @@ public static class ExpositionWriter
                         headerWritten = true;
                     }
 
-                    LineSet lines = lineSets[series];
-                    Sample(destination, ref position, lines[0], Volatile.Read(ref values[series]));
-                    if (om && lines.Count > 1)
+                    int line = text.FirstLine(series);
+                    Sample(destination, ref position, text.Line(line), Volatile.Read(ref values[series]));
+                    if (om && text.LineCount(series) > 1)
                     {
-                        Sample(destination, ref position, lines[1], store.Created(series)); // _created
+                        Sample(destination, ref position, text.Line(line + 1), store.Created(series)); // _created
                     }
                 }
             }
@@ -60,7 +62,7 @@ public static class ExpositionWriter
             {
                 foreach (int series in family.Series)
                 {
-                    WriteSeries(store, format, series, now, family.Header, ref headerWritten, destination, ref position, quantiles);
+                    WriteSeries(store, text, om, series, now, family.Header, ref headerWritten, destination, ref position, quantiles);
                 }
             }
 
@@ -72,7 +74,7 @@ public static class ExpositionWriter
                     {
                         if (pool.IsTaken(slot))
                         {
-                            WriteSeries(store, format, pool.SlotSeries(slot), now, family.Header, ref headerWritten, destination, ref position, quantiles);
+                            WriteSlot(store, format, pool.SlotSeries(slot), now, family.Header, ref headerWritten, destination, ref position);
                         }
                     }
                 }
@@ -92,9 +94,11 @@ public static class ExpositionWriter
         return position;
     }
 
+    /// <summary>A series declared in the plan, of any type.</summary>
     private static void WriteSeries(
         MetricStore store,
-        ExpositionFormat format,
+        SampleText text,
+        bool om,
         int series,
         long now,
         byte[] header,
@@ -114,28 +118,27 @@ public static class ExpositionWriter
             headerWritten = true;
         }
 
-        LineSet lines = store.Lines(format, series);
         MetricFamily family = store.FamilyOf(series);
-        bool om = format == ExpositionFormat.OpenMetrics;
-        int line = 0;
+        int line = text.FirstLine(series);
+        int end = line + text.LineCount(series);
         switch (family.Type)
         {
             case MetricType.Counter:
             case MetricType.Gauge:
             case MetricType.Untyped:
-                Sample(destination, ref position, lines[line++], Volatile.Read(ref store.ValueSlot(series)));
+                Sample(destination, ref position, text.Line(line++), Volatile.Read(ref store.ValueSlot(series)));
                 break;
 
             case MetricType.Histogram:
                 long cumulative = 0;
-                for (int bucket = 0; bucket <= family.Buckets.Count; bucket++)
+                foreach (ref long count in store.Counts(series, family.Buckets.Count + 1))
                 {
-                    cumulative += Interlocked.Read(ref store.CountSlot(series, bucket));
-                    Sample(destination, ref position, lines[line++], cumulative);
+                    cumulative += Interlocked.Read(ref count);
+                    Sample(destination, ref position, text.Line(line++), cumulative);
                 }
 
-                Sample(destination, ref position, lines[line++], Volatile.Read(ref store.ValueSlot(series)));
-                Sample(destination, ref position, lines[line++], cumulative); // _count: the same total as +Inf
+                Sample(destination, ref position, text.Line(line++), Volatile.Read(ref store.ValueSlot(series)));
+                Sample(destination, ref position, text.Line(line++), cumulative); // _count: the same total as +Inf
                 break;
 
             case MetricType.Summary:
@@ -143,23 +146,88 @@ public static class ExpositionWriter
                 store.Window(series).Quantiles(store.WindowStart(family, now), family.Quantiles, values);
                 foreach (double value in values)
                 {
-                    Sample(destination, ref position, lines[line++], value);
+                    Sample(destination, ref position, text.Line(line++), value);
                 }
 
-                Sample(destination, ref position, lines[line++], Volatile.Read(ref store.ValueSlot(series)));
-                Sample(destination, ref position, lines[line++], Interlocked.Read(ref store.CountSlot(series, 0)));
+                Sample(destination, ref position, text.Line(line++), Volatile.Read(ref store.ValueSlot(series)));
+                Sample(destination, ref position, text.Line(line++), Interlocked.Read(ref store.Counts(series, 1)[0]));
                 break;
         }
 
-        if (om && line < lines.Count)
+        if (om && line < end)
         {
-            Sample(destination, ref position, lines[line], store.Created(series)); // _created
+            Sample(destination, ref position, text.Line(line), store.Created(series)); // _created
+        }
+    }
+
+    /// <summary>A taken pool slot (a counter or a gauge), its text from the slot's room.</summary>
+    private static void WriteSlot(
+        MetricStore store,
+        ExpositionFormat format,
+        int series,
+        long now,
+        byte[] header,
+        ref bool headerWritten,
+        Span<byte> destination,
+        ref int position)
+    {
+        if (!store.IsVisible(series, now))
+        {
+            return;
+        }
+
+        if (!headerWritten)
+        {
+            Append(destination, ref position, header);
+            headerWritten = true;
+        }
+
+        LineSet lines = store.SlotLines(format, series);
+        Sample(destination, ref position, lines[0], Volatile.Read(ref store.ValueSlot(series)));
+        if (format == ExpositionFormat.OpenMetrics && lines.Count > 1)
+        {
+            Sample(destination, ref position, lines[1], store.Created(series)); // _created
         }
     }
 
     private static void Sample(Span<byte> destination, ref int position, ReadOnlySpan<byte> prefix, double value)
     {
         Span<byte> rest = destination[position..];
+        if (rest.Length < prefix.Length + SampleValue.MaxBytes + 1)
+        {
+            SampleIntoShort(rest, ref position, prefix, value);
+            return;
+        }
+
+        // The prefix, then the value into the MaxBytes after it that the check above leaves.
+        prefix.CopyTo(rest);
+        ref byte text = ref Unsafe.Add(ref MemoryMarshal.GetReference(rest), prefix.Length);
+        int written = SampleValue.Format(value, ref text);
+        Unsafe.Add(ref text, written) = (byte)'\n';
+        position += prefix.Length + written + 1;
+    }
+
+    /// <summary>A count: the same text as the double it converts to, without the double's checks below 2^53.</summary>
+    private static void Sample(Span<byte> destination, ref int position, ReadOnlySpan<byte> prefix, long count)
+    {
+        Span<byte> rest = destination[position..];
+        if (rest.Length < prefix.Length + SampleValue.MaxBytes + 1)
+        {
+            SampleIntoShort(rest, ref position, prefix, count);
+            return;
+        }
+
+        prefix.CopyTo(rest);
+        ref byte text = ref Unsafe.Add(ref MemoryMarshal.GetReference(rest), prefix.Length);
+        int written = SampleValue.Format(count, ref text);
+        Unsafe.Add(ref text, written) = (byte)'\n';
+        position += prefix.Length + written + 1;
+    }
+
+    /// <summary>Less room than the longest value needs: the same, with every write checked (throws if the line does not fit).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SampleIntoShort(Span<byte> rest, ref int position, ReadOnlySpan<byte> prefix, double value)
+    {
         prefix.CopyTo(rest);
         int written = prefix.Length + SampleValue.Format(value, rest[prefix.Length..]);
         rest[written] = (byte)'\n';

@@ -25,7 +25,8 @@ public sealed class MetricStore
     private readonly List<Planned> _planned = [];
     private MetricFamily[] _families = [];
     private FamilyText[][] _familyText = [[], []];
-    private LineSet[][] _lines = [[], []];
+    private SampleText[] _text = [];
+    private LineSet?[][] _slotLines = [[], []]; // pool slots only
     private PoolText? _poolText; // every pool slot's lines point into it: it lives as long as the store
     private double[] _values = [];
     private long[] _visibility = [];
@@ -163,7 +164,8 @@ public sealed class MetricStore
         _countOffset = new int[count];
         _windows = new SummaryWindow?[count];
         _bounds = new double[count][];
-        _lines = [new LineSet[count], new LineSet[count]];
+        _slotLines = [new LineSet?[count], new LineSet?[count]];
+        byte[][]?[][] fixedLines = [new byte[][]?[count], new byte[][]?[count]];
         double sealedAt = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         int counts = 0;
         for (int i = 0; i < count; i++)
@@ -190,7 +192,7 @@ public sealed class MetricStore
             {
                 for (int format = 0; format < 2; format++)
                 {
-                    _lines[format][i] = LineSet.Fixed(SampleLines.Build(family, planned.Labels!, (ExpositionFormat)format));
+                    fixedLines[format][i] = SampleLines.Build(family, planned.Labels!, (ExpositionFormat)format);
                 }
             }
         }
@@ -220,6 +222,7 @@ public sealed class MetricStore
             }
         }
 
+        _text = [SampleText.Build(fixedLines[0]), SampleText.Build(fixedLines[1])];
         _counts = new long[counts];
         _familyText = [new FamilyText[_families.Length], new FamilyText[_families.Length]];
         for (int format = 0; format < 2; format++)
@@ -231,16 +234,20 @@ public sealed class MetricStore
                 byte[] header = SampleLines.Header(family, (ExpositionFormat)format);
                 _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools], family.Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped);
                 bytes += header.Length;
+                SampleText text = _text[format];
                 foreach (int s in family.SeriesIndices)
                 {
-                    bytes += WorstCaseBytes(_lines[format][s]);
+                    for (int line = text.FirstLine(s), end = line + text.LineCount(s); line < end; line++)
+                    {
+                        bytes += text.Line(line).Length + MaxValueBytes + 1;
+                    }
                 }
 
                 foreach (SeriesPool pool in family.Pools)
                 {
                     foreach (int s in pool.SeriesIndices)
                     {
-                        bytes += WorstCaseBytes(_lines[format][s]);
+                        bytes += WorstCaseBytes(_slotLines[format][s]!);
                     }
                 }
             }
@@ -253,7 +260,11 @@ public sealed class MetricStore
 
     internal ReadOnlySpan<FamilyText> FamilyTexts(ExpositionFormat format) => _familyText[(int)format];
 
-    internal LineSet Lines(ExpositionFormat format, int series) => _lines[(int)format][series];
+    /// <summary>The sample-line prefixes of the series declared in the plan.</summary>
+    internal SampleText Text(ExpositionFormat format) => _text[(int)format];
+
+    /// <summary>The room for a pool slot's lines.</summary>
+    internal LineSet SlotLines(ExpositionFormat format, int series) => _slotLines[(int)format][series]!;
 
     internal int AllocateSeries(MetricFamily family, string[] labels)
     {
@@ -355,13 +366,13 @@ public sealed class MetricStore
         }
     }
 
-    /// <summary>A series' longest possible text: each line's room, the longest value and its line feed.</summary>
+    /// <summary>A pool slot's longest possible text: each line's room, the longest value and its line feed.</summary>
     private static long WorstCaseBytes(LineSet lines)
     {
         long bytes = 0;
         for (int line = 0; line < lines.Count; line++)
         {
-            bytes += lines.Capacity(line) + MaxValueBytes + 1;
+            bytes += lines.Capacity + MaxValueBytes + 1;
         }
 
         return bytes;
@@ -373,7 +384,7 @@ public sealed class MetricStore
         int lines = Lines(family, format);
         int slotBytes = checked(lines * pool.MaxPrefixBytes);
         IReadOnlyList<int> slots = pool.SeriesIndices;
-        LineSet[] target = _lines[(int)format];
+        LineSet?[] target = _slotLines[(int)format];
         for (int k = 0; k < slots.Count; k++)
         {
             target[slots[k]] = LineSet.Reserved(_poolText!.Start + offset, lines, pool.MaxPrefixBytes);
@@ -420,10 +431,17 @@ public sealed class MetricStore
     internal readonly record struct FamilyText(byte[] Header, int[] Series, SeriesPool[] Pools, bool Plain);
 
     /// <summary>The sealed store's arrays, for the writer's loop over plain series.</summary>
-    internal (double[] Values, long[] Visibility, LineSet[] Lines) Sealed(ExpositionFormat format)
+    internal (double[] Values, long[] Visibility, SampleText Text) Sealed(ExpositionFormat format)
     {
         ThrowIfNotSealed();
-        return (_values, _visibility, _lines[(int)format]);
+        return (_values, _visibility, _text[(int)format]);
+    }
+
+    /// <summary>A histogram's (buckets + 1) or a summary's (1) counts.</summary>
+    internal Span<long> Counts(int series, int length)
+    {
+        ThrowIfNotSealed();
+        return _counts.AsSpan(_countOffset[series], length);
     }
 
     private struct Planned(MetricFamily family, string[]? labels, SeriesPool? pool, double value, long visibility)

@@ -14,6 +14,8 @@ public static class SampleValue
 
     private const double ExactLongLimit = 9007199254740992; // 2^53
 
+    private const ulong ExactCountLimit = 9007199254740992; // 2^53
+
     private const double UlongLimit = 18446744073709551616.0; // 2^64
 
     /// <summary>
@@ -30,8 +32,15 @@ public static class SampleValue
             return FormatIntoShort(value, destination);
         }
 
-        // From here on every write is inside the first MaxBytes bytes of destination.
-        ref byte text = ref MemoryMarshal.GetReference(destination);
+        return Format(value, ref MemoryMarshal.GetReference(destination));
+    }
+
+    /// <summary>
+    /// <see cref="Format(double, Span{byte})"/> into <paramref name="text"/>, which the caller has
+    /// checked is followed by at least <see cref="MaxBytes"/> bytes: every write is inside those.
+    /// </summary>
+    internal static int Format(double value, ref byte text)
+    {
         if (!double.IsFinite(value))
         {
             return Copy(double.IsNaN(value) ? "NaN"u8 : value > 0 ? "+Inf"u8 : "-Inf"u8, ref text);
@@ -68,6 +77,29 @@ public static class SampleValue
 
         ulong digits = ShortestDecimal.Of(value, out int exponent);
         return sign + WriteShortest(digits, exponent, ref rest);
+    }
+
+    /// <summary>
+    /// A count (a histogram bucket, a summary's _count) as <see cref="Format(double, ref byte)"/> writes
+    /// it after the conversion to double: below 2^53 that conversion is exact and the text is the
+    /// integer's digits, so the double checks are skipped; beyond, the double's text.
+    /// </summary>
+    internal static int Format(long count, ref byte text)
+    {
+        if ((ulong)count >= ExactCountLimit)
+        {
+            return Format((double)count, ref text);
+        }
+
+        if (count == 0)
+        {
+            text = (byte)'0';
+            return 1;
+        }
+
+        int digits = DigitCount((ulong)count);
+        WriteDigits(ref text, (ulong)count, digits);
+        return digits;
     }
 
     /// <summary>digits·10^exponent laid out as "R" prints it: "229.8", "0.0025", "5.2e-05", "1.5e+25".</summary>

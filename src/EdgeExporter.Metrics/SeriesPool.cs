@@ -68,7 +68,7 @@ public sealed class SeriesPool
                     continue;
                 }
 
-                if (length >= 0 && _store.Lines(ExpositionFormat.Text, _slots[i])[0].SequenceEqual(candidate[..length]))
+                if (length >= 0 && _store.SlotLines(ExpositionFormat.Text, _slots[i])[0].SequenceEqual(candidate[..length]))
                 {
                     series = new Series(_store, _slots[i]);
                     return true;
@@ -76,8 +76,8 @@ public sealed class SeriesPool
             }
 
             if (free >= 0 && length >= 0
-                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.Text, _slots[free]))
-                && SampleLines.TryWrite(_family, labelValues, _store.Lines(ExpositionFormat.OpenMetrics, _slots[free])))
+                && SampleLines.TryWrite(_family, labelValues, _store.SlotLines(ExpositionFormat.Text, _slots[free]))
+                && SampleLines.TryWrite(_family, labelValues, _store.SlotLines(ExpositionFormat.OpenMetrics, _slots[free])))
             {
                 _taken[free] = true;
                 int index = _slots[free];

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
 namespace EdgeExporter.Metrics;
 
 /// <summary>
@@ -87,7 +91,7 @@ internal static class ShortestDecimal
     }
 
     /// <summary>Clears the inexact bit of the products that are integers: rounding the one-too-large g to odd set it.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ExactWhereIntegral(int k, ulong cb, ulong cbl, ulong cbr, ref ulong vb, ref ulong vbl, ref ulong vbr)
     {
         if (k > 23)
@@ -107,13 +111,34 @@ internal static class ShortestDecimal
     }
 
     /// <summary>⌊g · cp / 2^128⌋, with the lowest bit set where the division is inexact (rounding to odd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong RoundToOdd(ulong g1, ulong g0, ulong cp)
     {
-        ulong high0 = Math.BigMul(g0, cp, out ulong low0);
-        ulong high1 = Math.BigMul(g1, cp, out ulong low1);
-        ulong middle = low1 + high0;
-        ulong upper = high1 + (middle < low1 ? 1UL : 0UL);
-        return upper | ((middle | low0) != 0 ? 1UL : 0UL);
+        ulong high0 = MultiplyHigh(g0, cp);
+        ulong middle = (g1 * cp) + high0;
+        ulong upper = MultiplyHigh(g1, cp) + (middle < high0 ? 1UL : 0UL);
+        return upper | ((middle | (g0 * cp)) != 0 ? 1UL : 0UL);
+    }
+
+    /// <summary>
+    /// The high half of a 64×64-bit product. Math.BigMul hands the low half back through memory (under
+    /// the JIT a store and a load per product, and the locals live on the stack); the low half is one
+    /// plain multiply instead.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong MultiplyHigh(ulong a, ulong b)
+    {
+        if (Bmi2.X64.IsSupported)
+        {
+            return Bmi2.X64.MultiplyNoFlags(a, b);
+        }
+
+        if (ArmBase.Arm64.IsSupported)
+        {
+            return ArmBase.Arm64.MultiplyHigh(a, b);
+        }
+
+        return Math.BigMul(a, b, out _);
     }
 
     // Multiply-and-shift forms, exact over every exponent a double has (the test
