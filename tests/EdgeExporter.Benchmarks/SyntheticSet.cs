@@ -1,3 +1,5 @@
+using EdgeExporter.Metrics;
+
 namespace EdgeExporter.Benchmarks;
 
 /// <summary>
@@ -23,4 +25,44 @@ internal static class SyntheticSet
 
     /// <summary>Observations for histogram series <paramref name="i"/>: 50 values spread over the buckets.</summary>
     public static IEnumerable<double> Observations(int i) => Enumerable.Range(0, 50).Select(k => ((k * 37) + i) % 1200 / 1000.0);
+
+    /// <summary>The set in our store, sealed and filled; <paramref name="buffer"/> fits either format's body.</summary>
+    public static MetricStore EdgeStore(out byte[] buffer)
+    {
+        var store = new MetricStore();
+        MetricFamily gauges = store.AddFamily("edge_bench_temperature_celsius", "Synthetic gauges.", MetricType.Gauge, "sensor", "location");
+        MetricFamily counters = store.AddFamily("edge_bench_readings_total", "Synthetic counters.", MetricType.Counter, "sensor", "location");
+        MetricFamily histograms = store.AddHistogramFamily("edge_bench_read_seconds", "Synthetic histogram.", Buckets, "sensor");
+        var gaugeSeries = new List<Series>();
+        var counterSeries = new List<Series>();
+        var histogramSeries = new List<Histogram>();
+        for (int i = 0; i < Series; i++)
+        {
+            gaugeSeries.Add(gauges.AddSeries(Sensor(i), Location(i)));
+            counterSeries.Add(counters.AddSeries(Sensor(i), Location(i)));
+        }
+
+        for (int i = 0; i < HistogramSeries; i++)
+        {
+            histogramSeries.Add(histograms.AddHistogram(Sensor(i)));
+        }
+
+        store.Seal();
+        buffer = new byte[Math.Max(store.MaxBytes(ExpositionFormat.Text), store.MaxBytes(ExpositionFormat.OpenMetrics))];
+        for (int i = 0; i < Series; i++)
+        {
+            gaugeSeries[i].Set(Gauge(i));
+            counterSeries[i].Add(Counter(i));
+        }
+
+        for (int i = 0; i < HistogramSeries; i++)
+        {
+            foreach (double v in Observations(i))
+            {
+                histogramSeries[i].Observe(v);
+            }
+        }
+
+        return store;
+    }
 }
