@@ -40,6 +40,27 @@ public class ShortestDecimalTests
     }
 
     [Fact]
+    public void The_portable_high_half_of_a_product_is_the_128_bit_products()
+    {
+        // The path the Native AOT binary takes on x64 (no BMI2 at its baseline); the JIT here takes mulx.
+        var random = new Random(20261201);
+        ulong[] edges = [0, 1, 2, uint.MaxValue, (ulong)uint.MaxValue + 1, ulong.MaxValue - 1, ulong.MaxValue, 1UL << 63];
+        foreach (ulong a in edges)
+        {
+            foreach (ulong b in edges)
+            {
+                Assert.Equal((ulong)(((UInt128)a * b) >> 64), ShortestDecimal.PortableMultiplyHigh(a, b));
+            }
+        }
+
+        for (int i = 0; i < 1_000_000; i++)
+        {
+            ulong a = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63), b = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
+            Assert.Equal((ulong)(((UInt128)a * b) >> 64), ShortestDecimal.PortableMultiplyHigh(a, b));
+        }
+    }
+
+    [Fact]
     public void Floor_logarithms_are_exact_over_every_double_exponent()
     {
         for (int q = -1074 - 60; q <= 971 + 60; q++)
