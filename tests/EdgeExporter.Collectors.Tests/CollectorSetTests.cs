@@ -169,15 +169,8 @@ public sealed class CollectorSetTests : IDisposable
             Scrape(); // warm-up: opens the files, parses the textfiles, creates the statfs workers' wait state
         }
 
-        long collectorsBefore = set.AllocatedBytes; // the collectors run on threads of their own
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2_000; i++)
-        {
-            Scrape();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(0, set.AllocatedBytes - collectorsBefore);
+        Assert.Equal(0, SteadyAllocation.Bytes(Scrape, 2_000));
+        Assert.Equal(0, SteadyAllocation.Bytes(Scrape, 2_000, out _, allocated: () => set.AllocatedBytes)); // the collectors run on threads of their own
     }
 
     [Fact]

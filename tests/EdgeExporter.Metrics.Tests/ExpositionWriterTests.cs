@@ -120,14 +120,15 @@ public class ExpositionWriterTests
         var buffer = new byte[store.MaxTextBytes];
         ExpositionWriter.Write(store, ExpositionFormat.Text, buffer); // warm-up
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5_000; i++)
-        {
-            counter.Increment();
-            ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
-        }
+        long allocated = SteadyAllocation.Bytes(
+            () =>
+            {
+                counter.Increment();
+                ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
+            },
+            5_000);
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
     }
 
     private static string Render(MetricStore store)

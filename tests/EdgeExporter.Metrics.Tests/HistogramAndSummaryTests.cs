@@ -221,17 +221,20 @@ public class HistogramAndSummaryTests
             ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3_000; i++)
-        {
-            h.Observe(i * 0.001);
-            s.Observe(i * 0.001);
-            c.Increment();
-            ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
-            ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
-        }
+        int observation = 0;
+        long allocated = SteadyAllocation.Bytes(
+            () =>
+            {
+                h.Observe(observation * 0.001);
+                s.Observe(observation * 0.001);
+                c.Increment();
+                ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
+                ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
+                observation++;
+            },
+            3_000);
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
     }
 
     internal static string Render(MetricStore store, ExpositionFormat format)

@@ -1,4 +1,5 @@
 using EdgeExporter.Metrics;
+using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.Metrics.Tests;
 
@@ -81,15 +82,17 @@ public class SeriesPoolTests
         warm.Set(1);
         ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2_000; i++)
-        {
-            pool.TryAcquire(out Series s, "eth0");
-            s.Set(i);
-            ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
-            ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
-        }
+        int value = 0;
+        long allocated = SteadyAllocation.Bytes(
+            () =>
+            {
+                pool.TryAcquire(out Series s, "eth0");
+                s.Set(value++);
+                ExpositionWriter.Write(store, ExpositionFormat.Text, buffer);
+                ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, buffer);
+            },
+            2_000);
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
     }
 }

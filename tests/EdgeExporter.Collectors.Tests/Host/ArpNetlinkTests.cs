@@ -127,13 +127,7 @@ public class ArpNetlinkTests
             Assert.Equal(CollectorOutcome.Success, arp.Update()); // the neighbours this machine has take their slots
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 500; i++)
-        {
-            arp.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => arp.Update(), 500));
     }
 
     [SkippableFact]
@@ -264,20 +258,19 @@ public class ArpNetlinkTests
         }
 
         // ip(8) runs between the scrapes; only the scrapes are measured.
-        long allocated = 0;
-        for (int i = 0; i < 20; i++)
+        int scrape = 0;
+        void Change() => Neigh("change", "192.0.2.3", "02:00:00:00:00:03", "edge0", scrape % 2 == 0 ? "reachable" : "stale");
+        void CheckAndChange()
         {
-            string state = i % 2 == 0 ? "reachable" : "stale";
-            Neigh("change", "192.0.2.3", "02:00:00:00:00:03", "edge0", state);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            arp.Update();
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
             Exposition text = Render(store);
-            Assert.Equal(1, text.Samples[$"node_arp_states{{device=\"edge0\",state=\"{state}\"}}"]);
-            Assert.False(text.Samples.ContainsKey($"node_arp_states{{device=\"edge0\",state=\"{(i % 2 == 0 ? "stale" : "reachable")}\"}}"));
+            Assert.Equal(1, text.Samples[$"node_arp_states{{device=\"edge0\",state=\"{(scrape % 2 == 0 ? "reachable" : "stale")}\"}}"]);
+            Assert.False(text.Samples.ContainsKey($"node_arp_states{{device=\"edge0\",state=\"{(scrape % 2 == 0 ? "stale" : "reachable")}\"}}"));
+            scrape++;
+            Change();
         }
 
-        Assert.Equal(0, allocated);
+        Change();
+        Assert.Equal(0, SteadyAllocation.Bytes(() => arp.Update(), 20, out _, between: CheckAndChange));
     });
 
     /// <summary>A veth pair, both ends up (a neighbour on a link that is down is flushed).</summary>

@@ -40,13 +40,7 @@ public class DiskstatsCollectorTests
         var disks = new DiskstatsCollector(store, new HostPaths());
         store.Seal();
         disks.Update();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 500; i++)
-        {
-            disks.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => disks.Update(), 500));
     }
 
     private static Exposition Render(MetricStore store)

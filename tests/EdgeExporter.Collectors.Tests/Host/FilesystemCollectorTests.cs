@@ -90,13 +90,7 @@ public class FilesystemCollectorTests
             filesystem.Update(); // warm-up: the first wait that blocks creates its event's lock, once
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 500; i++)
-        {
-            filesystem.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => filesystem.Update(), 500));
     }
 
     private static string Proc(string mountinfo)

@@ -54,13 +54,7 @@ public class HwmonCollectorTests
         var hwmon = new HwmonCollector(store, new HostPaths(FixtureTree.Proc, FixtureTree.Sys));
         store.Seal();
         hwmon.Update();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++)
-        {
-            hwmon.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => hwmon.Update(), 200));
     }
 
     [Fact]
@@ -119,13 +113,7 @@ public class HwmonCollectorTests
         Assert.Equal(48, text.Samples["node_hwmon_temp_celsius{chip=\"cpu_thermal\",sensor=\"temp1\"}"]);
 
         File.WriteAllText(Path.Combine(hwmon, "hwmon1", "temp1_input"), "33000\n");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            collector.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => collector.Update(), 1000));
         Assert.Equal(33, Render(store).Samples["node_hwmon_temp_celsius{chip=\"hat_sensor\",sensor=\"temp1\"}"]);
 
         Directory.Delete(Path.Combine(hwmon, "hwmon1"), recursive: true); // unplugged

@@ -33,13 +33,7 @@ public class NetclassCollectorTests
         Assert.False(text.Samples.ContainsKey("node_network_carrier{device=\"eth0\"}"));
         Assert.Equal(1, text.Samples["node_network_info{address=\"b8:27:eb:00:00:01\",adminstate=\"up\",broadcast=\"ff:ff:ff:ff:ff:ff\",device=\"eth0\",duplex=\"\",ifalias=\"\",operstate=\"up\"}"]);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            netclass.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => netclass.Update(), 1000));
 
         File.WriteAllText(Path.Combine(eth0, "operstate"), "down\n"); // the cable is pulled
         File.WriteAllText(Path.Combine(eth0, "flags"), "0x1002\n");
@@ -71,13 +65,7 @@ public class NetclassCollectorTests
         Assert.Equal(1420, text.Samples["node_network_mtu_bytes{device=\"wwan0\"}"]);
         Assert.True(text.Samples.ContainsKey("node_network_info{address=\"02:00:00:00:00:01\",adminstate=\"up\",broadcast=\"ff:ff:ff:ff:ff:ff\",device=\"wwan0\",duplex=\"\",ifalias=\"\",operstate=\"up\"}"));
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            netclass.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => netclass.Update(), 1000));
 
         Interface(net, "wg0"); // a VPN: the pools (2 interfaces here) are full
         netclass.Update();

@@ -96,13 +96,7 @@ public class NetdevCollectorTests
         netdev.Update();
         Assert.Contains("lo", Devices(Render(store)));
         netdev.Update();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            netdev.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => netdev.Update(), 1000));
     }
 
     private static string[] Devices(Exposition text) =>

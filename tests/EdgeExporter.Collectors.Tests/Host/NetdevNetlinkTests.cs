@@ -144,13 +144,7 @@ public class NetdevNetlinkTests
         Assert.Contains("lo", Devices(text));
         Assert.Equal(1, text.Samples["node_network_address_info{address=\"127.0.0.1\",device=\"lo\",netmask=\"8\",scope=\"link-local\"}"]);
         netdev.Update();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            netdev.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => netdev.Update(), 1000));
     }
 
     [SkippableFact]

@@ -95,13 +95,7 @@ public sealed class ProcessesCollectorTests : IDisposable
             processes.Update(); // every state letter this machine shows has taken its slot
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
-        {
-            processes.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => processes.Update(), 100));
     }
 
     private void Limits()

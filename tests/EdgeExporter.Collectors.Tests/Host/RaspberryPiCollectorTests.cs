@@ -58,13 +58,7 @@ public class RaspberryPiCollectorTests
         var collector = new RaspberryPiCollector(store, new HostPaths(Path.Combine(root, "proc"), Path.Combine(root, "sys")));
         store.Seal();
         collector.Update();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            collector.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => collector.Update(), 1000));
     }
 
     private static (Exposition Text, CollectorOutcome Outcome) Collect(string root)

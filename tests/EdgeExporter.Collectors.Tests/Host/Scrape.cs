@@ -23,16 +23,6 @@ internal static class Scrape
         return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 
-    /// <summary>The bytes <paramref name="iterations"/> updates allocate on this thread, after one to warm up.</summary>
-    public static long AllocatedBytes(Collector collector, int iterations = 500)
-    {
-        collector.Update();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < iterations; i++)
-        {
-            collector.Update();
-        }
-
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
+    /// <summary>The bytes an update allocates on this thread in the steady state: the median block of <paramref name="iterations"/> updates (<see cref="SteadyAllocation"/>).</summary>
+    public static long AllocatedBytes(Collector collector, int iterations = 500) => SteadyAllocation.Bytes(() => collector.Update(), iterations);
 }

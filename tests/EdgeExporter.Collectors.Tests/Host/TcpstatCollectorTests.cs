@@ -32,13 +32,7 @@ public class TcpstatCollectorTests
         Assert.True(text.Samples.ContainsKey($"{States}{{state=\"rx_queued_bytes\"}}"));
         Assert.True(text.Samples.ContainsKey($"{States}{{state=\"tx_queued_bytes\"}}"));
         tcpstat.Update();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            tcpstat.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => tcpstat.Update(), 1000));
     }
 
     [Fact]

@@ -83,13 +83,7 @@ public class TimexCollectorTests
         Assert.InRange(text.Samples["node_timex_maxerror_seconds"], 0, 16);
         Assert.Equal("Is clock synchronized to a reliable server (1 = yes, 0 = no).", text.Help["node_timex_sync_status"]);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            timex.Update();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() => timex.Update(), 1000));
     }
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
