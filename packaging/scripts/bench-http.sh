@@ -38,6 +38,9 @@ wait_for http://127.0.0.1:19701/metrics
 wait_for http://127.0.0.1:19702/metrics
 
 mkdir -p "$work/html" "$work/logs"
+# The simulated devices' first polls land within their intervals (up to 2 s): until then some of
+# their series are hidden and the body is smaller. nginx must serve the full body.
+sleep 3
 curl -s http://127.0.0.1:19701/metrics > "$work/html/metrics"
 chmod 755 "$work" "$work/html"; chmod 644 "$work/html/metrics" # nginx workers run as www-data
 cat > "$work/nginx.conf" <<CONF
