@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Host-set benchmark, both servers in one run on 127.0.0.1: edge_exporter (the published static
 # binary) and Debian's node_exporter restricted to the same collectors with the same filters.
-# For each: wrk on one keep-alive connection for N seconds (scrapes/s, median and p99 latency),
+# For each: wrk on keep-alive connections for N seconds (1, or each count in CONNS; scrapes/s, median and p99 latency),
 # the server's CPU seconds over those scrapes from /proc/<pid>/stat (utime + stime), RSS after the
 # load, and the body size; then the ratios node_exporter / edge_exporter.
 # Needs: wrk, prometheus-node-exporter (Debian), a published binary (dotnet test builds it).
-# Usage: packaging/scripts/bench-host.sh [seconds]   (default 10)
+# Usage: [CONNS="1 16"] packaging/scripts/bench-host.sh [seconds]   (default 10; CONNS default 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
@@ -38,28 +38,35 @@ ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 declare -A rate p50 p99 cpu rss body samples
-measure() { # name pid url
-  local before after out
+measure() { # name pid url connections
+  local before after out threads=$(( $4 < 2 ? 1 : 2 ))
   body[$1]=$(curl -s "$3" | wc -c)
   samples[$1]=$(curl -s "$3" | grep -c '^node_' || true)
   before=$(cpu_ticks "$2")
-  out=$(wrk -t1 -c1 -d"${seconds}s" --latency "$3")
+  out=$(wrk -t"$threads" -c"$4" -d"${seconds}s" --latency "$3")
   after=$(cpu_ticks "$2")
-  rate[$1]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  rate[$1,$4]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   local total; total=$(awk '/requests in/ {print $1}' <<<"$out")
-  p50[$1]=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p99[$1]=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  cpu[$1]=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$total" 'BEGIN { printf "%.3f", t / hz / n * 1000 }')
+  p50[$1,$4]=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99[$1,$4]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  cpu[$1,$4]=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$total" 'BEGIN { printf "%.3f", t / hz / n * 1000 }')
   rss[$1]=$(rss_kb "$2")
 }
-measure edge "$edge" http://127.0.0.1:19711/metrics
-measure node "$node" http://127.0.0.1:19712/metrics
+conns=${CONNS:-1}
+for c in $conns; do
+  measure edge "$edge" http://127.0.0.1:19711/metrics "$c"
+  measure node "$node" http://127.0.0.1:19712/metrics "$c"
+done
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); ${seconds}s per server; $(date -u +%F)"
 echo "collectors: ${collectors[*]}"
-printf '| server | scrapes/s | median ms | p99 ms | CPU ms per scrape | RSS kB | body B | node_* samples |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
-for name in edge node; do
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${rate[$name]}" "${p50[$name]}" "${p99[$name]}" "${cpu[$name]}" "${rss[$name]}" "${body[$name]}" "${samples[$name]}"
+printf '| server | conns | scrapes/s | median | p99 | CPU ms per scrape | RSS kB | body B | node_* samples |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
+for c in $conns; do
+  for name in edge node; do
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$c" "${rate[$name,$c]}" "${p50[$name,$c]}" "${p99[$name,$c]}" "${cpu[$name,$c]}" "${rss[$name]}" "${body[$name]}" "${samples[$name]}"
+  done
 done
-awk -v re="${rate[edge]}" -v rn="${rate[node]}" -v ce="${cpu[edge]}" -v cn="${cpu[node]}" -v me="${rss[edge]}" -v mn="${rss[node]}" -v be="${body[edge]}" -v bn="${body[node]}" \
-  'BEGIN { printf "\nratios node_exporter / edge_exporter: time per scrape %.2f, CPU per scrape %.2f, RSS %.2f, body %.2f\n", re / rn, cn / ce, mn / me, bn / be }'
+for c in $conns; do
+  awk -v c="$c" -v re="${rate[edge,$c]}" -v rn="${rate[node,$c]}" -v ce="${cpu[edge,$c]}" -v cn="${cpu[node,$c]}" -v me="${rss[edge]}" -v mn="${rss[node]}" -v be="${body[edge]}" -v bn="${body[node]}" \
+    'BEGIN { printf "ratios node_exporter / edge_exporter at %s connection(s): scrapes/s %.2f, CPU per scrape %.2f, RSS %.2f, body %.2f\n", c, re / rn, cn / ce, mn / me, bn / be }'
+done
