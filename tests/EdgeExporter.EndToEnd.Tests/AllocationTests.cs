@@ -48,6 +48,53 @@ public class AllocationTests
     }
 
     [Fact]
+    public void New_connections_allocate_nothing_after_warm_up()
+    {
+        // Each connection: accept, one scrape, Connection: close. The event loop owns the sockets and
+        // keeps its connection objects, so a new client costs no managed memory (the goal was at most
+        // 256 B a connection).
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]);
+        using var counter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        counter.Connect(IPAddress.Loopback, exporter.Port);
+        double Allocated()
+        {
+            counter.Send("GET /metrics HTTP/1.1\r\nHost: edge\r\n\r\n"u8);
+            string line = RawHttp.ReadResponse(counter).Body.Split('\n').Single(l => l.StartsWith("edge_exporter_runtime_allocated_bytes_total ", StringComparison.Ordinal));
+            return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+
+        void OneShot()
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+            socket.Connect(IPAddress.Loopback, exporter.Port);
+            socket.Send("GET /metrics HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n"u8);
+            (string head, _) = RawHttp.ReadResponse(socket);
+            Assert.StartsWith("HTTP/1.1 200", head);
+        }
+
+        for (int i = 0; i < 300; i++)
+        {
+            OneShot();
+        }
+
+        Allocated();
+        var perConnection = new List<double>();
+        for (int block = 0; block < 5; block++)
+        {
+            double before = Allocated();
+            for (int i = 0; i < 200; i++)
+            {
+                OneShot();
+            }
+
+            perConnection.Add((Allocated() - before) / 200);
+        }
+
+        perConnection.Sort();
+        Assert.True(perConnection[2] == 0, "median bytes per new connection: " + string.Join(", ", perConnection));
+    }
+
+    [Fact]
     public void Keep_alive_scrapes_leave_allocated_bytes_flat()
     {
         using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]);
