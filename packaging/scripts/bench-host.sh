@@ -5,7 +5,9 @@
 # the server's CPU seconds over those scrapes from /proc/<pid>/stat (utime + stime), RSS after the
 # load, and the body size; then the ratios node_exporter / edge_exporter.
 # Needs: wrk, prometheus-node-exporter (Debian), a published binary (dotnet test builds it).
-# Usage: [CONNS="1 16"] packaging/scripts/bench-host.sh [seconds]   (default 10; CONNS default 1)
+# PEAK=1 then drives each server through four loads in turn (text on 1 connection, OpenMetrics on
+# 16, gzip on 64, text on 64), N seconds each, and reports each one's peak RSS (VmHWM) after them.
+# Usage: [CONNS="1 16"] [PEAK=1] packaging/scripts/bench-host.sh [seconds]   (default 10; CONNS default 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
@@ -70,3 +72,16 @@ for c in $conns; do
   awk -v c="$c" -v re="${rate[edge,$c]}" -v rn="${rate[node,$c]}" -v ce="${cpu[edge,$c]}" -v cn="${cpu[node,$c]}" -v me="${rss[edge]}" -v mn="${rss[node]}" -v be="${body[edge]}" -v bn="${body[node]}" \
     'BEGIN { printf "ratios node_exporter / edge_exporter at %s connection(s): scrapes/s %.2f, CPU per scrape %.2f, RSS %.2f, body %.2f\n", c, re / rn, cn / ce, mn / me, bn / be }'
 done
+
+if [ -n "${PEAK:-}" ]; then
+  peak() { # name url
+    wrk -t1 -c1 -d"${seconds}s" "$2" >/dev/null
+    wrk -t2 -c16 -d"${seconds}s" -H 'Accept: application/openmetrics-text; version=1.0.0' "$2" >/dev/null
+    wrk -t2 -c64 -d"${seconds}s" -H 'Accept-Encoding: gzip' "$2" >/dev/null
+    wrk -t2 -c64 -d"${seconds}s" "$2" >/dev/null
+  }
+  peak edge http://127.0.0.1:19711/metrics
+  peak node http://127.0.0.1:19712/metrics
+  he=$(awk '/VmHWM/ {print $2}' "/proc/$edge/status"); hn=$(awk '/VmHWM/ {print $2}' "/proc/$node/status")
+  awk -v e="$he" -v n="$hn" 'BEGIN { printf "peak RSS after text/1, OpenMetrics/16, gzip/64, text/64: edge_exporter %d kB, node_exporter %d kB, edge / node %.2f\n", e, n, e / n }'
+fi
