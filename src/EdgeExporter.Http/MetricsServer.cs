@@ -22,8 +22,6 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     /// <summary>512 KiB rather than glibc's 8 MiB: no recursion here, and address space shows in process_virtual_memory_bytes.</summary>
     internal const int WorkerStackBytes = 512 * 1024;
 
-    private const int SolSocket = 1;   // SOL_SOCKET, asm-generic/socket.h
-    private const int SoReuseAddr = 2; // SO_REUSEADDR
     private const ulong ListenerTag = 1UL << 63;
     private const ulong WakeTag = 1UL << 62;
     private const int MaxEvents = 256;
@@ -44,7 +42,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private readonly IMetricsEndpoint _endpoint;
     private readonly byte[] _telemetryPath;
     private readonly byte[] _landingPage;
-    private readonly List<Socket> _listenerSockets = [];
+    private readonly List<int> _boundFds = []; // listening sockets, closed by CloseListeners
     private readonly List<EndPoint> _localEndpoints = [];
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Connection?[] _connections;
@@ -116,30 +114,16 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     {
         foreach (IPEndPoint address in _options.ListenAddresses)
         {
-            var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.Address.Equals(IPAddress.IPv6Any))
-                {
-                    listener.DualMode = true; // ":port" listens on IPv4 and IPv6, like Go's net.Listen
-                }
-
-                // SO_REUSEADDR only, as Go's net.Listen does: rebinding over TIME_WAIT after a restart works,
-                // a second live listener is refused. (.NET's ReuseAddress also sets SO_REUSEPORT on Linux,
-                // which would let two exporters silently share the port.)
-                listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
-                listener.Bind(address);
-                listener.Listen(_options.ListenBacklog);
+                _boundFds.Add(SocketCalls.ListenOn(address, _options.ListenBacklog, out IPEndPoint local));
+                _localEndpoints.Add(local);
             }
             catch
             {
-                listener.Dispose();
                 CloseListeners();
                 throw;
             }
-
-            _listenerSockets.Add(listener);
-            _localEndpoints.Add(listener.LocalEndPoint!);
         }
 
         _epoll = SocketCalls.EpollCreate(SocketCalls.CloExec);
@@ -149,12 +133,10 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             throw new IOException($"epoll or eventfd failed: errno {Marshal.GetLastPInvokeError()}");
         }
 
-        _listenerFds = new int[_listenerSockets.Count];
-        for (int i = 0; i < _listenerSockets.Count; i++)
+        _listenerFds = new int[_boundFds.Count];
+        for (int i = 0; i < _boundFds.Count; i++)
         {
-            // The framework's socket engine never sees these: they are only bound and listened on
-            // through it, then accepted from here.
-            int fd = (int)_listenerSockets[i].Handle;
+            int fd = _boundFds[i];
             SocketCalls.SetNonBlocking(fd);
             _listenerFds[i] = fd;
             SocketCalls.Control(_epoll, SocketCalls.EpollCtlAdd, fd, SocketCalls.EpollIn, ListenerTag | (uint)i);
@@ -210,12 +192,12 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
     private void CloseListeners()
     {
-        foreach (Socket listener in _listenerSockets)
+        foreach (int fd in _boundFds)
         {
-            listener.Dispose();
+            SocketCalls.Close(fd);
         }
 
-        _listenerSockets.Clear();
+        _boundFds.Clear();
     }
 
     private void Run()

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace EdgeExporter.Http.Linux;
@@ -147,6 +150,102 @@ internal static unsafe partial class SocketCalls
 
         return value;
     }
+
+    // Listening sockets (socket(7), ip(7), ipv6(7)); the layouts are struct sockaddr_in and sockaddr_in6 of netinet/in.h.
+    private const int AfInet = 2;
+    private const int AfInet6 = 10;
+    private const int SockStream = 1;
+    private const int SolSocket = 1;
+    private const int SoReuseAddr = 2;
+    private const int IpProtoIpv6 = 41;
+    private const int Ipv6V6Only = 26;
+
+    /// <summary>
+    /// A TCP socket bound to <paramref name="address"/> and listening, with its local address (the
+    /// port the kernel chose for port 0). SO_REUSEADDR only, as Go's net.Listen sets: rebinding over
+    /// TIME_WAIT after a restart works, a second live listener is refused (SO_REUSEPORT, which .NET's
+    /// ReuseAddress adds on Linux, would let two exporters share the port). The IPv6 wildcard also
+    /// takes IPv4 (IPV6_V6ONLY off), as ":port" does in Go; other IPv6 addresses are IPv6 only.
+    /// Made with libc directly, so the framework's socket engine (a thread of its own) never starts.
+    /// </summary>
+    /// <exception cref="SocketException">The address cannot be bound or listened on (errno in the message).</exception>
+    public static int ListenOn(IPEndPoint address, int backlog, out IPEndPoint local)
+    {
+        bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
+        int fd = Socket(v6 ? AfInet6 : AfInet, SockStream | CloExec, 0);
+        if (fd < 0)
+        {
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        }
+
+        try
+        {
+            int one = 1;
+            int v6Only = address.Address.Equals(IPAddress.IPv6Any) ? 0 : 1;
+            byte* socketAddress = stackalloc byte[28];
+            int length = WriteSocketAddress(address, socketAddress);
+            if (SetSockOpt(fd, SolSocket, SoReuseAddr, &one, sizeof(int)) < 0
+                || (v6 && SetSockOpt(fd, IpProtoIpv6, Ipv6V6Only, &v6Only, sizeof(int)) < 0)
+                || Bind(fd, socketAddress, length) < 0
+                || ListenSocket(fd, backlog) < 0)
+            {
+                throw new SocketException(Marshal.GetLastPInvokeError());
+            }
+
+            int localLength = 28;
+            if (GetSockName(fd, socketAddress, &localLength) < 0)
+            {
+                throw new SocketException(Marshal.GetLastPInvokeError());
+            }
+
+            local = ReadSocketAddress(socketAddress, v6);
+            return fd;
+        }
+        catch
+        {
+            Close(fd);
+            throw;
+        }
+    }
+
+    private static int WriteSocketAddress(IPEndPoint address, byte* destination)
+    {
+        var bytes = new Span<byte>(destination, 28);
+        bytes.Clear();
+        bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)(v6 ? AfInet6 : AfInet)); // sa_family_t, host order (x64, arm64)
+        BinaryPrimitives.WriteUInt16BigEndian(bytes[2..], (ushort)address.Port);
+        if (v6)
+        {
+            address.Address.TryWriteBytes(bytes.Slice(8, 16), out _); // after sin6_flowinfo
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes[24..], (uint)address.Address.ScopeId);
+            return 28;
+        }
+
+        address.Address.TryWriteBytes(bytes.Slice(4, 4), out _);
+        return 16;
+    }
+
+    private static IPEndPoint ReadSocketAddress(byte* source, bool v6)
+    {
+        var bytes = new ReadOnlySpan<byte>(source, 28);
+        int port = BinaryPrimitives.ReadUInt16BigEndian(bytes[2..]);
+        return v6
+            ? new IPEndPoint(new IPAddress(bytes.Slice(8, 16), BinaryPrimitives.ReadUInt32LittleEndian(bytes[24..])), port)
+            : new IPEndPoint(new IPAddress(bytes.Slice(4, 4)), port);
+    }
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    private static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    private static partial int Bind(int fd, byte* address, int length);
+
+    [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
+    private static partial int ListenSocket(int fd, int backlog);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    private static partial int GetSockName(int fd, byte* address, int* length);
 
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate(int flags);
