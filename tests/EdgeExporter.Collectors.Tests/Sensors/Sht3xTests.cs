@@ -3,6 +3,7 @@ using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
 using EdgeExporter.Hardware.Checksums;
 using EdgeExporter.Hardware.Simulation;
+using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.Collectors.Tests.Sensors;
 
@@ -58,9 +59,13 @@ public class Sht3xTests
     [Fact]
     public void Reading_before_the_measurement_finished_is_nacked_by_the_chip()
     {
-        var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (20, 50));
+        // On the test's own clock, so a busy machine cannot let the 15 ms pass before the read.
+        var time = new FakeTime();
+        var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (20, 50), time);
         chip.Write([0x24, 0x00]);
         Assert.Throws<IOException>(() => chip.Read(new byte[6]));
+        time.Advance(TimeSpan.FromMilliseconds(15));
+        chip.Read(new byte[6]); // done: the frame is there
     }
 
     [Fact]
