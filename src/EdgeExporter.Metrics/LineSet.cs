@@ -43,7 +43,6 @@ internal sealed unsafe class PoolText
 {
     public PoolText(long bytes)
     {
-        Bytes = bytes;
         Start = bytes == 0 ? null : (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(checked((nuint)bytes));
     }
 
@@ -53,6 +52,4 @@ internal sealed unsafe class PoolText
     }
 
     public byte* Start { get; }
-
-    public long Bytes { get; }
 }
