@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeExporter.Metrics;
 
@@ -200,8 +201,7 @@ public static class ExpositionWriter
         }
 
         // The prefix, then the value into the MaxBytes after it that the check above leaves.
-        prefix.CopyTo(rest);
-        ref byte text = ref Unsafe.Add(ref MemoryMarshal.GetReference(rest), prefix.Length);
+        ref byte text = ref CopyPrefix(prefix, ref MemoryMarshal.GetReference(rest));
         int written = SampleValue.Format(value, ref text);
         Unsafe.Add(ref text, written) = (byte)'\n';
         position += prefix.Length + written + 1;
@@ -217,11 +217,43 @@ public static class ExpositionWriter
             return;
         }
 
-        prefix.CopyTo(rest);
-        ref byte text = ref Unsafe.Add(ref MemoryMarshal.GetReference(rest), prefix.Length);
+        ref byte text = ref CopyPrefix(prefix, ref MemoryMarshal.GetReference(rest));
         int written = SampleValue.Format(count, ref text);
         Unsafe.Add(ref text, written) = (byte)'\n';
         position += prefix.Length + written + 1;
+    }
+
+    /// <summary>
+    /// Copies a sample's prefix (its name, labels and the space: 20 to 150 bytes) to
+    /// <paramref name="destination"/>, which the caller has checked has room for it and
+    /// <see cref="SampleValue.MaxBytes"/> more, and returns where the value goes. Sixteen bytes at a
+    /// time, the last block overlapping the one before, inline: Memmove's call and size dispatch were
+    /// a tenth of a body's instructions (callgrind-synthetic.sh).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref byte CopyPrefix(ReadOnlySpan<byte> prefix, ref byte destination)
+    {
+        ref byte source = ref MemoryMarshal.GetReference(prefix);
+        nuint length = (nuint)prefix.Length;
+        if (length >= 16)
+        {
+            nuint last = length - 16;
+            for (nuint at = 0; at < last; at += 16)
+            {
+                Vector128.LoadUnsafe(ref source, at).StoreUnsafe(ref destination, at);
+            }
+
+            Vector128.LoadUnsafe(ref source, last).StoreUnsafe(ref destination, last);
+        }
+        else
+        {
+            for (nuint at = 0; at < length; at++)
+            {
+                Unsafe.Add(ref destination, at) = Unsafe.Add(ref source, at);
+            }
+        }
+
+        return ref Unsafe.Add(ref destination, length);
     }
 
     /// <summary>Less room than the longest value needs: the same, with every write checked (throws if the line does not fit).</summary>

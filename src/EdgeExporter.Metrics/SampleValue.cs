@@ -75,7 +75,11 @@ public static class SampleValue
             return sign + WriteLargeInteger(value, ref rest); // every double from 2^53 up is an integer
         }
 
-        ulong digits = ShortestDecimal.Of(value, out int exponent);
+        if (!ShortestDecimal.TryFifteenDigits(value, out ulong digits, out int exponent))
+        {
+            digits = ShortestDecimal.Of(value, out exponent);
+        }
+
         return sign + WriteShortest(digits, exponent, ref rest);
     }
 
@@ -105,28 +109,30 @@ public static class SampleValue
     /// <summary>digits·10^exponent laid out as "R" prints it: "229.8", "0.0025", "5.2e-05", "1.5e+25".</summary>
     private static int WriteShortest(ulong digits, int exponent, ref byte text)
     {
-        // Strip trailing zeros: Schubfach gives 16 or 17 digits, a reading like 21.37 needs 4.
-        while (digits % 100_000_000 == 0)
+        // Strip trailing zeros: Schubfach gives 16 or 17 digits, TryFifteenDigits 15, a reading like
+        // 21.37 needs 4. Each step divides once and multiplies back (a % and a / would divide twice).
+        ulong quotient;
+        while ((quotient = digits / 100_000_000) * 100_000_000 == digits)
         {
-            digits /= 100_000_000;
+            digits = quotient;
             exponent += 8;
         }
 
-        if (digits % 10_000 == 0)
+        if ((quotient = digits / 10_000) * 10_000 == digits)
         {
-            digits /= 10_000;
+            digits = quotient;
             exponent += 4;
         }
 
-        if (digits % 100 == 0)
+        if ((quotient = digits / 100) * 100 == digits)
         {
-            digits /= 100;
+            digits = quotient;
             exponent += 2;
         }
 
-        if (digits % 10 == 0)
+        if ((quotient = digits / 10) * 10 == digits)
         {
-            digits /= 10;
+            digits = quotient;
             exponent += 1;
         }
 

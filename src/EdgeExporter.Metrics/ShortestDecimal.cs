@@ -90,6 +90,62 @@ internal static class ShortestDecimal
         return nearer < 0 || (nearer == 0 && (s & 1) == 0) ? s : t;
     }
 
+    // 10^0 .. 10^22, every power of ten a double holds exactly.
+    private static readonly double[] ExactPowersOfTen =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>
+    /// The shortest decimal for <paramref name="value"/> in [1e-5, 1e15) where it has at most 15
+    /// significant digits (most readings: 21.37, 0.0025), without <see cref="Of"/>'s 128-bit products;
+    /// false where it has more (0.1 + 0.2) or the value is out of that range. D = round(value · 10^p),
+    /// with p chosen so that D has 15 digits; the decimal D·10^-p is the answer exactly when it reads
+    /// back as the value, which the one correctly rounded division D / 10^p decides (both operands are
+    /// exact doubles). It is the shortest and the same as <see cref="Of"/>'s once the caller strips its
+    /// trailing zeros, because no two decimals of 15 significant digits read back as the same double
+    /// (DBL_DIG, C11 5.2.4.2.2): a shorter decimal for the value, padded to 15 digits, is D. (Within
+    /// 15 digits, |value · 10^p − D| stays below 0.2: half an ulp of the value, scaled, and the
+    /// product's own rounding.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryFifteenDigits(double value, out ulong digits, out int exponent)
+    {
+        digits = 0;
+        exponent = 0;
+        if (!(value >= 1e-5 && value < 1e15))
+        {
+            return false;
+        }
+
+        // value = 1.f · 2^e, so ⌊log10 value⌋ is ⌊e · log10 2⌋ or one more: p puts value · 10^p in [1e14, 1e16).
+        int e = (int)(BitConverter.DoubleToUInt64Bits(value) >> 52) - 1023;
+        int p = 14 - FloorLog10Pow2(e); // 0 to 20 over the range
+        double[] powers = ExactPowersOfTen;
+        double scaled = value * powers[p];
+        if (scaled >= 1e15)
+        {
+            if (p == 0)
+            {
+                return false; // [1e15, 2^53) with a fraction: 16 digits at least
+            }
+
+            p--;
+            scaled = value * powers[p];
+        }
+
+        long candidate = (long)(scaled + 0.5); // long, not ulong: the signed conversions are one instruction each way
+        if ((double)candidate / powers[p] != value)
+        {
+            return false;
+        }
+
+        digits = (ulong)candidate;
+        exponent = -p;
+        return true;
+    }
+
     /// <summary>Clears the inexact bit of the products that are integers: rounding the one-too-large g to odd set it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ExactWhereIntegral(int k, ulong cb, ulong cbl, ulong cbr, ref ulong vb, ref ulong vbl, ref ulong vbr)

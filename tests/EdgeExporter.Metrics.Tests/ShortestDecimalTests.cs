@@ -161,6 +161,63 @@ public class ShortestDecimalTests
         }
     }
 
+    /// <summary>
+    /// The fast path without 128-bit products: taken for every decimal of at most 15 significant digits
+    /// from 1e-5 to 1e15 (where the speed comes from), never for a value whose shortest text is longer,
+    /// and always with Schubfach's digits once trailing zeros are stripped.
+    /// </summary>
+    [Fact]
+    public void Fifteen_digit_fast_path_is_taken_for_short_decimals_and_agrees_with_Schubfach()
+    {
+        var random = new Random(15);
+        for (int i = 0; i < 1_000_000; i++)
+        {
+            int significant = random.Next(1, 16);
+            long mantissa = random.NextInt64((long)Math.Pow(10, significant - 1), (long)Math.Pow(10, significant));
+            int scale = random.Next(-4 - significant, 16 - significant); // value from 1e-5 to below 1e15
+            double value = double.Parse($"{mantissa}e{scale}", CultureInfo.InvariantCulture);
+            Check(value, expectTaken: value >= 1e-5 && value < 1e15);
+            Check(Math.BitIncrement(value), expectTaken: null);
+            Check(Math.BitDecrement(value), expectTaken: null);
+        }
+
+        foreach (double edge in (ReadOnlySpan<double>)[1e-5, Math.BitDecrement(1e-5), 0.1 + 0.2, 1.0 / 3, 999999999999999.9, Math.BitDecrement(1e15), 99999999999999.98, 1e14, 0.30000000000000004, 20.548000000000002])
+        {
+            Check(edge, expectTaken: null);
+        }
+
+        static void Check(double value, bool? expectTaken)
+        {
+            bool taken = ShortestDecimal.TryFifteenDigits(value, out ulong digits, out int exponent);
+            string shortest = value.ToString("R", CultureInfo.InvariantCulture);
+            int shortestDigits = shortest.Split('E')[0].Replace(".", "").Replace("-", "").TrimStart('0').Length;
+            if (expectTaken is bool expected)
+            {
+                Assert.True(expected == taken, $"{shortest}: fast path taken {taken}, expected {expected}");
+            }
+
+            if (!taken)
+            {
+                Assert.True(shortestDigits > 15 || value < 1e-5 || value >= 1e15, $"{shortest}: fast path refused a {shortestDigits}-digit decimal");
+                return;
+            }
+
+            ulong schubfach = ShortestDecimal.Of(value, out int schubfachExponent);
+            Assert.Equal(Strip(schubfach, schubfachExponent), Strip(digits, exponent));
+        }
+
+        static (ulong Digits, int Exponent) Strip(ulong digits, int exponent)
+        {
+            while (digits % 10 == 0)
+            {
+                digits /= 10;
+                exponent++;
+            }
+
+            return (digits, exponent);
+        }
+    }
+
     [Fact]
     public void A_short_destination_gets_the_same_text_or_an_exception()
     {
