@@ -62,6 +62,13 @@ try
         return 1;
     }
 
+    if (!stop.Wait(StartupMemory.Delay))
+    {
+        long before = System.Diagnostics.Stopwatch.GetTimestamp();
+        StartupMemory.Release();
+        log.Debug("Gave back start-up memory", ("duration_ms", System.Diagnostics.Stopwatch.GetElapsedTime(before).TotalMilliseconds));
+    }
+
     stop.Wait();
     return 0;
 }

@@ -18,6 +18,44 @@ public class BoundedMemoryTests(ITestOutputHelper output)
 {
     private const long Limit = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// Idle after a scrape with default flags (thirty-five host collectors), at most 10 MiB resident:
+    /// measured once start-up memory has been given back (StartupMemory: the executable's pages that
+    /// start-up faulted in, and start-up's garbage), then after a scrape and a second of idling.
+    /// </summary>
+    [SkippableFact]
+    public async Task Idle_resident_memory_with_default_flags_is_at_most_10_MiB()
+    {
+        Skip.IfNot(File.Exists("/proc/self/status"), "no /proc");
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", "--log.level=debug"]);
+        _ = exporter.Port;
+        var deadline = Stopwatch.StartNew();
+        while (!exporter.Log.Contains("Gave back start-up memory", StringComparison.Ordinal))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "start-up memory was not given back:\n" + exporter.Log);
+            await Task.Delay(50);
+        }
+
+        Assert.True(PlainScrape(exporter.Port));
+        await Task.Delay(1000);
+        long resident = ResidentBytes(exporter.ProcessId);
+        output.WriteLine($"idle resident memory after a scrape: {resident:N0} B");
+        Assert.InRange(resident, 1, 10L * 1024 * 1024);
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException("no VmRSS in /proc/" + pid + "/status");
+    }
+
     [SkippableFact]
     public async Task Serves_every_scrape_under_load_inside_a_32_MiB_cgroup()
     {

@@ -150,6 +150,15 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
     public static partial int SetRLimit(int resource, in RLimit limit);
 
+    /// <summary>MADV_RANDOM, asm-generic/mman-common.h: no read-ahead, and no fault-around (the kernel maps only the page that faulted).</summary>
+    public const int MadviseRandom = 1;
+
+    /// <summary>MADV_PAGEOUT (Linux 5.4): reclaim the range now; clean file pages are dropped, anonymous ones go to swap if there is any.</summary>
+    public const int MadvisePageOut = 21;
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(nint address, nuint length, int advice);
+
     /// <summary>M_ARENA_MAX, malloc.h: the most malloc arenas glibc creates (each reserves 64 MiB of address space).</summary>
     public const int MallocArenaMax = -8;
 
