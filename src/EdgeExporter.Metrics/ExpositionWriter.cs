@@ -75,7 +75,7 @@ public static class ExpositionWriter
                     {
                         if (pool.IsTaken(slot))
                         {
-                            WriteSlot(store, format, pool.SlotSeries(slot), now, family.Header, ref headerWritten, destination, ref position);
+                            WriteSlot(store, format, pool.SlotSeries(slot), pool.Lines(format, slot), now, family.Header, ref headerWritten, destination, ref position);
                         }
                     }
                 }
@@ -166,6 +166,7 @@ public static class ExpositionWriter
         MetricStore store,
         ExpositionFormat format,
         int series,
+        LineSet lines,
         long now,
         byte[] header,
         ref bool headerWritten,
@@ -183,7 +184,6 @@ public static class ExpositionWriter
             headerWritten = true;
         }
 
-        LineSet lines = store.SlotLines(format, series);
         Sample(destination, ref position, lines[0], Volatile.Read(ref store.ValueSlot(series)));
         if (format == ExpositionFormat.OpenMetrics && lines.Count > 1)
         {

@@ -22,11 +22,10 @@ public sealed class MetricStore
 
     private readonly TimeProvider _time;
     private readonly Dictionary<string, MetricFamily> _familiesByName = new(StringComparer.Ordinal);
-    private readonly List<Planned> _planned = [];
+    private readonly ChunkedList<Planned> _planned = new();
     private MetricFamily[] _families = [];
     private FamilyText[][] _familyText = [[], []];
     private SampleText[] _text = [];
-    private LineSet?[][] _slotLines = [[], []]; // pool slots only
     private PoolText? _poolText; // every pool slot's lines point into it: it lives as long as the store
     private double[] _values = [];
     private long[] _visibility = [];
@@ -147,7 +146,7 @@ public sealed class MetricStore
             family.ForgetFrom(checkpoint.Planned);
         }
 
-        _planned.RemoveRange(checkpoint.Planned, _planned.Count - checkpoint.Planned);
+        _planned.Truncate(checkpoint.Planned);
         _rawSections.RemoveRange(checkpoint.RawSections, _rawSections.Count - checkpoint.RawSections);
     }
 
@@ -164,7 +163,6 @@ public sealed class MetricStore
         _countOffset = new int[count];
         _windows = new SummaryWindow?[count];
         _bounds = new double[count][];
-        _slotLines = [new LineSet?[count], new LineSet?[count]];
         byte[][]?[][] fixedLines = [new byte[][]?[count], new byte[][]?[count]];
         double sealedAt = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         int counts = 0;
@@ -245,10 +243,7 @@ public sealed class MetricStore
 
                 foreach (SeriesPool pool in family.Pools)
                 {
-                    foreach (int s in pool.SeriesIndices)
-                    {
-                        bytes += WorstCaseBytes(_slotLines[format][s]!);
-                    }
+                    bytes += WorstCaseBytes(pool.Rooms[format], pool.Capacity);
                 }
             }
 
@@ -263,9 +258,6 @@ public sealed class MetricStore
     /// <summary>The sample-line prefixes of the series declared in the plan.</summary>
     internal SampleText Text(ExpositionFormat format) => _text[(int)format];
 
-    /// <summary>The room for a pool slot's lines.</summary>
-    internal LineSet SlotLines(ExpositionFormat format, int series) => _slotLines[(int)format][series]!;
-
     internal int AllocateSeries(MetricFamily family, string[] labels)
     {
         using PlanScope plan = EnterPlanning();
@@ -278,7 +270,6 @@ public sealed class MetricStore
     {
         using PlanScope plan = EnterPlanning();
         int first = _planned.Count;
-        _planned.EnsureCapacity(first + count);
         for (int i = 0; i < count; i++)
         {
             _planned.Add(new Planned(family, null, pool, 0, Hidden));
@@ -288,10 +279,10 @@ public sealed class MetricStore
     }
 
     internal ref double ValueSlot(int series) =>
-        ref IsSealed ? ref _values[series] : ref CollectionsMarshal.AsSpan(_planned)[series].Value;
+        ref IsSealed ? ref _values[series] : ref _planned[series].Value;
 
     internal ref long VisibilitySlot(int series) =>
-        ref IsSealed ? ref _visibility[series] : ref CollectionsMarshal.AsSpan(_planned)[series].Visibility;
+        ref IsSealed ? ref _visibility[series] : ref _planned[series].Visibility;
 
     internal ref long CountSlot(int series, int offset)
     {
@@ -366,32 +357,15 @@ public sealed class MetricStore
         }
     }
 
-    /// <summary>A pool slot's longest possible text: each line's room, the longest value and its line feed.</summary>
-    private static long WorstCaseBytes(LineSet lines)
-    {
-        long bytes = 0;
-        for (int line = 0; line < lines.Count; line++)
-        {
-            bytes += lines.Capacity + MaxValueBytes + 1;
-        }
-
-        return bytes;
-    }
+    /// <summary>A pool's longest possible text: each slot's lines at their room, the longest value and its line feed.</summary>
+    private static long WorstCaseBytes(PoolRoom room, int capacity) => (long)capacity * room.Lines * (room.Stride + MaxValueBytes + 1);
 
     /// <summary>Every slot's lines of one pool in one format, slot after slot in the pool text from <paramref name="offset"/>; returns the offset after them.</summary>
     private unsafe long ReservePoolLines(SeriesPool pool, MetricFamily family, ExpositionFormat format, long offset)
     {
-        int lines = Lines(family, format);
-        int slotBytes = checked(lines * pool.MaxPrefixBytes);
-        IReadOnlyList<int> slots = pool.SeriesIndices;
-        LineSet?[] target = _slotLines[(int)format];
-        for (int k = 0; k < slots.Count; k++)
-        {
-            target[slots[k]] = LineSet.Reserved(_poolText!.Start + offset, lines, pool.MaxPrefixBytes);
-            offset += slotBytes;
-        }
-
-        return offset;
+        var room = new PoolRoom(_poolText!.Start + offset, Lines(family, format), pool.MaxPrefixBytes, pool.Capacity);
+        pool.Rooms[(int)format] = room;
+        return offset + room.Bytes;
     }
 
     private static int Lines(MetricFamily family, ExpositionFormat format) =>

@@ -81,7 +81,7 @@ internal static class SampleLines
             return false;
         }
 
-        lines.Lengths[0] = length;
+        lines.SetLength(0, length);
         if (lines.Count > 1)
         {
             length = LabelText.WritePrefix(lines.Writable(1), family.OpenMetricsName + "_created", family.LabelNameSpan, labels, omitEmpty: family.OmitsEmptyLabels);
@@ -90,7 +90,7 @@ internal static class SampleLines
                 return false;
             }
 
-            lines.Lengths[1] = length;
+            lines.SetLength(1, length);
         }
 
         return true;

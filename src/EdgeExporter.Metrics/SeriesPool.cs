@@ -40,6 +40,12 @@ public sealed class SeriesPool
 
     internal bool IsTaken(int slot) => _taken[slot];
 
+    /// <summary>The rooms for the slots' lines, by format; set when the store is sealed.</summary>
+    internal PoolRoom[] Rooms { get; } = new PoolRoom[2];
+
+    /// <summary>A slot's lines in one format.</summary>
+    internal LineSet Lines(ExpositionFormat format, int slot) => Rooms[(int)format].Slot(slot);
+
     internal int SlotSeries(int slot) => _slots[slot];
 
     /// <summary>
@@ -68,7 +74,7 @@ public sealed class SeriesPool
                     continue;
                 }
 
-                if (length >= 0 && _store.SlotLines(ExpositionFormat.Text, _slots[i])[0].SequenceEqual(candidate[..length]))
+                if (length >= 0 && Lines(ExpositionFormat.Text, i)[0].SequenceEqual(candidate[..length]))
                 {
                     series = new Series(_store, _slots[i]);
                     return true;
@@ -76,8 +82,8 @@ public sealed class SeriesPool
             }
 
             if (free >= 0 && length >= 0
-                && SampleLines.TryWrite(_family, labelValues, _store.SlotLines(ExpositionFormat.Text, _slots[free]))
-                && SampleLines.TryWrite(_family, labelValues, _store.SlotLines(ExpositionFormat.OpenMetrics, _slots[free])))
+                && SampleLines.TryWrite(_family, labelValues, Lines(ExpositionFormat.Text, free))
+                && SampleLines.TryWrite(_family, labelValues, Lines(ExpositionFormat.OpenMetrics, free)))
             {
                 _taken[free] = true;
                 int index = _slots[free];
