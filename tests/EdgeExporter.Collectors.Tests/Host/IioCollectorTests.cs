@@ -75,7 +75,7 @@ public class IioCollectorTests
             ("in_voltage-voltage_scale", "0.25"));
         AddDevice(sys, "iio:device1", "soc_adc", ("in_temp_raw", "1000"), ("in_temp_offset", "-500"), ("in_temp_scale", "50"));
         AddDevice(sys, "iio:device2", "adxl345", ("in_accel_x_raw", "256"), ("in_accel_y_raw", "-256"), ("in_accel_z_raw", "0"), ("in_accel_scale", "0.038300"), ("in_accel_x_peak_raw", "900"));
-        (MetricStore store, _, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
+        (MetricStore store, IioCollector iio, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
         Exposition text = Scrape.Render(store);
         Assert.Equal(2.0, text.Samples[Key("edge_voltage_volts", "iio:device0", "ads1115", "voltage0")], 12);
         Assert.Equal(-0.05, text.Samples[Key("edge_voltage_volts", "iio:device0", "ads1115", "voltage1")], 12);
@@ -85,6 +85,7 @@ public class IioCollectorTests
         Assert.Equal(-9.8048, text.Samples[Key("edge_iio_acceleration_meters_per_second_squared", "iio:device2", "adxl345", "accel_y")], 9);
         Assert.Equal(0, text.Samples[Key("edge_iio_acceleration_meters_per_second_squared", "iio:device2", "adxl345", "accel_z")]);
         Assert.DoesNotContain(text.Samples.Keys, k => k.Contains("peak", StringComparison.Ordinal)); // the highest since a reset is not a reading
+        Assert.Equal(0, Scrape.AllocatedBytes(iio));
     }
 
     [Fact]
@@ -119,6 +120,7 @@ public class IioCollectorTests
         Assert.DoesNotContain(text.Samples.Keys, k => k.Contains("iio:device0", StringComparison.Ordinal));
         Assert.Equal(19, text.Samples[Key("edge_temperature_celsius", "iio:device1", "bmp280", "temp")]);
         Assert.Equal(100_000, text.Samples[Key("edge_pressure_pascals", "iio:device1", "bmp280", "pressure")], 6);
+        Assert.Equal(0, Scrape.AllocatedBytes(iio)); // failing reads allocate nothing either (no exception per scrape)
 
         // A broken scale hides the raw channel that needs it.
         File.WriteAllText(Path.Combine(sys, "bus", "iio", "devices", "iio:device1", "in_pressure_scale"), "\n");
