@@ -433,14 +433,21 @@ public sealed class IioCollector : Collector
                     continue;
                 }
 
-                PseudoFile value = PseudoFile.Attribute(Path.Combine(directory, "in_" + stem + (raw ? "_raw" : "_input")));
-                channels.Add(raw
-                    ? new Channel(stem, quantity, value, Shared(parsed.Attribute(files, "offset")), Shared(parsed.Attribute(files, "scale")))
-                    : new Channel(stem, quantity, value, null, null));
+                string valueFile = "in_" + stem + (raw ? "_raw" : "_input");
+                string? offsetFile = raw ? parsed.Attribute(files, "offset") : null;
+                string? scaleFile = raw ? parsed.Attribute(files, "scale") : null;
+                if (!Regular(directory, valueFile) || (offsetFile is not null && !Regular(directory, offsetFile)) || (scaleFile is not null && !Regular(directory, scaleFile)))
+                {
+                    continue; // a FIFO would hold every read, /dev/zero behind a link never ends: not an attribute
+                }
+
+                channels.Add(new Channel(stem, quantity, PseudoFile.Attribute(Path.Combine(directory, valueFile)), Shared(offsetFile), Shared(scaleFile)));
             }
 
             return new Device(entry, name, [.. channels]);
         }
+
+        private static bool Regular(string directory, string file) => BoundedFile.IsRegularFile(Path.Combine(directory, file));
 
         /// <summary>Takes a pool slot for each channel (once); a full pool leaves the channel out, counted.</summary>
         public void Acquire(SeriesPool?[] pools)

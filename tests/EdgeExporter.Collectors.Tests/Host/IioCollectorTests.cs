@@ -106,7 +106,7 @@ public class IioCollectorTests
     public void A_device_whose_reads_fail_hides_only_its_own_series_and_comes_back()
     {
         string sys = NewSys();
-        string broken = AddDevice(sys, "iio:device0", "sht3x", ("in_temp_input", "20000"), ("in_humidityrelative_input", "50000"));
+        string broken = AddDevice(sys, "iio:device0", "si7020", ("in_temp_input", "20000"), ("in_humidityrelative_input", "50000"));
         AddDevice(sys, "iio:device1", "bmp280", ("in_temp_input", "19000"), ("in_pressure_raw", "1000"), ("in_pressure_scale", "0.1"));
         (MetricStore store, IioCollector iio, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(4, Scrape.Render(store).Samples.Count(s => s.Key.Contains("iio:device", StringComparison.Ordinal)));
@@ -129,7 +129,7 @@ public class IioCollectorTests
 
         File.WriteAllText(Path.Combine(broken, "in_temp_input"), "20500\n");
         iio.Update();
-        Assert.Equal(20.5, Scrape.Render(store).Samples[Key("edge_temperature_celsius", "iio:device0", "sht3x", "temp")]);
+        Assert.Equal(20.5, Scrape.Render(store).Samples[Key("edge_temperature_celsius", "iio:device0", "si7020", "temp")]);
     }
 
     [Fact]
@@ -208,5 +208,21 @@ public class IioCollectorTests
         Assert.Equal(21, text.Samples[Key("edge_temperature_celsius", "iio:device0", "bme280", "temp")]);
         Assert.Equal(60.5, text.Samples["edge_temperature_celsius{address=\"28-0316a2797aff\",bus=\"w1\",device=\"boiler\",model=\"ds18b20\",room=\"cellar\"}"]);
         Assert.Equal(DeviceMetrics.TemperatureHelp, text.Help["edge_temperature_celsius"]);
+    }
+
+    [Fact]
+    public void Channels_that_are_not_regular_files_are_left_out_at_start_up_without_reading_them()
+    {
+        // A FIFO would hold the open and every read; /dev/zero behind a symbolic link never ends.
+        string sys = NewSys();
+        string dir = AddDevice(sys, "iio:device0", "htu21", ("in_humidityrelative_input", "40000"), ("in_pressure_raw", "1000"));
+        Assert.Equal(0, Tools.Run("mkfifo", [Path.Combine(dir, "in_temp_input")]).ExitCode);
+        File.CreateSymbolicLink(Path.Combine(dir, "in_pressure_scale"), "/dev/zero");
+        Directory.CreateDirectory(Path.Combine(dir, "in_voltage0_raw"));
+        (MetricStore store, IioCollector iio, CollectorOutcome outcome) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
+        Assert.Equal(CollectorOutcome.Success, outcome);
+        string[] series = [.. Scrape.Render(store).Samples.Keys.Where(k => k.Contains("iio:device0", StringComparison.Ordinal))];
+        Assert.Equal([Key("edge_humidity_ratio", "iio:device0", "htu21", "humidityrelative")], series);
+        Assert.Equal(0, Scrape.AllocatedBytes(iio));
     }
 }
