@@ -130,12 +130,21 @@ public sealed class Ds18b20
         {
             _appeared = true; // no presence pulse: the probe is off the bus, and may come back powered up afresh
         }
-        else if (error is DeviceError.None or DeviceError.Invalid)
+        else if (error == DeviceError.None || (error == DeviceError.Invalid && (_temperatureFile || HasScratchpad(text))))
         {
             _appeared = false; // it answered with a whole scratchpad (or value): later 85 °C readings are temperatures
         }
 
         return error;
+    }
+
+    /// <summary>Whether a w1_slave text holds a scratchpad the kernel read with a good CRC (the probe answered, whatever its value).</summary>
+    private static bool HasScratchpad(ReadOnlySpan<byte> text)
+    {
+        int newline = text.IndexOf((byte)'\n');
+        ReadOnlySpan<byte> first = newline < 0 ? text : text[..newline];
+        Span<byte> pad = stackalloc byte[9];
+        return first.EndsWith("YES"u8) && ParseScratchpad(first, pad);
     }
 
     private static bool ParseScratchpad(ReadOnlySpan<byte> line, Span<byte> pad)

@@ -188,6 +188,24 @@ public class Ds18b20Tests
     }
 
     [Fact]
+    public void A_garbled_first_read_does_not_count_as_the_probe_having_answered()
+    {
+        string root = Directory.CreateTempSubdirectory("w1-").FullName;
+        const string Id = "28-000000000004";
+        string dir = Path.Combine(root, "bus", "w1", "devices", Id);
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "w1_slave");
+        File.WriteAllText(file, "not a scratchpad YES\n");
+        var probe = new Ds18b20(new RootedFileTree(root), Id);
+        Assert.Equal(DeviceError.Invalid, probe.Measure(out _, out _));
+        File.WriteAllText(file, "50 05 4b 46 7f ff 0c 10 1c : crc=1c YES\n50 05 4b 46 7f ff 0c 10 1c t=85000\n");
+        Assert.Equal(DeviceError.Invalid, probe.Measure(out _, out _)); // still its first scratchpad: the power-on value
+        Assert.Equal(DeviceError.None, probe.Measure(out double celsius, out _));
+        Assert.Equal(85.0, celsius);
+        Directory.Delete(root, recursive: true);
+    }
+
+    [Fact]
     public void A_first_read_of_85_degrees_that_is_not_the_reset_scratchpad_is_a_temperature()
     {
         // Byte 6 moved off its reset value 0x0C: a conversion happened.
