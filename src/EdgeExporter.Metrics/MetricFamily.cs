@@ -8,7 +8,7 @@ namespace EdgeExporter.Metrics;
 public sealed class MetricFamily
 {
     private readonly MetricStore _store;
-    private readonly string[] _labelNames;
+    private string[] _labelNames;
     private readonly List<int> _series = [];
     private readonly HashSet<string> _seriesKeys = new(StringComparer.Ordinal);
     private readonly List<SeriesPool> _pools = [];
@@ -126,6 +126,42 @@ public sealed class MetricFamily
         }
 
         OmitsEmptyLabels = true;
+        return this;
+    }
+
+    /// <summary>
+    /// Adds the label names this family lacks, after its own (a reading family that two sources
+    /// share: the configured devices' <c>device</c>, <c>model</c>, ... and the kernel IIO sensors'
+    /// <c>device</c>, <c>name</c>, <c>channel</c>). Series declared before have those labels empty,
+    /// so only a family that omits empty labels may grow; pool slots take label values in the order
+    /// of <see cref="LabelNames"/> as it is when the store is sealed.
+    /// </summary>
+    public MetricFamily WithLabels(params string[] labelNames)
+    {
+        using MetricStore.PlanScope plan = _store.EnterPlanning();
+        var added = new List<string>();
+        foreach (string label in labelNames)
+        {
+            if (Array.IndexOf(_labelNames, label) >= 0 || added.Contains(label))
+            {
+                continue;
+            }
+
+            MetricName.ValidateLabelName(Name, label);
+            added.Add(label);
+        }
+
+        if (added.Count == 0)
+        {
+            return this;
+        }
+
+        if (!OmitsEmptyLabels)
+        {
+            throw new InvalidOperationException($"metric '{Name}': only a family that omits empty labels can take more label names");
+        }
+
+        _labelNames = [.. _labelNames, .. added];
         return this;
     }
 

@@ -104,6 +104,13 @@ public sealed class MetricStore
     /// <summary>Whether a family of this name is declared (the textfile collector must not shadow one).</summary>
     public bool HasFamily(string name) => _familiesByName.ContainsKey(name);
 
+    /// <summary>The family of this name if one is declared (a reading family that devices and a host collector share).</summary>
+    public MetricFamily? FindFamily(string name)
+    {
+        using PlanScope plan = EnterPlanning();
+        return _familiesByName.GetValueOrDefault(name);
+    }
+
     /// <summary>Reserves <paramref name="capacity"/> bytes per format for text from outside the plan (see <see cref="RawSection"/>).</summary>
     public RawSection AddRawSection(int capacity)
     {
@@ -188,9 +195,19 @@ public sealed class MetricStore
 
             if (planned.Pool is null)
             {
+                // A family that took more label names after this series was declared (WithLabels) has them empty here.
+                string[] labels = planned.Labels!;
+                if (labels.Length < family.LabelNames.Count)
+                {
+                    var padded = new string[family.LabelNames.Count];
+                    Array.Fill(padded, "");
+                    labels.CopyTo(padded, 0);
+                    labels = padded;
+                }
+
                 for (int format = 0; format < 2; format++)
                 {
-                    fixedLines[format][i] = SampleLines.Build(family, planned.Labels!, (ExpositionFormat)format);
+                    fixedLines[format][i] = SampleLines.Build(family, labels, (ExpositionFormat)format);
                 }
             }
         }

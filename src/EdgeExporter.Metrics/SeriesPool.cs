@@ -29,6 +29,9 @@ public sealed class SeriesPool
 
     public int Capacity => _slots.Length;
 
+    /// <summary>The family the slots belong to (its label names are final once the store is sealed).</summary>
+    public MetricFamily Family => _family;
+
     internal int MaxPrefixBytes { get; }
 
     internal IReadOnlyList<int> SeriesIndices => _slots;

@@ -23,6 +23,7 @@ public static class CollectorCatalog
         FilefdCollector.Registration,
         FilesystemCollector.Registration,
         HwmonCollector.Registration,
+        IioCollector.Registration,
         LoadavgCollector.Registration,
         MdadmCollector.Registration,
         MeminfoCollector.Registration,

@@ -95,4 +95,31 @@ public class SeriesPoolTests
 
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public void A_family_that_takes_more_label_names_keeps_earlier_series_without_them_and_pools_take_the_final_names()
+    {
+        // Two sources of one reading family: kernel IIO sensors (device, name, channel) and configured
+        // devices (device, model), declared in either order.
+        var store = new MetricStore();
+        MetricFamily temperature = store.AddFamily("edge_temperature_celsius", "Temperature.", MetricType.Gauge, "device", "name", "channel").OmittingEmptyLabels();
+        SeriesPool pool = temperature.AddPool(2);
+        Series declared = temperature.AddSeries("iio:device9", "lm75", "temp");
+        Assert.Same(temperature, store.FindFamily("edge_temperature_celsius"));
+        temperature.WithLabels("device", "model");
+        Assert.Equal(["device", "name", "channel", "model"], temperature.LabelNames);
+        Series probe = temperature.AddSeries("boiler", "", "", "ds18b20");
+        Assert.Throws<InvalidOperationException>(() => store.AddFamily("plain", "Plain.", MetricType.Gauge, "a").WithLabels("b"));
+        store.Seal();
+
+        Assert.Throws<ArgumentException>(() => pool.TryAcquire(out _, "iio:device0", "bme280", "temp"));
+        Assert.True(pool.TryAcquire(out Series iio, "iio:device0", "bme280", "temp", ""));
+        iio.Set(21.5);
+        declared.Set(30);
+        probe.Set(60);
+        string text = HistogramAndSummaryTests.Render(store, ExpositionFormat.Text);
+        Assert.Contains("edge_temperature_celsius{device=\"iio:device0\",name=\"bme280\",channel=\"temp\"} 21.5\n", text);
+        Assert.Contains("edge_temperature_celsius{device=\"iio:device9\",name=\"lm75\",channel=\"temp\"} 30\n", text);
+        Assert.Contains("edge_temperature_celsius{device=\"boiler\",model=\"ds18b20\"} 60\n", text);
+    }
 }

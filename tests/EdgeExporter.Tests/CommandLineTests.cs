@@ -17,7 +17,7 @@ public class CommandLineTests
         Assert.Equal("/sys", options.Paths.SysFs);
         Assert.Equal("/", options.Paths.RootFs);
         Assert.Equal(
-            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "dmi", "edac", "entropy", "filefd", "filesystem", "hwmon", "loadavg",
+            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "dmi", "edac", "entropy", "filefd", "filesystem", "hwmon", "iio", "loadavg",
              "mdadm", "meminfo", "netclass", "netdev", "netstat", "nvme", "os", "powersupplyclass", "pressure", "rapl", "raspberrypi", "schedstat",
              "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "timex", "udp_queues", "uname", "vmstat", "watchdog"],
             options.EnabledCollectors.Order());
@@ -39,7 +39,7 @@ public class CommandLineTests
     public void Collectors_are_switched_by_their_generated_flags()
     {
         Assert.Equal(
-            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "dmi", "edac", "entropy", "filefd", "filesystem", "hwmon", "mdadm",
+            ["arp", "conntrack", "cpu", "cpufreq", "diskstats", "dmi", "edac", "entropy", "filefd", "filesystem", "hwmon", "iio", "mdadm",
              "meminfo", "netclass", "netdev", "netstat", "nvme", "os", "powersupplyclass", "pressure", "rapl", "raspberrypi", "schedstat", "sockstat",
              "softnet", "stat", "textfile", "thermal_zone", "time", "timex", "udp_queues", "uname", "vmstat", "watchdog"],
             CommandLine.Parse(["--no-collector.loadavg"]).Options.EnabledCollectors.Order());
@@ -94,6 +94,7 @@ public class CommandLineTests
     [InlineData("--collector.filesystem.mount-timeout=soon", "--simulate", "--collector.filesystem.mount-timeout must be a duration like 5s, got 'soon'")]
     [InlineData("--collector.timeout=99999999999999999999d", "--simulate", "--collector.timeout must be a duration like 5s")]
     [InlineData("--collector.hwmon.chip-include=(", "--simulate", "--collector.hwmon.chip-include is not a valid regular expression")]
+    [InlineData("--collector.iio.device-include=bme280", "--collector.iio.device-exclude=ads1115", "--collector.iio.device-exclude and --collector.iio.device-include are mutually exclusive")]
     [InlineData("--collector.cpu.guest=yes", "--simulate", "flag '--collector.cpu.guest' takes true or false, got 'yes'")]
     public void Collector_flags_are_checked_as_the_command_line_is_read(string first, string second, string message)
     {
@@ -108,6 +109,8 @@ public class CommandLineTests
         Collectors.CollectorSettings include = CommandLine.Parse(["--collector.diskstats.device-include=^sd"]).Options.CollectorSettings;
         Assert.Equal((null, "^sd"), include.Filter("collector.diskstats.device"));
         Assert.Equal(4096, CommandLine.Parse(["--collector.textfile.max-bytes", "4096"]).Options.CollectorSettings.Number("collector.textfile.max-bytes"));
+        Assert.Equal((null, null), defaults.Filter("collector.iio.device"));
+        Assert.Equal((null, "bme280"), CommandLine.Parse(["--collector.iio.device-include=bme280"]).Options.CollectorSettings.Filter("collector.iio.device"));
     }
 
     [Fact]

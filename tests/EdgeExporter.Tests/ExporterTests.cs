@@ -127,7 +127,7 @@ public class ExporterTests
             devices:
               - { name: healthy, model: sht4x, bus: 1, interval: 1s }
               - { name: broken, model: sht3x, bus: 1, address: 0x45, interval: 1s, fault: nack }
-              - { name: frozen, model: ds18b20, id: 28-000000000001, interval: 2s, fault: { kind: stuck, after: 0s } }
+              - { name: frozen, model: ds18b20, id: 28-000000000001, interval: 30s, retries: 0, fault: { kind: stuck, after: 0s } }
             """);
         var options = new ExporterOptions { ListenAddresses = ["127.0.0.1:0"], Simulate = true, ConfigFile = file, EnabledCollectors = new HashSet<string>() };
         await using var exporter = new Exporter(options, ConfigSource.Load(options), new Logger(TextWriter.Null));
@@ -150,8 +150,43 @@ public class ExporterTests
         Assert.Equal(0, metrics.Samples["edge_device_up{device=\"broken\",model=\"sht3x\"}"]);
         Assert.Equal(0, metrics.Samples["edge_device_up{device=\"frozen\",model=\"ds18b20\"}"]);
         Assert.True(metrics.Samples["edge_device_errors_total{device=\"broken\",kind=\"nack\"}"] >= 1);
-        Assert.True(metrics.Samples["edge_device_errors_total{device=\"frozen\",kind=\"invalid\"}"] >= 1); // 85 °C power-on value refused
+        Assert.True(metrics.Samples["edge_device_errors_total{device=\"frozen\",kind=\"invalid\"}"] >= 1); // 85 °C power-on value refused on its first read (a later read, a retry too, takes it as 85 °C: no retry, and the interval keeps it to one read)
         Assert.Contains(metrics.Samples.Keys, k => k.StartsWith("edge_temperature_celsius{", StringComparison.Ordinal) && k.Contains("device=\"healthy\"", StringComparison.Ordinal));
         Assert.DoesNotContain(metrics.Samples.Keys, k => k.StartsWith("edge_temperature_celsius{", StringComparison.Ordinal) && !k.Contains("device=\"healthy\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Kernel_iio_sensors_and_configured_devices_share_the_reading_families()
+    {
+        // The IIO collector declares edge_temperature_celsius first (collectors are built before the
+        // devices); the demo's devices then add their labels (model, bus, address, room) to the same family.
+        string sys = Directory.CreateTempSubdirectory("edge-sys-").FullName;
+        string device = Path.Combine(sys, "bus", "iio", "devices", "iio:device0");
+        Directory.CreateDirectory(device);
+        File.WriteAllText(Path.Combine(device, "name"), "bme280\n");
+        File.WriteAllText(Path.Combine(device, "in_temp_input"), "23250\n");
+        var options = new ExporterOptions
+        {
+            ListenAddresses = ["127.0.0.1:0"],
+            Paths = new HostPaths("/proc", sys),
+            Simulate = true,
+            EnabledCollectors = new HashSet<string> { "iio" },
+        };
+        await using var exporter = new Exporter(options, ConfigSource.Load(options), new Logger(TextWriter.Null));
+        exporter.Start();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)exporter.LocalEndpoints[0]).Port}") };
+
+        Exposition metrics;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        do
+        {
+            await Task.Delay(100);
+            metrics = Exposition.Parse(await http.GetStringAsync("/metrics"));
+        }
+        while (!metrics.Samples.Keys.Any(k => k.StartsWith("edge_temperature_celsius{address=", StringComparison.Ordinal)) && DateTime.UtcNow < deadline);
+
+        Assert.Equal(23.25, metrics.Samples["edge_temperature_celsius{channel=\"temp\",device=\"iio:device0\",name=\"bme280\"}"]);
+        Assert.Contains(metrics.Samples.Keys, k => k.StartsWith("edge_temperature_celsius{address=\"0x44\",bus=\"i2c-1\",device=\"room-sht31\",model=\"sht3x\",room=\"office\"}", StringComparison.Ordinal));
+        Assert.Equal(1, metrics.Samples["node_scrape_collector_success{collector=\"iio\"}"]);
     }
 }

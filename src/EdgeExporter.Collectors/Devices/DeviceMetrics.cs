@@ -49,19 +49,32 @@ public sealed class DeviceMetrics
 
     public IReadOnlyList<string> UserLabels { get; }
 
-    public MetricFamily Temperature => Reading("edge_temperature_celsius", "Temperature measured by a sensor, in degrees Celsius.", "celsius");
+    /// <summary>HELP of the reading families the IIO collector shares (one text per family, whichever source declares it).</summary>
+    public const string TemperatureHelp = "Temperature measured by a sensor, in degrees Celsius.";
 
-    public MetricFamily Humidity => Reading("edge_humidity_ratio", "Relative humidity measured by a sensor, as a ratio from 0 to 1.", "ratio");
+    public const string HumidityHelp = "Relative humidity measured by a sensor, as a ratio from 0 to 1.";
 
-    public MetricFamily Pressure => Reading("edge_pressure_pascals", "Barometric pressure measured by a sensor, in pascals.", "pascals");
+    public const string PressureHelp = "Barometric pressure measured by a sensor, in pascals.";
 
-    public MetricFamily Voltage => Reading("edge_voltage_volts", "Supply (bus) voltage measured by a power monitor, in volts.", "volts");
+    public const string VoltageHelp = "Voltage measured by a sensor (a power monitor's supply (bus) voltage, an ADC input), in volts.";
+
+    public const string CurrentHelp = "Current measured by a power monitor, in amperes (negative when it flows backwards).";
+
+    public const string PowerHelp = "Power measured by a power monitor, in watts.";
+
+    public MetricFamily Temperature => Reading("edge_temperature_celsius", TemperatureHelp, "celsius");
+
+    public MetricFamily Humidity => Reading("edge_humidity_ratio", HumidityHelp, "ratio");
+
+    public MetricFamily Pressure => Reading("edge_pressure_pascals", PressureHelp, "pascals");
+
+    public MetricFamily Voltage => Reading("edge_voltage_volts", VoltageHelp, "volts");
 
     public MetricFamily ShuntVoltage => Reading("edge_shunt_voltage_volts", "Voltage across a power monitor's shunt resistor, in volts (negative when current flows backwards).", "volts");
 
-    public MetricFamily Current => Reading("edge_current_amperes", "Current measured by a power monitor, in amperes (negative when it flows backwards).", "amperes");
+    public MetricFamily Current => Reading("edge_current_amperes", CurrentHelp, "amperes");
 
-    public MetricFamily Power => Reading("edge_power_watts", "Power measured by a power monitor, in watts.", "watts");
+    public MetricFamily Power => Reading("edge_power_watts", PowerHelp, "watts");
 
     public MetricFamily GpioState => Reading("edge_gpio_state", "Logical level of a GPIO input: 1 active, 0 inactive (after active_low).", null);
 
@@ -104,19 +117,37 @@ public sealed class DeviceMetrics
     /// </summary>
     public Series AddReading(MetricFamily family, DeviceIdentity identity, IReadOnlyList<KeyValuePair<string, string>> extra)
     {
-        var values = new string[_readingLabels.Length];
-        values[0] = identity.Name;
-        values[1] = identity.Model;
-        values[2] = identity.Bus;
-        values[3] = identity.Address;
-        for (int i = 0; i < UserLabels.Count; i++)
+        // By name: a family the IIO collector declared first has its labels ahead of ours.
+        IReadOnlyList<string> names = family.LabelNames;
+        var values = new string[names.Count];
+        for (int i = 0; i < names.Count; i++)
         {
-            values[IdentityLabels.Length + i] = identity.Label(UserLabels[i]) ?? Find(extra, UserLabels[i]) ?? "";
+            values[i] = names[i] switch
+            {
+                "device" => identity.Name,
+                "model" => identity.Model,
+                "bus" => identity.Bus,
+                "address" => identity.Address,
+                _ => IsUserLabel(names[i]) ? identity.Label(names[i]) ?? Find(extra, names[i]) ?? "" : "",
+            };
         }
 
         Series series = family.AddSeries(values);
         series.Hide();
         return series;
+    }
+
+    private bool IsUserLabel(string name)
+    {
+        for (int i = 0; i < UserLabels.Count; i++)
+        {
+            if (UserLabels[i] == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string? Find(IReadOnlyList<KeyValuePair<string, string>> labels, string name)
@@ -136,18 +167,41 @@ public sealed class DeviceMetrics
     {
         if (!_readings.TryGetValue(name, out MetricFamily? family))
         {
-            family = Store.AddFamily(name, help, type, _readingLabels).OmittingEmptyLabels();
-            if (unit is not null)
-            {
-                family.WithUnit(unit);
-            }
-
-            if (type == MetricType.Counter)
-            {
-                family.WithCreated();
-            }
-
+            family = SharedReading(Store, name, help, unit, _readingLabels, type);
             _readings[name] = family;
+        }
+
+        return family;
+    }
+
+    /// <summary>
+    /// The reading family of this name: declared here, or the one already declared by another source
+    /// of the same quantity (the IIO collector's kernel-driven sensors), which then also takes
+    /// <paramref name="labelNames"/> (<see cref="MetricFamily.WithLabels"/>). One family per name
+    /// keeps a quantity under one HELP and TYPE whichever source reads it; empty labels are omitted,
+    /// so each source's series show only their own labels.
+    /// </summary>
+    public static MetricFamily SharedReading(MetricStore store, string name, string help, string? unit, string[] labelNames, MetricType type = MetricType.Gauge)
+    {
+        if (store.FindFamily(name) is { } existing)
+        {
+            if (existing.Type != type || existing.Help != help)
+            {
+                throw new InvalidOperationException($"metric '{name}' is declared twice with different HELP or TYPE");
+            }
+
+            return existing.WithLabels(labelNames);
+        }
+
+        MetricFamily family = store.AddFamily(name, help, type, labelNames).OmittingEmptyLabels();
+        if (unit is not null)
+        {
+            family.WithUnit(unit);
+        }
+
+        if (type == MetricType.Counter)
+        {
+            family.WithCreated();
         }
 
         return family;

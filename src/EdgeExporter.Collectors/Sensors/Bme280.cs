@@ -12,11 +12,20 @@ namespace EdgeExporter.Collectors.Sensors;
 /// cleared, burst-reads 0xF7..0xFE and compensates with the datasheet's integer formulas
 /// (§4.2.3: int32 temperature, int64 pressure, int32 humidity). The chip id (0xD0 = 0x60) and
 /// the trimming parameters are read on the first poll and again after any bus error, so a
-/// re-plugged sensor is re-identified.
+/// re-plugged sensor is re-identified. A frame the chip cannot have measured (skipped channels,
+/// all zeros, a value outside the operating range) is <see cref="DeviceError.Invalid"/>.
 /// </summary>
 public sealed class Bme280
 {
     public const byte ChipId = 0x60;
+
+    /// <summary>
+    /// The operating range (datasheet §1, "Operating range: −40…+85 °C, 0…100 % rel. humidity,
+    /// 300…1100 hPa"): a compensated reading outside it comes from a frame the chip did not
+    /// measure, and is counted as <see cref="DeviceError.Invalid"/> rather than published.
+    /// Humidity needs no check: the compensation limits it to 0..100 %.
+    /// </summary>
+    public const double MinCelsius = -40, MaxCelsius = 85, MinPascals = 30_000, MaxPascals = 110_000;
 
     private readonly I2cDevice _device;
     private readonly byte _osrs;
@@ -157,9 +166,24 @@ public sealed class Bme280
                 return DeviceError.Invalid; // a skipped measurement: the chip did not convert
             }
 
+            if (data.IndexOfAnyExcept((byte)0) < 0)
+            {
+                // No conversion gives three zero ADC words (the compensation would make them
+                // −140.9 °C and 131,282 Pa): a bus glitch or a chip that lost power. Identify it again.
+                _trimming = null;
+                return DeviceError.Invalid;
+            }
+
             Bme280Trimming t = _trimming!;
-            celsius = CompensateTemperature(adcT, t, out int tFine) / 100.0;
-            pascals = CompensatePressure(adcP, tFine, t) / 256.0;
+            double temperature = CompensateTemperature(adcT, t, out int tFine) / 100.0;
+            double pressure = CompensatePressure(adcP, tFine, t) / 256.0;
+            if (temperature is < MinCelsius or > MaxCelsius || pressure is < MinPascals or > MaxPascals)
+            {
+                return DeviceError.Invalid;
+            }
+
+            celsius = temperature;
+            pascals = pressure;
             humidityRatio = CompensateHumidity(adcH, tFine, t) / 1024.0 / 100.0;
             fingerprint = BinaryPrimitives.ReadUInt64BigEndian(data);
             return DeviceError.None;

@@ -120,6 +120,36 @@ public static unsafe class BoundedFile
         }
     }
 
+    /// <summary>
+    /// Whether the path is a regular file (following symbolic links), found without reading it: a
+    /// sysfs attribute whose read starts a conversion on a sensor is not read by asking. Opened
+    /// non-blocking, so a FIFO cannot hold the open; false when it cannot be opened at all.
+    /// </summary>
+    public static bool IsRegularFile(string path)
+    {
+        byte[] pathZ = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = pathZ)
+        {
+            fd = Libc.OpenZ(p, Libc.ORdOnly | Libc.ONonBlock | Libc.OCloExec | Libc.ONoCtty);
+        }
+
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            byte* stat = stackalloc byte[256];
+            return Libc.FStat(fd, stat) == 0 && (*(int*)(stat + ModeOffset) & SIfMt) == SIfReg;
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     /// <summary>The most a small text file read at start-up may hold (a sysfs attribute, os-release, a udev record).</summary>
     public const int SmallTextBytes = 64 * 1024;
 

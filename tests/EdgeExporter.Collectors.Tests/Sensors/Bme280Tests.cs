@@ -110,6 +110,98 @@ public class Bme280Tests
         Assert.Equal(DeviceError.Stuck, sensor.Poll()); // this environment is constant too: honestly still identical
     }
 
+    [Fact]
+    public void An_all_zero_data_frame_is_invalid_not_minus_140_degrees_and_the_chip_is_identified_again()
+    {
+        var chip = new ZeroedDataFrame(new SimulatedBme280(new I2cConnectionSettings(1, 0x76), _ => (21.0, 100_000.0, 45.0)));
+        var sensor = new Bme280(chip);
+        Assert.Equal(DeviceError.None, sensor.Measure(out _, out _, out _, out _));
+        Assert.Equal(1, chip.ChipIdReads);
+
+        chip.Zeroed = true; // a bus glitch: every data byte reads 0
+        Assert.Equal(DeviceError.Invalid, sensor.Measure(out double t, out double p, out double h, out _));
+        Assert.True(double.IsNaN(t) && double.IsNaN(p) && double.IsNaN(h));
+
+        chip.Zeroed = false;
+        Assert.Equal(DeviceError.None, sensor.Measure(out t, out p, out _, out _));
+        Assert.Equal(21.0, t, 0.011);
+        Assert.Equal(100_000, p, 0.5);
+        Assert.Equal(2, chip.ChipIdReads); // asked who it is before trusting its trimming again
+    }
+
+    [Theory]
+    [InlineData(-45.0, 100_000.0)] // below -40 °C
+    [InlineData(90.0, 100_000.0)]  // above 85 °C
+    [InlineData(20.0, 29_000.0)]   // below 300 hPa
+    [InlineData(20.0, 111_000.0)]  // above 1100 hPa
+    public void A_reading_outside_the_operating_range_is_invalid(double celsius, double pascals)
+    {
+        var chip = new SimulatedBme280(new I2cConnectionSettings(1, 0x76), _ => (celsius, pascals, 50.0));
+        Assert.Equal(DeviceError.Invalid, new Bme280(chip).Measure(out double t, out double p, out _, out _));
+        Assert.True(double.IsNaN(t) && double.IsNaN(p));
+    }
+
+    [Theory]
+    [InlineData(-39.9, 30_100.0)]
+    [InlineData(84.9, 109_900.0)]
+    public void A_reading_just_inside_the_operating_range_is_published(double celsius, double pascals)
+    {
+        var chip = new SimulatedBme280(new I2cConnectionSettings(1, 0x76), _ => (celsius, pascals, 50.0));
+        Assert.Equal(DeviceError.None, new Bme280(chip).Measure(out double t, out double p, out _, out _));
+        Assert.Equal(celsius, t, 0.011);
+        Assert.Equal(pascals, p, 0.5);
+    }
+
+    [Fact]
+    public void An_out_of_range_poll_is_counted_as_invalid_and_publishes_nothing()
+    {
+        var store = new MetricStore();
+        double celsius = 120; // a chip that did not measure: nothing a BME280 can read
+        var chip = new SimulatedBme280(new I2cConnectionSettings(1, 0x76), _ => (celsius, 100_000.0, 40.0));
+        var sensor = new Bme280Sensor(new DeviceMetrics(store), new DeviceIdentity("b", "bme280", "i2c-1", "0x76"), chip, new PollSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 0));
+        store.Seal();
+        Assert.Equal(DeviceError.Invalid, sensor.Poll());
+        var buffer = new byte[store.MaxTextBytes];
+        string text = System.Text.Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        Assert.Contains("edge_device_errors_total{device=\"b\",kind=\"invalid\"} 1\n", text);
+        Assert.DoesNotContain("edge_temperature_celsius{", text);
+        Assert.DoesNotContain("edge_pressure_pascals{", text);
+        Assert.DoesNotContain("edge_humidity_ratio{", text);
+
+        celsius = 22;
+        Assert.Equal(DeviceError.None, sensor.Poll());
+        text = System.Text.Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        Assert.Contains("edge_temperature_celsius{", text);
+    }
+
+    /// <summary>A bus that reads the data registers (0xF7..0xFE) as zeros while <see cref="Zeroed"/>; everything else goes to the chip.</summary>
+    private sealed class ZeroedDataFrame(I2cDevice chip) : I2cDevice
+    {
+        public bool Zeroed { get; set; }
+
+        public int ChipIdReads { get; private set; }
+
+        public override I2cConnectionSettings ConnectionSettings => chip.ConnectionSettings;
+
+        public override void Read(Span<byte> buffer) => chip.Read(buffer);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => chip.Write(buffer);
+
+        public override void WriteRead(ReadOnlySpan<byte> writeBuffer, Span<byte> readBuffer)
+        {
+            ChipIdReads += writeBuffer[0] == 0xD0 ? 1 : 0;
+            chip.WriteRead(writeBuffer, readBuffer);
+            if (Zeroed && writeBuffer[0] == 0xF7)
+            {
+                readBuffer.Clear();
+            }
+        }
+
+        public override byte ReadByte() => chip.ReadByte();
+
+        public override void WriteByte(byte value) => chip.WriteByte(value);
+    }
+
     private sealed class ChipIdOverride(byte id) : I2cDevice
     {
         public override I2cConnectionSettings ConnectionSettings { get; } = new(1, 0x76);

@@ -127,6 +127,95 @@ public class Ds18b20Tests
         Assert.Equal(DeviceError.Disconnected, BusErrors.Classify(gone));
     }
 
+    [Fact]
+    public void The_power_on_signature_is_refused_only_on_a_first_read()
+    {
+        // The datasheet: "The power-on reset value of the temperature register is +85°C".
+        const string powerOn = "50 05 4b 46 7f ff 0c 10 1c : crc=1c YES\n50 05 4b 46 7f ff 0c 10 1c t=85000\n";
+        Assert.Equal(DeviceError.Invalid, Ds18b20.ParseW1Slave(Encoding.ASCII.GetBytes(powerOn), out _, out _, firstRead: true));
+        Assert.Equal(DeviceError.None, Ds18b20.ParseW1Slave(Encoding.ASCII.GetBytes(powerOn), out double celsius, out _, firstRead: false));
+        Assert.Equal(85.0, celsius);
+        Assert.Equal(DeviceError.Invalid, Ds18b20.ParseTemperature("85000\n"u8, out _, out _, firstRead: true));
+        Assert.Equal(DeviceError.None, Ds18b20.ParseTemperature("85000\n"u8, out celsius, out _, firstRead: false));
+        Assert.Equal(85.0, celsius);
+        Assert.Equal(DeviceError.Invalid, Ds18b20.ParseTemperature("127937\n"u8, out _, out _, firstRead: false)); // too little power, always
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_boiler_at_85_degrees_is_published_from_the_second_read_on_and_again_after_the_probe_comes_back(bool temperatureFile)
+    {
+        // A probe whose byte 6 stays at its reset value (0x0C, as many probes sold as DS18B20 keep
+        // it): a real 85 °C reads exactly like the power-on scratchpad, which is what the simulated
+        // probe's "stuck" fault returns.
+        var tree = new SimulatedW1Tree();
+        var chip = new SimulatedDs18b20("28-0316a2797aff", _ => 85.0) { Fault = SimulatedFault.Stuck };
+        tree.Add(chip);
+        var probe = new Ds18b20(tree, chip.Id, temperatureFile);
+
+        Assert.Equal(DeviceError.Invalid, probe.Measure(out double celsius, out _)); // the first read after it appeared
+        Assert.True(double.IsNaN(celsius));
+        Assert.Equal(DeviceError.None, probe.Measure(out celsius, out _)); // a later read: the boiler is at 85 °C
+        Assert.Equal(85.0, celsius);
+        Assert.Equal(DeviceError.None, probe.Measure(out celsius, out _));
+        Assert.Equal(85.0, celsius);
+
+        // Unplugged (w1 removes the directory) and plugged back: its first read may be the power-on value again.
+        chip.Fault = SimulatedFault.Disconnect;
+        Assert.ThrowsAny<IOException>(() => probe.Measure(out _, out _));
+        chip.Fault = SimulatedFault.Stuck;
+        Assert.Equal(DeviceError.Invalid, probe.Measure(out _, out _));
+        Assert.Equal(DeviceError.None, probe.Measure(out celsius, out _));
+        Assert.Equal(85.0, celsius);
+
+        // No presence pulse (the kernel's read is empty): the same.
+        chip.Fault = SimulatedFault.Nack;
+        Assert.Equal(DeviceError.Nack, probe.Measure(out _, out _));
+        chip.Fault = SimulatedFault.Stuck;
+        Assert.Equal(DeviceError.Invalid, probe.Measure(out _, out _));
+        Assert.Equal(DeviceError.None, probe.Measure(out _, out _));
+
+        // A CRC error (w1_slave shows the CRC; the temperature file does not) says nothing about a
+        // restart: the next 85 °C is still a temperature.
+        if (!temperatureFile)
+        {
+            chip.Fault = SimulatedFault.CrcError;
+            Assert.Equal(DeviceError.Crc, probe.Measure(out _, out _));
+            chip.Fault = SimulatedFault.Stuck;
+            Assert.Equal(DeviceError.None, probe.Measure(out _, out _));
+        }
+    }
+
+    [Fact]
+    public void A_garbled_first_read_does_not_count_as_the_probe_having_answered()
+    {
+        string root = Directory.CreateTempSubdirectory("w1-").FullName;
+        const string Id = "28-000000000004";
+        string dir = Path.Combine(root, "bus", "w1", "devices", Id);
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "w1_slave");
+        File.WriteAllText(file, "not a scratchpad YES\n");
+        var probe = new Ds18b20(new RootedFileTree(root), Id);
+        Assert.Equal(DeviceError.Invalid, probe.Measure(out _, out _));
+        File.WriteAllText(file, "50 05 4b 46 7f ff 0c 10 1c : crc=1c YES\n50 05 4b 46 7f ff 0c 10 1c t=85000\n");
+        Assert.Equal(DeviceError.Invalid, probe.Measure(out _, out _)); // still its first scratchpad: the power-on value
+        Assert.Equal(DeviceError.None, probe.Measure(out double celsius, out _));
+        Assert.Equal(85.0, celsius);
+        Directory.Delete(root, recursive: true);
+    }
+
+    [Fact]
+    public void A_first_read_of_85_degrees_that_is_not_the_reset_scratchpad_is_a_temperature()
+    {
+        // Byte 6 moved off its reset value 0x0C: a conversion happened.
+        var tree = new SimulatedW1Tree();
+        var chip = new SimulatedDs18b20("28-000000000003", _ => 85.0);
+        tree.Add(chip);
+        Assert.Equal(DeviceError.None, new Ds18b20(tree, chip.Id).Measure(out double celsius, out _));
+        Assert.Equal(85.0, celsius);
+    }
+
     private static byte[] W1Slave(int raw, byte byte6)
     {
         byte[] pad = [(byte)raw, (byte)(raw >> 8), 0x4b, 0x46, 0x7f, 0xff, byte6, 0x10, 0];
