@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Linux;
 using EdgeExporter.Metrics;
@@ -57,8 +56,7 @@ public sealed class ArpCollector : Collector
     private readonly byte[] _neighbourRequest = new byte[NeighbourMessage.InfoBytes];
     private readonly SeriesPool _pool;
     private readonly SeriesPool? _statePool;
-    private readonly Regex? _include;
-    private readonly Regex? _exclude;
+    private readonly DeviceFilter _filter;
     private readonly List<Device> _devices = [];
     private readonly List<byte[]> _skipped = [];
     private string? _notice;
@@ -81,8 +79,7 @@ public sealed class ArpCollector : Collector
         Func<NetlinkSocket>? openNetlink = null)
         : base("arp")
     {
-        _include = Patterns.OrNull(include);
-        _exclude = Patterns.OrNull(exclude);
+        _filter = new DeviceFilter(include, exclude);
         NeighbourMessage.WriteRequest(_neighbourRequest, AfInet);
         _pool = Own(store.AddFamily("node_arp_entries", "ARP entries by device", MetricType.Gauge, "device").AddPool(maxDevices));
         string path = paths.Proc("net/arp");
@@ -324,7 +321,7 @@ public sealed class ArpCollector : Collector
         }
 
         string text = Encoding.UTF8.GetString(name);
-        if ((_include is not null && !_include.IsMatch(text)) || (_exclude is not null && _exclude.IsMatch(text)))
+        if (_filter.Ignores(text))
         {
             if (_skipped.Count >= 256)
             {

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 
@@ -57,7 +56,7 @@ public sealed class DiskstatsCollector : Collector
 
     private readonly HostPaths _paths;
     private readonly PseudoFile _file;
-    private readonly Regex? _include, _exclude;
+    private readonly DeviceFilter _devices;
     private readonly SeriesPool[] _pools;
     private readonly SeriesPool _info, _filesystem, _mapper, _ataWriteCache, _ataWriteCacheEnabled, _ataRotation;
     private readonly List<Disk> _disks = [];
@@ -68,8 +67,7 @@ public sealed class DiskstatsCollector : Collector
     {
         _paths = paths;
         _file = new PseudoFile(paths.Proc("diskstats"), 32768);
-        _include = Patterns.OrNull(deviceInclude);
-        _exclude = _include is null ? Patterns.OrNull(deviceExclude) : null;
+        _devices = new DeviceFilter(deviceInclude, string.IsNullOrEmpty(deviceInclude) ? deviceExclude : null);
         _pools = [.. Fields.Select(f => Own(store.AddFamily(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxDevices)))];
         // Info series are set once, when a disk appears: hiding them on a failed read would leave
         // them hidden after it recovers, so only the counters above are hidden with the collector.
@@ -160,7 +158,7 @@ public sealed class DiskstatsCollector : Collector
 
             string name = fields[2];
             names.Append(name).Append(' ');
-            bool wanted = (_include is null || _include.IsMatch(name)) && (_exclude is null || !_exclude.IsMatch(name));
+            bool wanted = _devices.Keeps(name);
             _disks.Add(wanted ? Disk.Create(this, name, fields[0], fields[1], fields.Length - 3) : Disk.Skipped());
         }
 

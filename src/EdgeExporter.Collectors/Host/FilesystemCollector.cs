@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Linux;
 using EdgeExporter.Metrics;
@@ -61,7 +60,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
     private readonly HostPaths _paths;
     private readonly PseudoFile _mountinfo;
     private readonly PseudoFile _selfMountinfo;
-    private readonly Regex? _mountInclude, _mountExclude, _typeInclude, _typeExclude;
+    private readonly DeviceFilter _mountPoints, _fsTypes;
     private readonly TimeSpan _timeout;
     private readonly SeriesPool _size, _free, _avail, _files, _filesFree, _readonly, _error, _info;
     private readonly StatWorkers _workers;
@@ -85,10 +84,8 @@ public sealed class FilesystemCollector : Collector, IDisposable
         _paths = paths;
         _mountinfo = new PseudoFile(paths.Proc("1/mountinfo"), 65536);
         _selfMountinfo = new PseudoFile(paths.Proc("self/mountinfo"), 65536);
-        _mountInclude = Pattern(mountPointsInclude);
-        _mountExclude = Pattern(mountPointsExclude);
-        _typeInclude = Pattern(fsTypesInclude);
-        _typeExclude = Pattern(fsTypesExclude);
+        _mountPoints = new DeviceFilter(mountPointsInclude, mountPointsExclude);
+        _fsTypes = new DeviceFilter(fsTypesInclude, fsTypesExclude);
         _timeout = mountTimeout ?? TimeSpan.FromSeconds(5);
         string[] labels = ["device", "mountpoint", "fstype", "device_error"];
         SeriesPool Pool(string name, string help) => Own(store.AddFamily(name, help, MetricType.Gauge, labels).AddPool(maxMounts, 512));
@@ -149,7 +146,6 @@ public sealed class FilesystemCollector : Collector, IDisposable
     private static int Milliseconds(long deadline) =>
         (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
 
-    private static Regex? Pattern(string? pattern) => Patterns.OrNull(pattern);
 
     private void Reparse(ReadOnlySpan<byte> text)
     {
@@ -175,8 +171,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
             string fsType = fields[dash + 1];
             string device = Unescape(fields[dash + 2]);
             string[] majorMinor = fields[2].Split(':');
-            if ((_mountInclude is not null && !_mountInclude.IsMatch(mountPoint)) || (_mountExclude is not null && _mountExclude.IsMatch(mountPoint))
-                || (_typeInclude is not null && !_typeInclude.IsMatch(fsType)) || (_typeExclude is not null && _typeExclude.IsMatch(fsType)))
+            if (_mountPoints.Ignores(mountPoint) || _fsTypes.Ignores(fsType))
             {
                 continue;
             }

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 
@@ -67,7 +66,7 @@ public sealed partial class HwmonCollector : Collector
     private readonly Value[] _values;
     private readonly string _directory = "";
     private readonly byte[] _directoryZ = [];
-    private readonly Regex? _include, _exclude, _includeSensor, _excludeSensor;
+    private readonly DeviceFilter _chips, _sensors;
     private readonly Dictionary<string, SeriesPool> _pools = new(StringComparer.Ordinal);
     private readonly List<byte[]> _known = []; // entries of start-up chips, of chips filtered out, and that are not directories
     private readonly List<string> _startupLabels = [];
@@ -80,6 +79,8 @@ public sealed partial class HwmonCollector : Collector
     public HwmonCollector(MetricStore store, HostPaths paths, string? chipInclude = null, string? chipExclude = null, string? sensorInclude = null, string? sensorExclude = null)
         : base("hwmon")
     {
+        _chips = new DeviceFilter(chipInclude, chipExclude);
+        _sensors = new DeviceFilter(sensorInclude, sensorExclude);
         string directory = paths.Sys("class/hwmon");
         var families = new Dictionary<string, MetricFamily>(StringComparer.Ordinal);
         MetricFamily Family(string name, string help, MetricType type = MetricType.Gauge, params string[] labels)
@@ -103,10 +104,6 @@ public sealed partial class HwmonCollector : Collector
 
         _directory = directory;
         _directoryZ = Encoding.UTF8.GetBytes(directory + "\0");
-        _include = Patterns.OrNull(chipInclude);
-        _exclude = Patterns.OrNull(chipExclude);
-        _includeSensor = Patterns.OrNull(sensorInclude);
-        _excludeSensor = Patterns.OrNull(sensorExclude);
         string[] entries = [.. Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal)];
         _known.AddRange(entries.Select(e => Encoding.UTF8.GetBytes(Path.GetFileName(e))));
         List<Chip> chips = [.. entries.Where(Directory.Exists).Select(Chip.Read)];
@@ -186,7 +183,7 @@ public sealed partial class HwmonCollector : Collector
     }
 
     private bool ChipWanted(string label) =>
-        (_include is null || _include.IsMatch(label)) && (_exclude is null || !_exclude.IsMatch(label));
+        _chips.Keeps(label);
 
     /// <summary>The series one chip has, in node_exporter's terms; sensors the sensor filters leave out are not there.</summary>
     private List<Planned> Plan(Chip chip)
@@ -200,12 +197,12 @@ public sealed partial class HwmonCollector : Collector
         foreach ((string sensor, SortedDictionary<string, string> files) in chip.Sensors())
         {
             string filtered = chip.Label + ";" + sensor;
-            if ((_includeSensor is not null && !_includeSensor.IsMatch(filtered)) || (_excludeSensor is not null && _excludeSensor.IsMatch(filtered)))
+            if (_sensors.Ignores(filtered))
             {
                 continue; // neither its values nor its label
             }
 
-            string type = SensorType().Match(sensor).Groups["type"].Value;
+            TrySplitSensorFile(sensor, out string type, out _, out _);
             string? label = files.TryGetValue("label", out string? labelFile) ? ReadText(labelFile) : null;
             if (label is not null)
             {
@@ -359,7 +356,18 @@ public sealed partial class HwmonCollector : Collector
     }
 
     /// <summary>Lower case, anything but [a-z0-9:_] to '_', no '_' at either end (node_exporter's cleanMetricName).</summary>
-    public static string Clean(string name) => InvalidChars().Replace(name.ToLowerInvariant(), "_").Trim('_');
+    public static string Clean(string name)
+    {
+        // node_exporter: lower case, every character but [a-z0-9:_] replaced by '_', then '_' trimmed.
+        Span<char> text = name.Length <= 256 ? stackalloc char[name.Length] : new char[name.Length];
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = char.ToLowerInvariant(name[i]);
+            text[i] = c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or ':' or '_' ? c : '_';
+        }
+
+        return new string(text.Trim('_'));
+    }
 
     /// <summary>The metric, HELP, type and scale node_exporter gives one sensor file; null for files it skips.</summary>
     private static (string Name, string Help, MetricType Type, double Scale)? Describe(string type, string element, bool hasBareValue)
@@ -425,11 +433,54 @@ public sealed partial class HwmonCollector : Collector
         }
     }
 
-    [GeneratedRegex("[^a-z0-9:_]")]
-    private static partial Regex InvalidChars();
+    /// <summary>
+    /// A sensor file's name as node_exporter's <c>^(?P&lt;type&gt;[^0-9]+)(?P&lt;id&gt;[0-9]*)?(_(?P&lt;property&gt;.+))?$</c>
+    /// splits it ("temp1_input": temp, 1, input), written out: the longest run of non-digits that the
+    /// rest of the pattern can follow (digits, then nothing or '_' and at least one character). False
+    /// where the pattern does not match (a name that starts with a digit).
+    /// </summary>
+    public static bool TrySplitSensorFile(string name, out string type, out string id, out string property)
+    {
+        type = id = property = "";
+        int run = 0;
+        while (run < name.Length && !char.IsAsciiDigit(name[run]))
+        {
+            run++;
+        }
 
-    [GeneratedRegex("^(?<type>[^0-9]+)(?<id>[0-9]*)?(_(?<property>.+))?$")]
-    private static partial Regex SensorType();
+        if (run == 0)
+        {
+            return false;
+        }
+
+        // The whole run as the type: digits, then the end or "_" and more.
+        int digits = run;
+        while (digits < name.Length && char.IsAsciiDigit(name[digits]))
+        {
+            digits++;
+        }
+
+        if (digits == name.Length || (name[digits] == '_' && digits + 1 < name.Length))
+        {
+            type = name[..run];
+            id = name[run..digits];
+            property = digits == name.Length ? "" : name[(digits + 1)..];
+            return true;
+        }
+
+        // A shorter type: no digits may follow it (the next character is not one), so "_" and more must.
+        for (int end = run - 1; end >= 1; end--)
+        {
+            if (name[end] == '_' && end + 1 < name.Length)
+            {
+                type = name[..end];
+                property = name[(end + 1)..];
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>One hwmon directory: its label and its sensor files.</summary>
     private sealed class Chip
@@ -460,21 +511,18 @@ public sealed partial class HwmonCollector : Collector
 
                 foreach (string file in System.IO.Directory.EnumerateFiles(dir))
                 {
-                    Match match = SensorType().Match(Path.GetFileName(file));
-                    string type = match.Groups["type"].Value;
-                    if (!match.Success || !SensorTypes.Contains(type))
+                    if (!TrySplitSensorFile(Path.GetFileName(file), out string type, out string id, out string property) || !SensorTypes.Contains(type))
                     {
                         continue;
                     }
 
-                    string id = match.Groups["id"].Value;
                     string sensor = type + (id.Length > 0 ? int.Parse(id, System.Globalization.CultureInfo.InvariantCulture) : 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
                     if (!sensors.TryGetValue(sensor, out SortedDictionary<string, string>? files))
                     {
                         sensors[sensor] = files = new SortedDictionary<string, string>(StringComparer.Ordinal);
                     }
 
-                    files.TryAdd(match.Groups["property"].Value, file);
+                    files.TryAdd(property, file);
                 }
             }
 

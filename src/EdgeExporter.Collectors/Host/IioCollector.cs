@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -93,7 +92,7 @@ public sealed class IioCollector : Collector
 
     private readonly string _directory = "";
     private readonly byte[] _directoryZ = [];
-    private readonly Regex? _include, _exclude;
+    private readonly DeviceFilter _devices;
     private readonly SeriesPool?[] _pools = new SeriesPool?[Quantities.Length];
     private readonly List<Entry> _entries = [];
     private readonly DirectoryScan _scan = new(4096);
@@ -103,6 +102,7 @@ public sealed class IioCollector : Collector
     public IioCollector(MetricStore store, HostPaths paths, string? deviceInclude = null, string? deviceExclude = null)
         : base("iio")
     {
+        _devices = new DeviceFilter(deviceInclude, deviceExclude);
         string directory = paths.Sys("bus/iio/devices");
         if (!Directory.Exists(directory))
         {
@@ -113,8 +113,6 @@ public sealed class IioCollector : Collector
         _directory = directory;
         _directoryZ = Encoding.UTF8.GetBytes(directory + "\0");
         _goneReason = $"{directory} went away (industrialio unloaded?)";
-        _include = Patterns.OrNull(deviceInclude);
-        _exclude = Patterns.OrNull(deviceExclude);
 
         // The start-up devices are planned now, to size the pools; their series are taken at the first update.
         var names = new List<string>();
@@ -296,7 +294,7 @@ public sealed class IioCollector : Collector
 
         string name = ReadName(directory);
         string filtered = entryName + ";" + name;
-        if ((_include is not null && !_include.IsMatch(filtered)) || (_exclude is not null && _exclude.IsMatch(filtered)))
+        if (_devices.Ignores(filtered))
         {
             return entry;
         }

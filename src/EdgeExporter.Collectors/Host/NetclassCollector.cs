@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 
@@ -63,7 +62,7 @@ public sealed class NetclassCollector : Collector
 
     private readonly string _directory;
     private readonly byte[] _directoryZ;
-    private readonly Regex _ignored;
+    private readonly Pattern _ignored;
     private readonly bool _ignoreInvalidSpeed;
     private readonly SeriesPool _up;
     private readonly SeriesPool _info;

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Linux;
 using EdgeExporter.Metrics;
@@ -127,8 +126,7 @@ public sealed class NetdevCollector : Collector
     private readonly Statistic[] _statistics;
     private readonly SeriesPool[] _pools;
     private readonly double[] _values;
-    private readonly Regex? _include;
-    private readonly Regex? _exclude;
+    private readonly DeviceFilter _filter;
     private readonly bool _labelIfAlias;
     private readonly List<Device> _devices = [];
     private readonly List<Device> _arrivals = [];
@@ -185,8 +183,7 @@ public sealed class NetdevCollector : Collector
             (false, false) => ProcLegacy,
             (false, true) => ProcDetailed,
         };
-        _include = Patterns.OrNull(include);
-        _exclude = Patterns.OrNull(exclude);
+        _filter = new DeviceFilter(include, exclude);
         _labelIfAlias = labelIfAlias;
         string[] labels = labelIfAlias ? ["device", "ifalias"] : ["device"];
         _pools = [.. _statistics.Select(s => Own(store.AddFamily($"node_network_{s.Key}_total", $"Network device statistic {s.Key}.", MetricType.Counter, labels).AddPool(maxDevices)))];
@@ -331,7 +328,7 @@ public sealed class NetdevCollector : Collector
         }
 
         string text = Encoding.UTF8.GetString(name);
-        if ((_include is not null && !_include.IsMatch(text)) || (_exclude is not null && _exclude.IsMatch(text)))
+        if (_filter.Ignores(text))
         {
             _skipped.Add(name.ToArray());
             return;

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 
@@ -38,7 +37,7 @@ public sealed class NetstatCollector : Collector
     public NetstatCollector(MetricStore store, HostPaths paths, string? fields = DefaultFields)
         : base("netstat")
     {
-        Regex? pattern = Patterns.OrNull(fields);
+        Pattern? pattern = Patterns.OrNull(fields);
         var found = new List<(PseudoFile File, bool Paired, List<(string Protocol, string Field)> Keys)>();
         foreach ((string relative, bool paired) in new[] { ("net/netstat", true), ("net/snmp", true), ("net/snmp6", false) })
         {

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 
@@ -42,10 +41,9 @@ public sealed partial class NvmeCollector : Collector
         {
             foreach (string dir in Directory.EnumerateDirectories(Path.Combine(directory, device)).Order(StringComparer.Ordinal))
             {
-                Match match = NamespaceName().Match(Path.GetFileName(dir));
-                if (match.Success)
+                if (TryNamespaceId(Path.GetFileName(dir), out string? nsid))
                 {
-                    namespaces.Add((device, dir, match.Groups["nsid"].Value));
+                    namespaces.Add((device, dir, nsid));
                 }
             }
         }
@@ -123,8 +121,50 @@ public sealed partial class NvmeCollector : Collector
     }
 
     // A namespace of the controller (nvme0n1) or, with native multipath, of a path (nvme0c0n1): nsid is the last number.
-    [GeneratedRegex("^nvme[0-9]+(c[0-9]+)?n(?<nsid>[0-9]+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex NamespaceName();
+    /// <summary>A namespace directory's id, as node_exporter's <c>^nvme[0-9]+(c[0-9]+)?n([0-9]+)$</c> takes it ("nvme0c0n1": 1).</summary>
+    public static bool TryNamespaceId(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? nsid)
+    {
+        nsid = null;
+        int at = "nvme".Length;
+        if (!name.StartsWith("nvme", StringComparison.Ordinal) || !SkipDigits(name, ref at))
+        {
+            return false;
+        }
+
+        if (at < name.Length && name[at] == 'c')
+        {
+            at++;
+            if (!SkipDigits(name, ref at))
+            {
+                return false;
+            }
+        }
+
+        if (at >= name.Length || name[at] != 'n')
+        {
+            return false;
+        }
+
+        int start = ++at;
+        if (!SkipDigits(name, ref at) || at != name.Length)
+        {
+            return false;
+        }
+
+        nsid = name[start..];
+        return true;
+
+        static bool SkipDigits(string text, ref int position)
+        {
+            int first = position;
+            while (position < text.Length && char.IsAsciiDigit(text[position]))
+            {
+                position++;
+            }
+
+            return position > first;
+        }
+    }
 
     private sealed record Namespace(
         InfoSeries Info, PseudoFile SizeFile, PseudoFile UsedFile, PseudoFile BlockSizeFile, Series Capacity, Series Size, Series Used, Series BlockSize)

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 
@@ -103,7 +102,7 @@ public sealed class PowerSupplyClassCollector : Collector
             return;
         }
 
-        Regex ignored = Patterns.Of(ignoredSupplies);
+        Pattern ignored = Patterns.Of(ignoredSupplies);
         string[] names = [.. Directory.EnumerateFileSystemEntries(_directory).Where(Directory.Exists)
             .Select(Path.GetFileName).OfType<string>().Where(n => !ignored.IsMatch(n)).Order(StringComparer.Ordinal)];
 

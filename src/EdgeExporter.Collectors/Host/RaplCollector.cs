@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Linux;
 using EdgeExporter.Metrics;
@@ -126,10 +125,46 @@ public sealed partial class RaplCollector : Collector
     }
 
     /// <summary>node_exporter's SanitizeMetricName: each run of characters outside [0-9A-Za-z_], with the underscores around it, becomes one '_'.</summary>
-    public static string Sanitize(string name) => InvalidRun().Replace(name, "_");
+    public static string Sanitize(string name)
+    {
+        // node_exporter's `_*[^0-9A-Za-z_]+_*` → "_", leftmost first: a run of other characters, with
+        // the underscores either side of it, becomes one '_'.
+        var text = new System.Text.StringBuilder(name.Length);
+        int i = 0;
+        while (i < name.Length)
+        {
+            int j = i;
+            while (j < name.Length && name[j] == '_')
+            {
+                j++;
+            }
 
-    [GeneratedRegex("_*[^0-9A-Za-z_]+_*", RegexOptions.CultureInvariant)]
-    private static partial Regex InvalidRun();
+            if (j < name.Length && !IsNameChar(name[j]))
+            {
+                while (j < name.Length && !IsNameChar(name[j]))
+                {
+                    j++;
+                }
+
+                while (j < name.Length && name[j] == '_')
+                {
+                    j++;
+                }
+
+                text.Append('_');
+                i = j;
+            }
+            else
+            {
+                text.Append(name[i]);
+                i++;
+            }
+        }
+
+        return text.ToString();
+
+        static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
+    }
 
     private static void ReadCount(string path)
     {

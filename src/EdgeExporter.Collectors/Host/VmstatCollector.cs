@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 
@@ -41,7 +40,7 @@ public sealed class VmstatCollector : Collector
         }
 
         _file = PseudoFile.OpenSized(path);
-        Regex? pattern = Patterns.OrNull(fields);
+        Pattern? pattern = Patterns.OrNull(fields);
         var selected = new List<(string, Series)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var parser = new AsciiParser(_file.Read());

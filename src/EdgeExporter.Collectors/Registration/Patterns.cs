@@ -1,50 +1,48 @@
-using System.Text.RegularExpressions;
-using EdgeExporter.Collectors.Host;
-
 namespace EdgeExporter.Collectors;
 
 /// <summary>
-/// The regular expressions of collector flags, with node_exporter's semantics for each flag (a
-/// pattern matches anywhere unless anchored, as Go's MatchString). node_exporter's default patterns
-/// are compiled when the exporter is built (<see cref="GeneratedRegexAttribute"/>), so a start-up
-/// with default flags parses no pattern and matches with generated code; a pattern given on the
-/// command line is parsed at start-up and interpreted (Native AOT compiles no code at run time).
+/// The regular expressions of collector flags, with node_exporter's semantics for each flag (Go's
+/// syntax; a pattern matches anywhere unless anchored, as Go's MatchString): see <see cref="Pattern"/>.
 /// </summary>
-public static partial class Patterns
+public static class Patterns
 {
     /// <summary>The compiled <paramref name="pattern"/>; "" matches everything, as in Go.</summary>
-    public static Regex Of(string pattern) => pattern switch
-    {
-        NetstatCollector.DefaultFields => NetstatFields(),
-        VmstatCollector.DefaultFields => VmstatFields(),
-        DiskstatsCollector.DefaultDeviceExclude => DiskstatsDeviceExclude(),
-        FilesystemCollector.DefaultMountPointsExclude => FilesystemMountPointsExclude(),
-        FilesystemCollector.DefaultFsTypesExclude => FilesystemFsTypesExclude(),
-        OnlyEmpty => OnlyEmptyPattern(),
-        _ => new Regex(pattern, RegexOptions.CultureInvariant),
-    };
+    public static Pattern Of(string pattern) => Pattern.Parse(pattern);
 
     /// <summary>The compiled <paramref name="pattern"/>, or null when it is null or empty (a filter flag not given).</summary>
-    public static Regex? OrNull(string? pattern) => string.IsNullOrEmpty(pattern) ? null : Of(pattern);
+    public static Pattern? OrNull(string? pattern) => string.IsNullOrEmpty(pattern) ? null : Of(pattern);
 
     /// <summary>The default of the ignore flags (netclass, powersupplyclass): matches only an empty name, so ignores nothing.</summary>
     public const string OnlyEmpty = "^$";
+}
 
-    [GeneratedRegex(NetstatCollector.DefaultFields, RegexOptions.CultureInvariant)]
-    private static partial Regex NetstatFields();
+/// <summary>
+/// node_exporter's include/exclude rule for the names a collector reports (devices, mount points,
+/// chips, fields): a name is kept when it matches the include pattern, if one is given, and does not
+/// match the exclude pattern, if one is given. (node_exporter's flags make the two mutually
+/// exclusive where it says so; the rule itself takes both.)
+/// </summary>
+public sealed class DeviceFilter
+{
+    private readonly Pattern? _include;
+    private readonly Pattern? _exclude;
 
-    [GeneratedRegex(VmstatCollector.DefaultFields, RegexOptions.CultureInvariant)]
-    private static partial Regex VmstatFields();
+    public DeviceFilter(string? include, string? exclude)
+    {
+        _include = Patterns.OrNull(include);
+        _exclude = Patterns.OrNull(exclude);
+    }
 
-    [GeneratedRegex(DiskstatsCollector.DefaultDeviceExclude, RegexOptions.CultureInvariant)]
-    private static partial Regex DiskstatsDeviceExclude();
+    /// <summary>A filter that keeps every name.</summary>
+    public static DeviceFilter All { get; } = new(null, null);
 
-    [GeneratedRegex(FilesystemCollector.DefaultMountPointsExclude, RegexOptions.CultureInvariant)]
-    private static partial Regex FilesystemMountPointsExclude();
+    /// <summary>Whether a filter pattern was given at all.</summary>
+    public bool Filters => _include is not null || _exclude is not null;
 
-    [GeneratedRegex(FilesystemCollector.DefaultFsTypesExclude, RegexOptions.CultureInvariant)]
-    private static partial Regex FilesystemFsTypesExclude();
+    /// <summary>Whether <paramref name="name"/> is reported.</summary>
+    public bool Keeps(ReadOnlySpan<char> name) =>
+        (_include is null || _include.IsMatch(name)) && (_exclude is null || !_exclude.IsMatch(name));
 
-    [GeneratedRegex(OnlyEmpty, RegexOptions.CultureInvariant)]
-    private static partial Regex OnlyEmptyPattern();
+    /// <summary>Whether <paramref name="name"/> is left out (node_exporter's <c>ignored</c>).</summary>
+    public bool Ignores(ReadOnlySpan<char> name) => !Keeps(name);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using EdgeExporter.Collectors;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
@@ -598,17 +597,21 @@ public static partial class ConfigLoader
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
-    private static partial Regex DeviceName();
+    private static readonly Pattern DeviceNamePattern = Pattern.Parse("^[A-Za-z0-9][A-Za-z0-9_.:-]*$");
 
-    [GeneratedRegex("^[0-9a-f]{2}-[0-9a-f]{12}$")]
-    private static partial Regex W1Id();
+    private static Pattern DeviceName() => DeviceNamePattern;
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex LabelName();
+    private static readonly Pattern W1IdPattern = Pattern.Parse("^[0-9a-f]{2}-[0-9a-f]{12}$");
 
-    [GeneratedRegex("^[a-z][a-z0-9_]*[a-z0-9]$")]
-    private static partial Regex QuantityName();
+    private static Pattern W1Id() => W1IdPattern;
+
+    private static readonly Pattern LabelNamePattern = Pattern.Parse("^[A-Za-z_][A-Za-z0-9_]*$");
+
+    private static Pattern LabelName() => LabelNamePattern;
+
+    private static readonly Pattern QuantityNamePattern = Pattern.Parse("^[a-z][a-z0-9_]*[a-z0-9]$");
+
+    private static Pattern QuantityName() => QuantityNamePattern;
 
     private sealed class Defaults
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
 
@@ -224,9 +223,11 @@ public static partial class RegisterMaps
         return fallback;
     }
 
-    [GeneratedRegex("^edge_[a-z0-9_]*[a-z0-9]$")]
-    private static partial Regex MetricName();
+    private static readonly EdgeExporter.Collectors.Pattern MetricNamePattern = EdgeExporter.Collectors.Pattern.Parse("^edge_[a-z0-9_]*[a-z0-9]$");
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex LabelName();
+    private static EdgeExporter.Collectors.Pattern MetricName() => MetricNamePattern;
+
+    private static readonly EdgeExporter.Collectors.Pattern LabelNamePattern = EdgeExporter.Collectors.Pattern.Parse("^[A-Za-z_][A-Za-z0-9_]*$");
+
+    private static EdgeExporter.Collectors.Pattern LabelName() => LabelNamePattern;
 }
