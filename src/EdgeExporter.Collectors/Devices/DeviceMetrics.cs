@@ -14,11 +14,12 @@ public sealed class DeviceMetrics
     public static readonly string[] IdentityLabels = ["device", "model", "bus", "address"];
 
     /// <summary>Label names the config may not use for its own labels.</summary>
-    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity"];
+    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity", "system"];
 
     private readonly string[] _readingLabels;
     private readonly Dictionary<string, MetricFamily> _readings = new(StringComparer.Ordinal);
     private MetricFamily? _modbusExceptions;
+    private MetricFamily? _gpsSentences;
 
     public DeviceMetrics(MetricStore store, IReadOnlyList<string>? userLabels = null)
     {
@@ -95,6 +96,18 @@ public sealed class DeviceMetrics
     /// <summary>A GPS receiver's reading family (declared on first use).</summary>
     public MetricFamily Gps(string name, string help, string? unit = null) => Reading(name, help, unit);
 
+    /// <summary>A GPS receiver's family with one series per satellite system: the reading labels and <c>system</c>.</summary>
+    public MetricFamily GpsBySystem(string name, string help) => Reading(name, help, null, MetricType.Gauge, "system");
+
+    /// <summary>Valid NMEA sentences per device, read or ignored (declared on first use).</summary>
+    public MetricFamily GpsSentences => _gpsSentences ??= Store.AddFamily(
+            "edge_gps_sentences_total",
+            "Valid NMEA sentences from a GPS receiver: kind=\"used\" read, kind=\"ignored\" of no use here (proprietary $P..., overlong, types not read such as VTG or GST). Errors are in edge_device_errors_total.",
+            MetricType.Counter,
+            "device",
+            "kind")
+        .WithCreated();
+
     /// <summary>Declares one reading series of a device (hidden until its first successful read).</summary>
     public Series AddReading(MetricFamily family, DeviceIdentity identity) => AddReading(family, identity, []);
 
@@ -104,7 +117,7 @@ public sealed class DeviceMetrics
     /// </summary>
     public Series AddReading(MetricFamily family, DeviceIdentity identity, IReadOnlyList<KeyValuePair<string, string>> extra)
     {
-        var values = new string[_readingLabels.Length];
+        var values = new string[family.LabelNames.Count];
         values[0] = identity.Name;
         values[1] = identity.Model;
         values[2] = identity.Bus;
@@ -112,6 +125,11 @@ public sealed class DeviceMetrics
         for (int i = 0; i < UserLabels.Count; i++)
         {
             values[IdentityLabels.Length + i] = identity.Label(UserLabels[i]) ?? Find(extra, UserLabels[i]) ?? "";
+        }
+
+        for (int i = _readingLabels.Length; i < values.Length; i++)
+        {
+            values[i] = Find(extra, family.LabelNames[i]) ?? ""; // a family's own labels beyond the readings' (a GPS's system)
         }
 
         Series series = family.AddSeries(values);
@@ -132,11 +150,11 @@ public sealed class DeviceMetrics
         return null;
     }
 
-    private MetricFamily Reading(string name, string help, string? unit, MetricType type = MetricType.Gauge)
+    private MetricFamily Reading(string name, string help, string? unit, MetricType type = MetricType.Gauge, string? ownLabel = null)
     {
         if (!_readings.TryGetValue(name, out MetricFamily? family))
         {
-            family = Store.AddFamily(name, help, type, _readingLabels).OmittingEmptyLabels();
+            family = Store.AddFamily(name, help, type, ownLabel is null ? _readingLabels : [.. _readingLabels, ownLabel]).OmittingEmptyLabels();
             if (unit is not null)
             {
                 family.WithUnit(unit);

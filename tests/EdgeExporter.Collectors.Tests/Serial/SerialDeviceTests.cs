@@ -132,12 +132,14 @@ public class SerialDeviceTests
         {
             gps.Start(stopping.Token);
             WaitFor(() => gps.Poll() == DeviceError.None);
-            WaitFor(() => Samples(store).ContainsKey("edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}")); // GSV ends each second's burst
+            WaitFor(() => Samples(store).ContainsKey("edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"glonass\"}")); // GSV ends each second's burst
             IReadOnlyDictionary<string, double> samples = Samples(store);
             Assert.Equal(48.1173, samples["edge_gps_latitude_degrees{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"], 3);
             Assert.Equal(11.5167, samples["edge_gps_longitude_degrees{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"], 3);
-            Assert.Equal(8, samples["edge_gps_satellites_used{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"]);
-            Assert.Equal(11, samples["edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"]);
+            Assert.Equal(8, samples["edge_gps_satellites_used{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"gps\"}"]);
+            Assert.Equal(8, samples["edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"gps\"}"]);
+            Assert.Equal(3, samples["edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"glonass\"}"]);
+            Assert.DoesNotContain(samples.Keys, key => key.StartsWith("edge_gps_satellites_used{", StringComparison.Ordinal) && key.Contains("system=\"glonass\"", StringComparison.Ordinal)); // no GLONASS in its GSA: nothing said
             Assert.Equal(3, samples["edge_gps_fix_mode{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"]);
             Assert.InRange(samples["edge_gps_time_offset_seconds{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"], -2, 1);
 
