@@ -243,23 +243,27 @@ public sealed class GpsDevice : PolledDevice
     private void Publish(long now, long lines)
     {
         long validUntil = Metrics.Store.After(Staleness);
-        Write(_fixQuality, _state.FixQuality, validUntil);
-        Write(_fixMode, _state.FixMode, validUntil);
-        for (int system = 0; system < GnssSystems.Count; system++)
+        lock (Metrics.Store.GroupGate) // one epoch, one picture
         {
-            Write(_used[system], _state.SatellitesUsed((GnssSystem)system), validUntil);
-            Write(_inView[system], _state.SatellitesInView((GnssSystem)system, now, _inViewWindow), validUntil);
+            Write(_fixQuality, _state.FixQuality, validUntil);
+            Write(_fixMode, _state.FixMode, validUntil);
+            for (int system = 0; system < GnssSystems.Count; system++)
+            {
+                Write(_used[system], _state.SatellitesUsed((GnssSystem)system), validUntil);
+                Write(_inView[system], _state.SatellitesInView((GnssSystem)system, now, _inViewWindow), validUntil);
+            }
+
+            Write(_hdop, _state.Hdop, validUntil);
+            Write(_pdop, _state.Pdop, validUntil);
+            Write(_vdop, _state.Vdop, validUntil);
+            Write(_latitude, _state.Latitude, validUntil);
+            Write(_longitude, _state.Longitude, validUntil);
+            Write(_altitude, _state.Altitude, validUntil);
+            Write(_speed, _state.Speed, validUntil);
+            Write(_course, _state.Course, validUntil);
+            Write(_timeOffset, _state.TimeOffset, validUntil);
         }
 
-        Write(_hdop, _state.Hdop, validUntil);
-        Write(_pdop, _state.Pdop, validUntil);
-        Write(_vdop, _state.Vdop, validUntil);
-        Write(_latitude, _state.Latitude, validUntil);
-        Write(_longitude, _state.Longitude, validUntil);
-        Write(_altitude, _state.Altitude, validUntil);
-        Write(_speed, _state.Speed, validUntil);
-        Write(_course, _state.Course, validUntil);
-        Write(_timeOffset, _state.TimeOffset, validUntil);
         Volatile.Write(ref _linesPublished, lines);
     }
 

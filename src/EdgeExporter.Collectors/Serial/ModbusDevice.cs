@@ -20,7 +20,8 @@ public sealed record ModbusOptions(byte Slave, TimeSpan ResponseTimeout, int Ret
 /// <summary>
 /// A Modbus RTU slave read from a register map: each poll sends the planned requests (contiguous
 /// values batched), decodes the values with their type, byte order, scale and offset, and writes
-/// them as gauges or counters. Slaves on one port share a <see cref="SerialLink"/> and are polled
+/// them as gauges or counters, all of them when every request of the poll has been answered and
+/// none when one fails (<see cref="PolledDevice"/>: one poll, one picture). Slaves on one port share a <see cref="SerialLink"/> and are polled
 /// in turn. A failed request is retried; every failed attempt is counted by kind, exception
 /// responses also by their code.
 /// </summary>
@@ -70,19 +71,13 @@ public sealed class ModbusDevice : PolledDevice
                     return error;
                 }
 
+                // Staged: the poll's values are shown together once every block has answered (a meter
+                // that is not ready reports NaN, which hides that value).
                 ReadOnlySpan<byte> data = _link.Modbus.Data;
                 Series[] values = _values[b];
                 for (int i = 0; i < values.Length; i++)
                 {
-                    double value = batch.Registers[i].Decode(data, batch.Start);
-                    if (double.IsFinite(value))
-                    {
-                        values[i].SetUntil(value, validUntil);
-                    }
-                    else
-                    {
-                        values[i].Hide(); // a meter that is not ready reports NaN: no value, not a wrong one
-                    }
+                    Stage(values[i], batch.Registers[i].Decode(data, batch.Start));
                 }
             }
         }

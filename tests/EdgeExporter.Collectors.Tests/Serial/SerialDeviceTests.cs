@@ -90,6 +90,58 @@ public class SerialDeviceTests
     }
 
     [SkippableFact]
+    public void A_meter_whose_one_block_answers_an_exception_is_down_and_shows_nothing_of_that_poll()
+    {
+        // The case: the first block answers, the second is refused (illegal data address).
+        // One poll, one picture: up 0, and the first block's values are not shown as if the meter were read.
+        using var pty = new SocatPty();
+        var time = new FakeTime();
+        var store = new MetricStore(time);
+        var metrics = new DeviceMetrics(store);
+        var meter = new SimulatedEnergyMeter(1);
+        var line = new SimulatedModbusLine();
+        line.Add(1, meter);
+        using var link = new SerialLink(new SerialSettings(pty.Master, 19200), TermiosSerialChannelFactory.Instance);
+        ModbusRegister[] registers =
+        [
+            new("edge_voltage_volts", "Voltage.", ModbusTable.InputRegisters, 0x0000, ModbusDataType.Float32, Unit: "volts"),
+            new("edge_frequency_hertz", "Frequency.", ModbusTable.InputRegisters, 0x0046, ModbusDataType.Float32, Unit: "hertz"),
+        ];
+        var device = new ModbusDevice(metrics, new DeviceIdentity("meter", "modbus", "ttyMaster", "1"), Poll, link, new ModbusOptions(1, TimeSpan.FromMilliseconds(150)), registers);
+        store.Seal();
+        using var pump = new SerialPeerPump(pty.Device, line, new SerialSettings(pty.Device, 19200));
+        string voltage = "edge_voltage_volts{address=\"1\",bus=\"ttyMaster\",device=\"meter\",model=\"modbus\"}";
+        string frequency = "edge_frequency_hertz{address=\"1\",bus=\"ttyMaster\",device=\"meter\",model=\"modbus\"}";
+        string up = "edge_device_up{device=\"meter\",model=\"modbus\"}";
+        Assert.Equal(2, device.Batches.Count);
+
+        meter.Exists = (_, address) => address < 0x0040; // the frequency's block is refused
+        Assert.Equal(DeviceError.Exception, device.Poll());
+        IReadOnlyDictionary<string, double> refused = Samples(store);
+        Assert.Equal(0, refused[up]);
+        Assert.False(refused.ContainsKey(voltage), "the block that answered belongs to a failed poll");
+        Assert.Equal(1, refused["edge_modbus_exceptions_total{code=\"0x02\",device=\"meter\",exception=\"illegal_data_address\"}"]);
+
+        meter.Exists = null;
+        Assert.Equal(DeviceError.None, device.Poll());
+        IReadOnlyDictionary<string, double> whole = Samples(store);
+        Assert.Equal(1, whole[up]);
+        Assert.InRange(whole[voltage], 225, 235);
+        Assert.InRange(whole[frequency], 49.9, 50.1);
+
+        // A later failed poll leaves the last whole picture to expire: the block that still answers does not keep it fresh.
+        meter.Exists = (_, address) => address < 0x0040;
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(DeviceError.Exception, device.Poll());
+        Assert.Equal(whole[voltage], Samples(store)[voltage]);
+        time.Advance(TimeSpan.FromSeconds(11)); // 31 s after the last whole poll, 11 s after the first block last answered
+        IReadOnlyDictionary<string, double> stale = Samples(store);
+        Assert.False(stale.ContainsKey(voltage), "the picture of the last whole poll expires");
+        Assert.False(stale.ContainsKey(frequency));
+        Assert.Equal(0, stale[up]);
+    }
+
+    [SkippableFact]
     public void A_wrong_unit_id_is_silence()
     {
         using var bench = new ModbusBench();
