@@ -10,11 +10,15 @@ namespace EdgeExporter.Collectors.Serial;
 /// <param name="Retries">Repeats of a request that got no valid answer (timeout, CRC, framing, a busy slave).</param>
 /// <param name="MaxRegisters">Registers per request, at most 125.</param>
 /// <param name="MaxGap">Unused registers a request may read to join two values.</param>
-public sealed record ModbusOptions(byte Slave, TimeSpan ResponseTimeout, int Retries = 1, int MaxRegisters = 125, int MaxGap = 0)
+/// <param name="RequestDelay">
+/// The least time the slave needs between the end of one frame on the line and its next request,
+/// when its manual asks for more than the 3.5 characters of silence Modbus RTU keeps anyway.
+/// </param>
+public sealed record ModbusOptions(byte Slave, TimeSpan ResponseTimeout, int Retries = 1, int MaxRegisters = 125, int MaxGap = 0, TimeSpan RequestDelay = default)
 {
-    /// <summary>The longest a poll can take: every request, every retry, each waiting its full timeout and the line time.</summary>
+    /// <summary>The longest a poll can take: every request, every retry, each waiting its delay, its full timeout and the line time.</summary>
     public TimeSpan WorstCase(SerialSettings serial, int requests) =>
-        (ResponseTimeout + serial.LineTime(ModbusRtuMaster.MaxFrame) + TimeSpan.FromMilliseconds(60)) * requests * (Retries + 1);
+        (RequestDelay + ResponseTimeout + serial.LineTime(ModbusRtuMaster.MaxFrame) + TimeSpan.FromMilliseconds(60)) * requests * (Retries + 1);
 }
 
 /// <summary>
@@ -93,7 +97,7 @@ public sealed class ModbusDevice : PolledDevice
             try
             {
                 ISerialChannel channel = _link.Channel();
-                ModbusStatus status = _link.Modbus.Read(channel, _options.Slave, batch.Table, batch.Start, batch.Count, _options.ResponseTimeout);
+                ModbusStatus status = _link.Modbus.Read(channel, _options.Slave, batch.Table, batch.Start, batch.Count, _options.ResponseTimeout, _options.RequestDelay);
                 error = status switch
                 {
                     ModbusStatus.Ok => DeviceError.None,

@@ -141,6 +141,96 @@ public class SerialDeviceTests
         Assert.Equal(0, stale[up]);
     }
 
+    [SkippableTheory]
+    [InlineData(9600, 0)]     // 3.5 characters of 10 bits: 3.65 ms
+    [InlineData(38400, 0)]    // above 19200 baud: 1.75 ms (Modbus over Serial Line V1.02, 2.5.1.1)
+    [InlineData(9600, 40)]    // a slave whose manual asks for 40 ms between requests
+    public void Requests_keep_the_silence_a_slave_needs_between_frames(int baud, int delayMs)
+    {
+        var settings = new SerialSettings("", baud);
+        TimeSpan silence = delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : baud > 19200 ? TimeSpan.FromMicroseconds(1750) : settings.CharacterTime * 3.5;
+        using var pty = new SocatPty();
+        var store = new MetricStore(new FakeTime());
+        var metrics = new DeviceMetrics(store);
+        var line = new SimulatedModbusLine();
+        line.Add(1, new SimulatedEnergyMeter(1));
+        var slave = new NeedsSilence(line, silence);
+        using var link = new SerialLink(new SerialSettings(pty.Master, baud), TermiosSerialChannelFactory.Instance);
+        var device = new ModbusDevice(metrics, new DeviceIdentity("meter", "sdm120", "ttyMaster", "1"), Poll, link, new ModbusOptions(1, TimeSpan.FromMilliseconds(150), Retries: 0, MaxGap: 8, RequestDelay: TimeSpan.FromMilliseconds(delayMs)), Sdm120);
+        var hurried = new ModbusDevice(metrics, new DeviceIdentity("hurried", "sdm120", "ttyMaster", "1"), Poll, link, new ModbusOptions(1, TimeSpan.FromMilliseconds(150), Retries: 0, MaxGap: 8), Sdm120);
+        store.Seal();
+        using var pump = new SerialPeerPump(pty.Device, slave, new SerialSettings(pty.Device, baud));
+        Assert.Equal(2, device.Batches.Count);
+
+        for (int poll = 0; poll < 5; poll++)
+        {
+            DeviceError error = device.Poll();
+            Assert.True(error == DeviceError.None, $"poll {poll}: {error} ({device.Problem}); slave answered {slave.Answered}, refused {slave.Refused}"); // every request, the second of each poll too, answered at once
+        }
+
+        Assert.Equal(0, slave.Refused);
+        Assert.Equal(10, slave.Answered);
+        if (delayMs > 0)
+        {
+            // The same slave read without the delay its manual asks for: the second request of a poll is ignored.
+            Assert.Equal(DeviceError.Timeout, hurried.Poll());
+            Assert.Equal(1, slave.Refused);
+        }
+    }
+
+    /// <summary>
+    /// A slave that ignores a request beginning less than <paramref name="needs"/> after its own last
+    /// answer, as a real one does that has not yet taken the end of the previous frame.
+    /// </summary>
+    private sealed class NeedsSilence(ISerialPeer inner, TimeSpan needs) : ISerialPeer
+    {
+        private readonly long _needsTicks = (long)(needs.TotalSeconds * Stopwatch.Frequency);
+        private long _lastAnswer;
+        private bool _inRequest;
+        private bool _refusing;
+        private int _refusedBytes;
+
+        public int Refused { get; private set; }
+
+        public int Answered { get; private set; }
+
+        public bool Unplugged => inner.Unplugged;
+
+        public int Emit(long now, Span<byte> output, out long nextDue) => inner.Emit(now, output, out nextDue);
+
+        public int Receive(ReadOnlySpan<byte> data, Span<byte> answer)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (!_inRequest)
+            {
+                _inRequest = true;
+                _refusing = _lastAnswer != 0 && now - _lastAnswer < _needsTicks;
+                Refused += _refusing ? 1 : 0;
+            }
+
+            if (_refusing)
+            {
+                _refusedBytes += data.Length;
+                if (_refusedBytes >= 8) // a read request is 8 bytes
+                {
+                    (_inRequest, _refusedBytes) = (false, 0);
+                }
+
+                return 0;
+            }
+
+            int length = inner.Receive(data, answer);
+            if (length > 0)
+            {
+                _lastAnswer = Stopwatch.GetTimestamp(); // the pump writes it at once: on a pty it is on the line now
+                _inRequest = false;
+                Answered++;
+            }
+
+            return length;
+        }
+    }
+
     [SkippableFact]
     public void A_wrong_unit_id_is_silence()
     {
