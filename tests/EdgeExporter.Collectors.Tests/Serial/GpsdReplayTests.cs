@@ -41,8 +41,6 @@ public class GpsdReplayTests(ITestOutputHelper output)
         /// </summary>
         GpsdTakesLastGgaCount,
 
-
-
         /// <summary>
         /// gpsd says 3D where the receiver's own GSA says 2D (it upgrades a fix once it has seen an
         /// altitude). Checked: the epoch's GSA says mode 2.
@@ -55,15 +53,12 @@ public class GpsdReplayTests(ITestOutputHelper output)
         /// </summary>
         GpsdModeFromGgaCount,
 
-
-
         /// <summary>
         /// gpsd drops a GSV set whose satellites all have azimuth 0 (a SiRFstarII quirk) and so reports
-        /// no satellites in view; the receiver said how many it sees (0 here). Checked: the epoch's GSV
-        /// sets have no azimuth other than 0.
+        /// no satellites in view; the receiver said how many it sees (0 here). Checked: the latest GSV
+        /// sets, of this epoch or an earlier one, have no azimuth other than 0.
         /// </summary>
         GpsdDropsGsvWithoutAzimuth,
-
 
         /// <summary>
         /// In an epoch with neither GSA nor GGA, gpsd counts the satellites its skyview marks used (0);

@@ -149,6 +149,19 @@ public class NmeaTests
     }
 
     [Fact]
+    public void A_checksummed_sentence_of_a_type_we_read_that_cannot_be_read_is_refused()
+    {
+        var gps = new GpsState();
+        Assert.Equal(NmeaUse.Refused, gps.Update(Sentence("GPGGA,123519,4807.038,N,01131.000,E,X,08,0.9,545.4,M,46.9,M,,"), 1, Received)); // quality X
+        Assert.Equal(NmeaUse.Refused, gps.Update(Sentence("GPRMC,123519,Q,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W"), 1, Received)); // status Q
+        Assert.Equal(NmeaUse.Refused, gps.Update(Sentence("GPGSA,A,7,04,05,,09,12,,,24,,,,,2.5,1.3,2.1"), 1, Received));    // mode 7
+        Assert.Equal(NmeaUse.Refused, gps.Update(Sentence("GPGSV,2,3,08,01,40,083,46"), 1, Received));                         // message 3 of 2
+        Assert.Equal(NmeaUse.Ignored, gps.Update(Sentence("GNTXT,01,01,02,u-blox AG - www.u-blox.com"), 1, Received));
+        gps.EndOfBurst();
+        Assert.Equal(double.NaN, gps.FixQuality); // nothing was read
+    }
+
+    [Fact]
     public void Satellites_used_are_the_union_of_the_epochs_gsa_sentences_across_systems()
     {
         // u-blox NEO-M9N (ublox-neo-m9n-nmea.log): one GNGSA per system with its NMEA 4.10 id; GGA says 12.
