@@ -83,7 +83,7 @@ public class GpsdReplayTests(ITestOutputHelper output)
 
         using var pty = new SocatPty();
         var store = new MetricStore();
-        var gps = new GpsDevice(new DeviceMetrics(store), new DeviceIdentity("gps", "nmea_gps", "ttyMaster", ""), PollSettings.Every(TimeSpan.FromSeconds(1)), new SerialSettings(pty.Master, 4800), TermiosSerialChannelFactory.Instance);
+        var gps = new GpsDevice(new DeviceMetrics(store), new DeviceIdentity("gps", "nmea_gps", "ttyMaster", ""), PollSettings.Every(TimeSpan.FromSeconds(1)), new SerialSettings(pty.Master, 4800), TermiosSerialChannelFactory.Instance, quiet: TimeSpan.FromMilliseconds(20)); // the test waits for every line to be shown anyway
         store.Seal();
         using var stopping = new CancellationTokenSource();
         using ISerialChannel receiver = TermiosSerialChannel.Open(new SerialSettings(pty.Device, 4800));
