@@ -23,10 +23,21 @@ public static class ExpositionWriter
         return written;
     }
 
-    /// <summary>Writes the store and returns the number of bytes written.</summary>
+    /// <summary>
+    /// Writes the store and returns the number of bytes written. Holds the store's
+    /// <see cref="MetricStore.GroupGate"/> meanwhile, so that no body shows part of a group of writes.
+    /// </summary>
     public static int Write(MetricStore store, ExpositionFormat format, Span<byte> destination)
     {
         store.ThrowIfNotSealed();
+        lock (store.GroupGate)
+        {
+            return WriteSealed(store, format, destination);
+        }
+    }
+
+    private static int WriteSealed(MetricStore store, ExpositionFormat format, Span<byte> destination)
+    {
         long now = store.Now();
         int position = 0;
         Span<double> quantiles = stackalloc double[16];

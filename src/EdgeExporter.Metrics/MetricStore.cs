@@ -63,6 +63,13 @@ public sealed class MetricStore
     /// <summary>The <see cref="Now"/> timestamp <paramref name="delay"/> from now.</summary>
     public long After(TimeSpan delay) => _time.GetTimestamp() + (long)(delay.TotalSeconds * _time.TimestampFrequency);
 
+    /// <summary>
+    /// Held by a writer while it sets series that belong together (the readings of one device poll,
+    /// a GPS epoch), and by <see cref="ExpositionWriter"/> for the whole of a body: a body shows all
+    /// of such a group or none of it. Writers hold it only for their stores into the slots (microseconds).
+    /// </summary>
+    public Lock GroupGate { get; } = new();
+
     public MetricFamily AddFamily(string name, string help, MetricType type, params string[] labelNames)
     {
         if (type is MetricType.Histogram or MetricType.Summary)

@@ -52,7 +52,8 @@ public class SerialTests
         string gps = $"{{bus=\"{Path.GetFileName(gpsLine.Master)}\",device=\"gps\",model=\"nmea_gps\"}}";
         Assert.Equal(-33.8568, metrics.Samples["edge_gps_latitude_degrees" + gps], 3);
         Assert.Equal(151.2153, metrics.Samples["edge_gps_longitude_degrees" + gps], 3);
-        Assert.Equal(11, metrics.Samples["edge_gps_satellites_visible" + gps]);
+        Assert.Equal(8, metrics.Samples["edge_gps_satellites_visible" + gps[..^1] + ",system=\"gps\"}"]);
+        Assert.Equal(3, metrics.Samples["edge_gps_satellites_visible" + gps[..^1] + ",system=\"glonass\"}"]);
         Assert.Contains("serial port cannot apply parity or data bits", exporter.Log); // 8E1 asked of a pty: said, not fatal
     }
 }

@@ -20,6 +20,32 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Eastron_profiles_keep_each_request_within_the_meters_documented_limit()
+    {
+        ExporterConfig config = ConfigLoader.Load(
+            """
+            devices:
+              - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }
+              - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 2 }
+              - { name: c, model: modbus, port: /dev/ttyUSB0, slave: 3, parity: none, request_delay: 20ms, registers: [{ name: edge_x, address: 1 }] }
+            """,
+            "test.yml");
+        // 30 parameters (60 registers) a request: the SDM120 used to read 76 registers in one.
+        foreach ((DeviceConfig device, int requests) in new[] { (config.Devices[0], 2), (config.Devices[1], 3) })
+        {
+            Collectors.Serial.ModbusOptions modbus = device.Modbus;
+            Assert.Equal(60, modbus.MaxRegisters);
+            Assert.Equal(TimeSpan.Zero, modbus.RequestDelay);
+            IReadOnlyList<Collectors.Serial.ModbusBatch> batches = Collectors.Serial.ModbusBatch.Plan(device.Registers, modbus.MaxRegisters, modbus.MaxGap);
+            Assert.Equal(requests, batches.Count);
+            Assert.All(batches, batch => Assert.InRange(batch.Count, 1, 60));
+        }
+
+        Assert.Equal(TimeSpan.FromMilliseconds(20), config.Devices[2].Modbus.RequestDelay);
+        Assert.Throws<ConfigException>(() => ConfigLoader.Load("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1, max_registers: 76 }\n", "test.yml"));
+    }
+
+    [Fact]
     public void The_demo_config_holds_one_device_of_every_driver()
     {
         ExporterConfig demo = ConfigSource.Builtin("demo.yml", ConfigSource.DemoName);
@@ -168,8 +194,8 @@ public class ConfigLoaderTests
         Assert.Equal(new Hardware.Serial.SerialSettings("/dev/serial/by-id/usb-FTDI-if00", 19200, 8, Hardware.Serial.Parity.Even, 1, true), house.Serial);
         Assert.Equal(("usb-FTDI-if00", "1"), (house.BusLabel, house.AddressLabel));
         Assert.Equal(18, house.Registers.Count);
-        Assert.Equal(2, Collectors.Serial.ModbusBatch.Plan(house.Registers, house.Modbus.MaxRegisters, house.Modbus.MaxGap).Count);
-        Assert.True(house.Poll.Timeout >= house.Modbus.WorstCase(house.Serial, 2), "the watchdog waits for every request and retry");
+        Assert.Equal(3, Collectors.Serial.ModbusBatch.Plan(house.Registers, house.Modbus.MaxRegisters, house.Modbus.MaxGap).Count); // at most 60 registers a request
+        Assert.True(house.Poll.Timeout >= house.Modbus.WorstCase(house.Serial, 3), "the watchdog waits for every request and retry");
         Assert.True(house.Poll.Timeout < house.Poll.Interval);
 
         Assert.Equal(Hardware.Serial.Parity.Even, pump.Serial.Parity); // the generic profile's default: Modbus' own 8E1

@@ -14,11 +14,12 @@ public sealed class DeviceMetrics
     public static readonly string[] IdentityLabels = ["device", "model", "bus", "address"];
 
     /// <summary>Label names the config may not use for its own labels.</summary>
-    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity"];
+    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity", "system"];
 
     private readonly string[] _readingLabels;
     private readonly Dictionary<string, MetricFamily> _readings = new(StringComparer.Ordinal);
     private MetricFamily? _modbusExceptions;
+    private MetricFamily? _gpsSentences;
 
     public DeviceMetrics(MetricStore store, IReadOnlyList<string>? userLabels = null)
     {
@@ -108,6 +109,18 @@ public sealed class DeviceMetrics
     /// <summary>A GPS receiver's reading family (declared on first use).</summary>
     public MetricFamily Gps(string name, string help, string? unit = null) => Reading(name, help, unit);
 
+    /// <summary>A GPS receiver's family with one series per satellite system: the reading labels and <c>system</c>.</summary>
+    public MetricFamily GpsBySystem(string name, string help) => Reading(name, help, null, MetricType.Gauge, "system");
+
+    /// <summary>Valid NMEA sentences per device, read or ignored (declared on first use).</summary>
+    public MetricFamily GpsSentences => _gpsSentences ??= Store.AddFamily(
+            "edge_gps_sentences_total",
+            "Valid NMEA sentences from a GPS receiver: kind=\"used\" read, kind=\"ignored\" of no use here (proprietary $P..., overlong, types not read such as VTG or GST). Errors are in edge_device_errors_total.",
+            MetricType.Counter,
+            "device",
+            "kind")
+        .WithCreated();
+
     /// <summary>Declares one reading series of a device (hidden until its first successful read).</summary>
     public Series AddReading(MetricFamily family, DeviceIdentity identity) => AddReading(family, identity, []);
 
@@ -128,7 +141,8 @@ public sealed class DeviceMetrics
                 "model" => identity.Model,
                 "bus" => identity.Bus,
                 "address" => identity.Address,
-                _ => IsUserLabel(names[i]) ? identity.Label(names[i]) ?? Find(extra, names[i]) ?? "" : "",
+                // A family's own labels beyond the readings' (a GPS's system) come with the series.
+                _ => IsUserLabel(names[i]) ? identity.Label(names[i]) ?? Find(extra, names[i]) ?? "" : Find(extra, names[i]) ?? "",
             };
         }
 
@@ -163,11 +177,11 @@ public sealed class DeviceMetrics
         return null;
     }
 
-    private MetricFamily Reading(string name, string help, string? unit, MetricType type = MetricType.Gauge)
+    private MetricFamily Reading(string name, string help, string? unit, MetricType type = MetricType.Gauge, string? ownLabel = null)
     {
         if (!_readings.TryGetValue(name, out MetricFamily? family))
         {
-            family = SharedReading(Store, name, help, unit, _readingLabels, type);
+            family = SharedReading(Store, name, help, unit, ownLabel is null ? _readingLabels : [.. _readingLabels, ownLabel], type);
             _readings[name] = family;
         }
 

@@ -4,8 +4,13 @@ using EdgeExporter.Metrics;
 namespace EdgeExporter.Collectors.Devices;
 
 /// <summary>
-/// A device read by a poller on its own interval, never at scrape time. Readings are written with
-/// an expiry of <see cref="Staleness"/>: a device that stops answering keeps its last reading only
+/// A device read by a poller on its own interval, never at scrape time. One poll, one picture: the
+/// readings a driver stages during a poll (<see cref="Stage"/>) become visible together, with
+/// <c>edge_device_up 1</c>, when the whole poll has succeeded, under the store's
+/// <see cref="MetricStore.GroupGate"/> so that no scrape sees part of them. A poll that fails
+/// anywhere (one Modbus block of three answering an exception) shows none of its readings and sets
+/// <c>edge_device_up 0</c>; the last complete picture stays until it expires. Readings are written
+/// with an expiry of <see cref="Staleness"/>: a device that stops answering keeps its last reading only
 /// that long, then the reading disappears instead of being repeated forever. A poll that overruns
 /// <see cref="PollSettings.Timeout"/> is marked failed by the watchdog while it still hangs, and
 /// what it finally returns is dropped.
@@ -39,6 +44,10 @@ public abstract class PolledDevice
     private long _pollState;
     private ulong _lastFingerprint;
     private int _unchanged;
+    // The readings of the running poll, shown only when it succeeds (sized on the first poll, then reused).
+    private Series[] _stagedSeries = [];
+    private double[] _stagedValues = [];
+    private int _staged;
 
     protected PolledDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings, DeviceError[]? errorKinds = null)
     {
@@ -107,8 +116,26 @@ public abstract class PolledDevice
         if (error == DeviceError.None)
         {
             ConsecutiveFailures = 0;
-            _up.Set(1);
-            _lastSuccess.Set(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            long validUntil = Metrics.Store.After(Staleness);
+            double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+            lock (Metrics.Store.GroupGate)
+            {
+                for (int i = 0; i < _staged; i++)
+                {
+                    double value = _stagedValues[i];
+                    if (double.IsFinite(value))
+                    {
+                        _stagedSeries[i].SetUntil(value, validUntil);
+                    }
+                    else
+                    {
+                        _stagedSeries[i].Hide(); // no value (a meter that is not ready says NaN), not a wrong one
+                    }
+                }
+
+                _up.Set(1);
+                _lastSuccess.Set(now);
+            }
         }
         else
         {
@@ -120,6 +147,7 @@ public abstract class PolledDevice
             }
         }
 
+        _staged = 0;
         return error;
     }
 
@@ -157,8 +185,29 @@ public abstract class PolledDevice
     {
     }
 
-    /// <summary>Reads the device and, on success, writes its readings with <c>SetUntil(value, validUntil)</c>.</summary>
+    /// <summary>
+    /// Reads the device and stages its readings with <see cref="Stage"/>; they are shown when the poll
+    /// succeeds. <paramref name="validUntil"/> is when readings written now would expire (for drivers
+    /// that write series outside the poll's picture).
+    /// </summary>
     protected abstract DeviceError Read(long validUntil);
+
+    /// <summary>
+    /// A reading of the running poll: shown with the poll's other readings when the whole poll has
+    /// succeeded, never if it fails. A value that is not finite hides the reading instead.
+    /// </summary>
+    protected void Stage(Series reading, double value)
+    {
+        if (_staged == _stagedSeries.Length)
+        {
+            int size = Math.Max(Math.Max(4, _readings.Count), _staged * 2); // once: a poll stages each reading once
+            Array.Resize(ref _stagedSeries, size);
+            Array.Resize(ref _stagedValues, size);
+        }
+
+        _stagedSeries[_staged] = reading;
+        _stagedValues[_staged++] = value;
+    }
 
     /// <summary>Declares a reading series of this device in one of the shared families.</summary>
     protected Series AddReading(MetricFamily family) => AddReading(family, []);
@@ -190,6 +239,7 @@ public abstract class PolledDevice
 
     private DeviceError Attempt()
     {
+        _staged = 0; // a retry starts a new picture
         try
         {
             return Read(Metrics.Store.After(Staleness));

@@ -242,9 +242,9 @@ public sealed class Bme280Sensor : PolledDevice
 
         if (error == DeviceError.None)
         {
-            _temperature.SetUntil(celsius, validUntil);
-            _pressure.SetUntil(pascals, validUntil);
-            _humidity.SetUntil(humidity, validUntil);
+            Stage(_temperature, celsius);
+            Stage(_pressure, pascals);
+            Stage(_humidity, humidity);
         }
 
         return error;

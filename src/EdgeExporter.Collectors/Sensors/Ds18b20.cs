@@ -198,7 +198,7 @@ public sealed class Ds18b20Sensor : PolledDevice
 
         if (error == DeviceError.None)
         {
-            _temperature.SetUntil(celsius, validUntil);
+            Stage(_temperature, celsius);
         }
 
         return error;

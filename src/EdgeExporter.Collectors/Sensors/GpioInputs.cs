@@ -42,7 +42,7 @@ public sealed class GpioInputSensor : PolledDevice
             }
 
             bool high = _controller.Read(_line.Line) == PinValue.High;
-            _state.SetUntil(high ^ _line.ActiveLow ? 1 : 0, validUntil);
+            Stage(_state, high ^ _line.ActiveLow ? 1 : 0);
             return DeviceError.None;
         }
         catch (IOException)
@@ -164,13 +164,18 @@ public sealed class PulseCounterSensor : PolledDevice
         return DeviceError.None;
     }
 
+    // Written at once, not staged with the poll: the edge thread writes the same series live, and a
+    // staged count shown at the poll's end could be older than one the edge thread wrote meanwhile.
     private void Publish(long validUntil)
     {
         long count = Count;
-        _pulses.SetUntil(count, validUntil);
-        if (_quantity.Exists)
+        lock (Metrics.Store.GroupGate) // the count and what it measures, together
         {
-            _quantity.SetUntil(count * _perPulse, validUntil);
+            _pulses.SetUntil(count, validUntil);
+            if (_quantity.Exists)
+            {
+                _quantity.SetUntil(count * _perPulse, validUntil);
+            }
         }
     }
 

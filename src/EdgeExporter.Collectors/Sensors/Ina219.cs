@@ -128,10 +128,10 @@ public sealed class Ina219Sensor : PolledDevice
 
         if (error == DeviceError.None)
         {
-            _bus.SetUntil(bus, validUntil);
-            _shunt.SetUntil(shunt, validUntil);
-            _current.SetUntil(amperes, validUntil);
-            _power.SetUntil(watts, validUntil);
+            Stage(_bus, bus);
+            Stage(_shunt, shunt);
+            Stage(_current, amperes);
+            Stage(_power, watts);
         }
 
         return error;

@@ -35,8 +35,8 @@ public sealed class SensirionSensor : PolledDevice
             return error;
         }
 
-        _temperature.SetUntil(celsius, validUntil);
-        _humidity.SetUntil(humidity, validUntil);
+        Stage(_temperature, celsius);
+        Stage(_humidity, humidity);
         return DeviceError.None;
     }
 }

@@ -7,10 +7,14 @@ namespace EdgeExporter.Collectors.Serial;
 
 /// <summary>
 /// A GPS receiver that talks NMEA-0183 on a serial port. A thread of its own reads the stream as it
-/// comes (a receiver sends every second whether asked or not), checks each sentence, and writes the
-/// readings at once; checksum errors count as <c>crc</c>, garbage and partial lines as
-/// <c>framing</c>. A poll reports the receiver up while sentences keep arriving. The port is opened
-/// again, with backoff, when it cannot be opened or goes away.
+/// comes (a receiver sends a burst of sentences every epoch whether asked or not) and writes an
+/// epoch's readings together (<see cref="GpsState"/>): when the next epoch begins, or when the
+/// line has been quiet for <see cref="Quiet"/> after a burst. Checksum errors count as <c>crc</c>,
+/// garbage and partial lines as <c>framing</c>, a sentence of a type it reads that cannot be read as
+/// <c>invalid</c>; valid sentences of no use here (proprietary, overlong, VTG...) are counted in
+/// <c>edge_gps_sentences_total{kind="ignored"}</c>, not as errors. A poll reports the receiver up
+/// while sentences keep arriving. The port is opened again, with backoff, when it cannot be opened
+/// or goes away.
 /// </summary>
 public sealed class GpsDevice : PolledDevice
 {
@@ -21,34 +25,64 @@ public sealed class GpsDevice : PolledDevice
     private readonly GpsState _state = new();
     private readonly NmeaLineSplitter _splitter = new();
     private readonly byte[] _buffer = new byte[256];
-    private readonly Series _fixQuality, _fixMode, _used, _inView, _hdop, _pdop, _vdop;
+    private readonly Series _fixQuality, _fixMode, _hdop, _pdop, _vdop;
+    private readonly Series[] _used = new Series[GnssSystems.Count];
+    private readonly Series[] _inView = new Series[GnssSystems.Count];
     private readonly Series _latitude, _longitude, _altitude, _speed, _course, _timeOffset;
+    private readonly Series _sentencesUsed, _sentencesIgnored;
     private readonly long _inViewWindow;
+    private readonly long _quietTicks;
     private long _lastSentence;
+    private long _lines;
+    private long _linesPublished;
+    private long _publishedEpochs;
     private int _portError = (int)DeviceError.Timeout;
     private Thread? _reader;
     private string? _problem;
 
-    public GpsDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings, SerialSettings port, ISerialChannelFactory factory)
+    /// <summary>How long the line stays quiet before the epoch received so far is shown (the next epoch's start shows it at once).</summary>
+    public static readonly TimeSpan DefaultQuiet = TimeSpan.FromMilliseconds(100);
+
+    public GpsDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings, SerialSettings port, ISerialChannelFactory factory, TimeSpan? quiet = null)
         : base(metrics, identity, settings with { Retries = 0 }, SerialErrorKinds)
     {
         _port = port;
         _factory = factory;
+        Quiet = quiet ?? DefaultQuiet;
+        _quietTicks = (long)(Quiet.TotalSeconds * Stopwatch.Frequency);
         _inViewWindow = (long)(Math.Max(10, settings.Interval.TotalSeconds * 2) * Stopwatch.Frequency);
         _fixQuality = Reading("edge_gps_fix_quality", "GGA fix quality: 0 invalid, 1 GPS, 2 DGPS, 3 PPS, 4 RTK fixed, 5 RTK float, 6 estimated, 7 manual, 8 simulation.");
-        _fixMode = Reading("edge_gps_fix_mode", "GSA fix mode: 1 no fix, 2 2D, 3 3D.");
-        _used = Reading("edge_gps_satellites_used", "Satellites used in the fix (GGA).");
-        _inView = Reading("edge_gps_satellites_visible", "Satellites in view, over all constellations (GSV).");
-        _hdop = Reading("edge_gps_hdop", "Horizontal dilution of precision (GGA, GSA).");
-        _pdop = Reading("edge_gps_pdop", "Position dilution of precision (GSA).");
-        _vdop = Reading("edge_gps_vdop", "Vertical dilution of precision (GSA).");
+        _fixMode = Reading("edge_gps_fix_mode", "Fix mode: 1 no fix, 2 2D, 3 3D (the epoch's GSA; without one, from GGA and RMC as gpsd derives it).");
+        MetricFamily used = metrics.GpsBySystem("edge_gps_satellites_used", "Satellites used in the fix, by satellite system (the epoch's GSA sentences; GGA's count when it has none, system=\"unknown\" for a GN talker's). Sum over system for the total.");
+        MetricFamily inView = metrics.GpsBySystem("edge_gps_satellites_visible", "Satellites in view, by satellite system (GSV). Sum over system for the total.");
+        for (int system = 0; system < GnssSystems.Count; system++)
+        {
+            KeyValuePair<string, string>[] label = [new("system", GnssSystems.Labels[system])];
+            _used[system] = AddReading(used, label);
+            _inView[system] = AddReading(inView, label);
+        }
+
+        _hdop = Reading("edge_gps_hdop", "Horizontal dilution of precision (GSA, else GGA); only with a fix.");
+        _pdop = Reading("edge_gps_pdop", "Position dilution of precision (GSA); only with a fix.");
+        _vdop = Reading("edge_gps_vdop", "Vertical dilution of precision (GSA); only with a fix.");
         _latitude = Reading("edge_gps_latitude_degrees", "Latitude of the fix in decimal degrees, south negative.", "degrees");
         _longitude = Reading("edge_gps_longitude_degrees", "Longitude of the fix in decimal degrees, west negative.", "degrees");
         _altitude = Reading("edge_gps_altitude_meters", "Altitude of the fix above mean sea level, in meters (GGA).", "meters");
         _speed = Reading("edge_gps_speed_meters_per_second", "Speed over ground, in meters per second (RMC).", "meters_per_second");
         _course = Reading("edge_gps_course_degrees", "Course over ground, in degrees from true north (RMC; absent when not moving).", "degrees");
-        _timeOffset = Reading("edge_gps_time_offset_seconds", "The receiver's UTC time (RMC) minus the system clock when the sentence arrived, in seconds (includes the receiver's output delay).", "seconds");
+        _timeOffset = Reading("edge_gps_time_offset_seconds", "The receiver's UTC time (RMC) minus the system clock when the sentence arrived, in seconds (includes the receiver's output delay); only with a fix.", "seconds");
+        _sentencesUsed = metrics.GpsSentences.AddSeries(identity.Name, "used");
+        _sentencesIgnored = metrics.GpsSentences.AddSeries(identity.Name, "ignored");
     }
+
+    /// <summary>How long the line must be quiet after a burst before the epoch received so far is shown.</summary>
+    public TimeSpan Quiet { get; }
+
+    /// <summary>Lines taken from the stream so far (sentences, ignored lines and errors alike).</summary>
+    public long Lines => Volatile.Read(ref _lines);
+
+    /// <summary>How many of <see cref="Lines"/> the readings written last had seen.</summary>
+    public long LinesPublished => Volatile.Read(ref _linesPublished);
 
     /// <summary>What was wrong with the port last, for the log.</summary>
     public override string? Problem => _problem;
@@ -98,7 +132,15 @@ public sealed class GpsDevice : PolledDevice
                     delay = TimeSpan.FromSeconds(1);
                 }
 
-                int read = channel.Read(_buffer, Stopwatch.GetTimestamp() + Stopwatch.Frequency);
+                // After a burst, wait only until the line has been quiet for a while: then the epoch so far is shown.
+                bool unshown = Volatile.Read(ref _lines) != Volatile.Read(ref _linesPublished);
+                int read = channel.Read(_buffer, Stopwatch.GetTimestamp() + (unshown ? _quietTicks : Stopwatch.Frequency));
+                if (read == 0 && unshown)
+                {
+                    _state.EndOfBurst();
+                    Publish(Stopwatch.GetTimestamp());
+                }
+
                 Take(_buffer.AsSpan(0, read));
                 continue;
             }
@@ -148,6 +190,12 @@ public sealed class GpsDevice : PolledDevice
         {
             int used = _splitter.Next(data, out ReadOnlySpan<byte> line, out NmeaLine verdict);
             data = data[used..];
+            if (verdict == NmeaLine.Sentence && line.IsEmpty)
+            {
+                continue; // more bytes needed
+            }
+
+            long now = Stopwatch.GetTimestamp();
             switch (verdict)
             {
                 case NmeaLine.ChecksumError:
@@ -156,35 +204,67 @@ public sealed class GpsDevice : PolledDevice
                 case NmeaLine.Malformed:
                     CountError(DeviceError.Framing);
                     break;
-                case NmeaLine.Sentence when !line.IsEmpty:
-                    long now = Stopwatch.GetTimestamp();
-                    if (_state.Update(line, now, DateTimeOffset.UtcNow))
+                case NmeaLine.Overlong:
+                    _sentencesIgnored.Increment();
+                    Volatile.Write(ref _lastSentence, now);
+                    break;
+                default:
+                    switch (_state.Update(line, now, DateTimeOffset.UtcNow, verdict == NmeaLine.Sentence))
                     {
-                        Volatile.Write(ref _lastSentence, now);
-                        Publish(now);
+                        case NmeaUse.Used:
+                            _sentencesUsed.Increment();
+                            Volatile.Write(ref _lastSentence, now);
+                            break;
+                        case NmeaUse.Ignored:
+                            _sentencesIgnored.Increment();
+                            Volatile.Write(ref _lastSentence, now);
+                            break;
+                        default: // a GGA, RMC, GSA... that cannot be read, or lacks the checksum its type needs
+                            CountError(verdict == NmeaLine.Sentence ? DeviceError.Invalid : DeviceError.Framing);
+                            break;
                     }
 
                     break;
             }
+
+            if (_state.Epochs != _publishedEpochs)
+            {
+                // This line began the next epoch: the one before it is complete. The line itself is shown with its own epoch.
+                _publishedEpochs = _state.Epochs;
+                Publish(now, Volatile.Read(ref _lines));
+            }
+
+            Interlocked.Increment(ref _lines);
         }
     }
 
-    private void Publish(long now)
+    private void Publish(long now) => Publish(now, Volatile.Read(ref _lines));
+
+    private void Publish(long now, long lines)
     {
         long validUntil = Metrics.Store.After(Staleness);
-        Write(_fixQuality, _state.FixQuality, validUntil);
-        Write(_fixMode, _state.FixMode, validUntil);
-        Write(_used, _state.SatellitesUsed, validUntil);
-        Write(_inView, _state.SatellitesInView(now, _inViewWindow), validUntil);
-        Write(_hdop, _state.Hdop, validUntil);
-        Write(_pdop, _state.Pdop, validUntil);
-        Write(_vdop, _state.Vdop, validUntil);
-        Write(_latitude, _state.Latitude, validUntil);
-        Write(_longitude, _state.Longitude, validUntil);
-        Write(_altitude, _state.Altitude, validUntil);
-        Write(_speed, _state.Speed, validUntil);
-        Write(_course, _state.Course, validUntil);
-        Write(_timeOffset, _state.TimeOffset, validUntil);
+        lock (Metrics.Store.GroupGate) // one epoch, one picture
+        {
+            Write(_fixQuality, _state.FixQuality, validUntil);
+            Write(_fixMode, _state.FixMode, validUntil);
+            for (int system = 0; system < GnssSystems.Count; system++)
+            {
+                Write(_used[system], _state.SatellitesUsed((GnssSystem)system), validUntil);
+                Write(_inView[system], _state.SatellitesInView((GnssSystem)system, now, _inViewWindow), validUntil);
+            }
+
+            Write(_hdop, _state.Hdop, validUntil);
+            Write(_pdop, _state.Pdop, validUntil);
+            Write(_vdop, _state.Vdop, validUntil);
+            Write(_latitude, _state.Latitude, validUntil);
+            Write(_longitude, _state.Longitude, validUntil);
+            Write(_altitude, _state.Altitude, validUntil);
+            Write(_speed, _state.Speed, validUntil);
+            Write(_course, _state.Course, validUntil);
+            Write(_timeOffset, _state.TimeOffset, validUntil);
+        }
+
+        Volatile.Write(ref _linesPublished, lines);
     }
 
     private static void Write(Series series, double value, long validUntil)

@@ -10,17 +10,22 @@ namespace EdgeExporter.Collectors.Serial;
 /// <param name="Retries">Repeats of a request that got no valid answer (timeout, CRC, framing, a busy slave).</param>
 /// <param name="MaxRegisters">Registers per request, at most 125.</param>
 /// <param name="MaxGap">Unused registers a request may read to join two values.</param>
-public sealed record ModbusOptions(byte Slave, TimeSpan ResponseTimeout, int Retries = 1, int MaxRegisters = 125, int MaxGap = 0)
+/// <param name="RequestDelay">
+/// The least time the slave needs between the end of one frame on the line and its next request,
+/// when its manual asks for more than the 3.5 characters of silence Modbus RTU keeps anyway.
+/// </param>
+public sealed record ModbusOptions(byte Slave, TimeSpan ResponseTimeout, int Retries = 1, int MaxRegisters = 125, int MaxGap = 0, TimeSpan RequestDelay = default)
 {
-    /// <summary>The longest a poll can take: every request, every retry, each waiting its full timeout and the line time.</summary>
+    /// <summary>The longest a poll can take: every request, every retry, each waiting its delay, its full timeout and the line time.</summary>
     public TimeSpan WorstCase(SerialSettings serial, int requests) =>
-        (ResponseTimeout + serial.LineTime(ModbusRtuMaster.MaxFrame) + TimeSpan.FromMilliseconds(60)) * requests * (Retries + 1);
+        (RequestDelay + ResponseTimeout + serial.LineTime(ModbusRtuMaster.MaxFrame) + TimeSpan.FromMilliseconds(60)) * requests * (Retries + 1);
 }
 
 /// <summary>
 /// A Modbus RTU slave read from a register map: each poll sends the planned requests (contiguous
 /// values batched), decodes the values with their type, byte order, scale and offset, and writes
-/// them as gauges or counters. Slaves on one port share a <see cref="SerialLink"/> and are polled
+/// them as gauges or counters, all of them when every request of the poll has been answered and
+/// none when one fails (<see cref="PolledDevice"/>: one poll, one picture). Slaves on one port share a <see cref="SerialLink"/> and are polled
 /// in turn. A failed request is retried; every failed attempt is counted by kind, exception
 /// responses also by their code.
 /// </summary>
@@ -70,19 +75,13 @@ public sealed class ModbusDevice : PolledDevice
                     return error;
                 }
 
+                // Staged: the poll's values are shown together once every block has answered (a meter
+                // that is not ready reports NaN, which hides that value).
                 ReadOnlySpan<byte> data = _link.Modbus.Data;
                 Series[] values = _values[b];
                 for (int i = 0; i < values.Length; i++)
                 {
-                    double value = batch.Registers[i].Decode(data, batch.Start);
-                    if (double.IsFinite(value))
-                    {
-                        values[i].SetUntil(value, validUntil);
-                    }
-                    else
-                    {
-                        values[i].Hide(); // a meter that is not ready reports NaN: no value, not a wrong one
-                    }
+                    Stage(values[i], batch.Registers[i].Decode(data, batch.Start));
                 }
             }
         }
@@ -98,7 +97,7 @@ public sealed class ModbusDevice : PolledDevice
             try
             {
                 ISerialChannel channel = _link.Channel();
-                ModbusStatus status = _link.Modbus.Read(channel, _options.Slave, batch.Table, batch.Start, batch.Count, _options.ResponseTimeout);
+                ModbusStatus status = _link.Modbus.Read(channel, _options.Slave, batch.Table, batch.Start, batch.Count, _options.ResponseTimeout, _options.RequestDelay);
                 error = status switch
                 {
                     ModbusStatus.Ok => DeviceError.None,

@@ -67,16 +67,18 @@ public sealed class ModbusRtuMaster
     /// <summary>
     /// Reads <paramref name="count"/> registers (or bits) of <paramref name="table"/> from
     /// <paramref name="slave"/>, waiting up to <paramref name="timeout"/> for the answer. On
-    /// <see cref="ModbusStatus.Ok"/> the values are in <see cref="Data"/>.
+    /// <see cref="ModbusStatus.Ok"/> the values are in <see cref="Data"/>. The request goes out once
+    /// the line has been silent for 3.5 characters, or for <paramref name="minimumGap"/> if that is
+    /// longer (a slave whose manual asks for a pause between requests).
     /// </summary>
-    public ModbusStatus Read(ISerialChannel channel, byte slave, ModbusTable table, ushort start, ushort count, TimeSpan timeout)
+    public ModbusStatus Read(ISerialChannel channel, byte slave, ModbusTable table, ushort start, ushort count, TimeSpan timeout, TimeSpan minimumGap = default)
     {
         int length = BuildRequest(_request, slave, table, start, count);
         int expected = 5 + (ModbusRegister.IsBitTable(table) ? (count + 7) / 8 : 2 * count);
         Problem = null;
         ExceptionCode = 0;
 
-        WaitForSilence();
+        WaitForSilence(minimumGap);
         channel.DiscardInput(); // a late answer to an earlier request must not be taken for this one
         channel.Write(_request.AsSpan(0, length));
         channel.Drain();
@@ -203,13 +205,14 @@ public sealed class ModbusRtuMaster
         return ModbusStatus.Framing;
     }
 
-    private void WaitForSilence()
+    private void WaitForSilence(TimeSpan minimumGap)
     {
-        long due = _lastActivity + _silenceTicks;
-        long wait = due - Stopwatch.GetTimestamp();
-        if (wait > 0)
+        long due = _lastActivity + Math.Max(_silenceTicks, (long)(minimumGap.TotalSeconds * Stopwatch.Frequency));
+        // Thread.Sleep counts whole milliseconds and drops the rest (3.65 ms became 3, 1.75 ms 1):
+        // round up, and sleep again until the silence has really passed.
+        for (long wait = due - Stopwatch.GetTimestamp(); wait > 0; wait = due - Stopwatch.GetTimestamp())
         {
-            Thread.Sleep(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
+            Thread.Sleep((int)Math.Ceiling(wait * 1000.0 / Stopwatch.Frequency));
         }
     }
 }

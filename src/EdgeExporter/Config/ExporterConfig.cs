@@ -55,7 +55,8 @@ public sealed record DeviceConfig(
         Duration("response_timeout"),
         Poll.Retries,
         int.Parse(Settings["max_registers"], CultureInfo.InvariantCulture),
-        int.Parse(Settings["max_gap"], CultureInfo.InvariantCulture));
+        int.Parse(Settings["max_gap"], CultureInfo.InvariantCulture),
+        Settings.ContainsKey("request_delay") ? Duration("request_delay") : TimeSpan.Zero);
 
     public string Setting(string name) => Settings[name];
 

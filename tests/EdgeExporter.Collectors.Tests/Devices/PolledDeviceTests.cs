@@ -74,6 +74,115 @@ public class PolledDeviceTests
     }
 
     [Fact]
+    public void A_polls_readings_appear_together_when_it_ends_and_not_at_all_when_it_fails()
+    {
+        var store = new MetricStore();
+        var device = new TwoReadings(new DeviceMetrics(store));
+        store.Seal();
+
+        device.Values = (21, 0.4);
+        Thread poll = new(() => device.Poll());
+        poll.Start();
+        Assert.True(device.FirstStaged.Wait(TimeSpan.FromSeconds(5)));
+        Exposition during = Render(store); // the first reading is read, the second not yet
+        Assert.False(during.Samples.ContainsKey(TwoReadings.Temperature), "no scrape sees part of a poll");
+        Assert.False(during.Samples.ContainsKey(TwoReadings.Humidity));
+        Assert.Equal(0, during.Samples[TwoReadings.Up]);
+        device.Proceed.Set();
+        poll.Join();
+        Exposition after = Render(store);
+        Assert.Equal((21, 0.4), (after.Samples[TwoReadings.Temperature], after.Samples[TwoReadings.Humidity]));
+        Assert.Equal(1, after.Samples[TwoReadings.Up]);
+
+        device.Values = (22, 0.5);
+        device.Outcome = DeviceError.Crc; // the second reading fails after the first was read
+        Assert.Equal(DeviceError.Crc, device.Poll());
+        Exposition failed = Render(store);
+        Assert.Equal((21, 0.4), (failed.Samples[TwoReadings.Temperature], failed.Samples[TwoReadings.Humidity])); // the last whole picture
+        Assert.Equal(0, failed.Samples[TwoReadings.Up]);
+    }
+
+    [Fact]
+    public void No_body_shows_readings_of_two_polls_at_once()
+    {
+        var store = new MetricStore();
+        var device = new TwoReadings(new DeviceMetrics(store)) { Free = true };
+        store.Seal();
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var poller = new Thread(() =>
+        {
+            for (int n = 1; !stopping.IsCancellationRequested; n++)
+            {
+                device.Values = (n, n / 1000.0);
+                device.Poll();
+            }
+        });
+        poller.Start();
+        var seen = new HashSet<double>();
+        int bodies = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            Exposition body = Render(store);
+            if (body.Samples.TryGetValue(TwoReadings.Temperature, out double temperature))
+            {
+                Assert.Equal(temperature / 1000.0, body.Samples[TwoReadings.Humidity], 9); // always of the same poll
+                seen.Add(temperature);
+            }
+
+            bodies++;
+        }
+
+        poller.Join();
+        Assert.True(seen.Count > 10, $"{bodies} bodies saw only {seen.Count} polls");
+    }
+
+    /// <summary>A device with two readings; a poll stages the first, may wait, then stages the second.</summary>
+    private sealed class TwoReadings : PolledDevice
+    {
+        public const string Temperature = "edge_temperature_celsius{address=\"0x10\",bus=\"test\",device=\"two\",model=\"test\"}";
+        public const string Humidity = "edge_humidity_ratio{address=\"0x10\",bus=\"test\",device=\"two\",model=\"test\"}";
+        public const string Up = "edge_device_up{device=\"two\",model=\"test\"}";
+
+        private readonly Series _temperature, _humidity;
+
+        public TwoReadings(DeviceMetrics metrics)
+            : base(metrics, new DeviceIdentity("two", "test", "test", "0x10"), new PollSettings(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), Retries: 0))
+        {
+            _temperature = AddReading(metrics.Temperature);
+            _humidity = AddReading(metrics.Humidity);
+        }
+
+        public (double Temperature, double Humidity) Values { get; set; }
+
+        public DeviceError Outcome { get; set; }
+
+        /// <summary>Polls without waiting between the two readings.</summary>
+        public bool Free { get; init; }
+
+        public ManualResetEventSlim FirstStaged { get; } = new();
+
+        public ManualResetEventSlim Proceed { get; } = new();
+
+        protected override DeviceError Read(long validUntil)
+        {
+            Stage(_temperature, Values.Temperature);
+            if (!Free && !FirstStaged.IsSet)
+            {
+                FirstStaged.Set();
+                Proceed.Wait();
+            }
+
+            if (Outcome != DeviceError.None)
+            {
+                return Outcome;
+            }
+
+            Stage(_humidity, Values.Humidity);
+            return DeviceError.None;
+        }
+    }
+
+    [Fact]
     public void The_poller_recovers_a_device_on_its_own()
     {
         var store = new MetricStore();

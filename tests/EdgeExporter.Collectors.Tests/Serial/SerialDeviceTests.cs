@@ -90,6 +90,148 @@ public class SerialDeviceTests
     }
 
     [SkippableFact]
+    public void A_meter_whose_one_block_answers_an_exception_is_down_and_shows_nothing_of_that_poll()
+    {
+        // The case: the first block answers, the second is refused (illegal data address).
+        // One poll, one picture: up 0, and the first block's values are not shown as if the meter were read.
+        using var pty = new SocatPty();
+        var time = new FakeTime();
+        var store = new MetricStore(time);
+        var metrics = new DeviceMetrics(store);
+        var meter = new SimulatedEnergyMeter(1);
+        var line = new SimulatedModbusLine();
+        line.Add(1, meter);
+        using var link = new SerialLink(new SerialSettings(pty.Master, 19200), TermiosSerialChannelFactory.Instance);
+        ModbusRegister[] registers =
+        [
+            new("edge_voltage_volts", "Voltage.", ModbusTable.InputRegisters, 0x0000, ModbusDataType.Float32, Unit: "volts"),
+            new("edge_frequency_hertz", "Frequency.", ModbusTable.InputRegisters, 0x0046, ModbusDataType.Float32, Unit: "hertz"),
+        ];
+        var device = new ModbusDevice(metrics, new DeviceIdentity("meter", "modbus", "ttyMaster", "1"), Poll, link, new ModbusOptions(1, TimeSpan.FromMilliseconds(150)), registers);
+        store.Seal();
+        using var pump = new SerialPeerPump(pty.Device, line, new SerialSettings(pty.Device, 19200));
+        string voltage = "edge_voltage_volts{address=\"1\",bus=\"ttyMaster\",device=\"meter\",model=\"modbus\"}";
+        string frequency = "edge_frequency_hertz{address=\"1\",bus=\"ttyMaster\",device=\"meter\",model=\"modbus\"}";
+        string up = "edge_device_up{device=\"meter\",model=\"modbus\"}";
+        Assert.Equal(2, device.Batches.Count);
+
+        meter.Exists = (_, address) => address < 0x0040; // the frequency's block is refused
+        Assert.Equal(DeviceError.Exception, device.Poll());
+        IReadOnlyDictionary<string, double> refused = Samples(store);
+        Assert.Equal(0, refused[up]);
+        Assert.False(refused.ContainsKey(voltage), "the block that answered belongs to a failed poll");
+        Assert.Equal(1, refused["edge_modbus_exceptions_total{code=\"0x02\",device=\"meter\",exception=\"illegal_data_address\"}"]);
+
+        meter.Exists = null;
+        Assert.Equal(DeviceError.None, device.Poll());
+        IReadOnlyDictionary<string, double> whole = Samples(store);
+        Assert.Equal(1, whole[up]);
+        Assert.InRange(whole[voltage], 225, 235);
+        Assert.InRange(whole[frequency], 49.9, 50.1);
+
+        // A later failed poll leaves the last whole picture to expire: the block that still answers does not keep it fresh.
+        meter.Exists = (_, address) => address < 0x0040;
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(DeviceError.Exception, device.Poll());
+        Assert.Equal(whole[voltage], Samples(store)[voltage]);
+        time.Advance(TimeSpan.FromSeconds(11)); // 31 s after the last whole poll, 11 s after the first block last answered
+        IReadOnlyDictionary<string, double> stale = Samples(store);
+        Assert.False(stale.ContainsKey(voltage), "the picture of the last whole poll expires");
+        Assert.False(stale.ContainsKey(frequency));
+        Assert.Equal(0, stale[up]);
+    }
+
+    [SkippableTheory]
+    [InlineData(9600, 0)]     // 3.5 characters of 10 bits: 3.65 ms
+    [InlineData(38400, 0)]    // above 19200 baud: 1.75 ms (Modbus over Serial Line V1.02, 2.5.1.1)
+    [InlineData(9600, 40)]    // a slave whose manual asks for 40 ms between requests
+    public void Requests_keep_the_silence_a_slave_needs_between_frames(int baud, int delayMs)
+    {
+        var settings = new SerialSettings("", baud);
+        TimeSpan silence = delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : baud > 19200 ? TimeSpan.FromMicroseconds(1750) : settings.CharacterTime * 3.5;
+        using var pty = new SocatPty();
+        var store = new MetricStore(new FakeTime());
+        var metrics = new DeviceMetrics(store);
+        var line = new SimulatedModbusLine();
+        line.Add(1, new SimulatedEnergyMeter(1));
+        var slave = new NeedsSilence(line, silence);
+        using var link = new SerialLink(new SerialSettings(pty.Master, baud), TermiosSerialChannelFactory.Instance);
+        var device = new ModbusDevice(metrics, new DeviceIdentity("meter", "sdm120", "ttyMaster", "1"), Poll, link, new ModbusOptions(1, TimeSpan.FromMilliseconds(150), Retries: 0, MaxGap: 8, RequestDelay: TimeSpan.FromMilliseconds(delayMs)), Sdm120);
+        var hurried = new ModbusDevice(metrics, new DeviceIdentity("hurried", "sdm120", "ttyMaster", "1"), Poll, link, new ModbusOptions(1, TimeSpan.FromMilliseconds(150), Retries: 0, MaxGap: 8), Sdm120);
+        store.Seal();
+        using var pump = new SerialPeerPump(pty.Device, slave, new SerialSettings(pty.Device, baud));
+        Assert.Equal(2, device.Batches.Count);
+
+        for (int poll = 0; poll < 5; poll++)
+        {
+            DeviceError error = device.Poll();
+            Assert.True(error == DeviceError.None, $"poll {poll}: {error} ({device.Problem}); slave answered {slave.Answered}, refused {slave.Refused}"); // every request, the second of each poll too, answered at once
+        }
+
+        Assert.Equal(0, slave.Refused);
+        Assert.Equal(10, slave.Answered);
+        if (delayMs > 0)
+        {
+            // The same slave read without the delay its manual asks for: the second request of a poll is ignored.
+            Assert.Equal(DeviceError.Timeout, hurried.Poll());
+            Assert.Equal(1, slave.Refused);
+        }
+    }
+
+    /// <summary>
+    /// A slave that ignores a request beginning less than <paramref name="needs"/> after its own last
+    /// answer, as a real one does that has not yet taken the end of the previous frame.
+    /// </summary>
+    private sealed class NeedsSilence(ISerialPeer inner, TimeSpan needs) : ISerialPeer
+    {
+        private readonly long _needsTicks = (long)(needs.TotalSeconds * Stopwatch.Frequency);
+        private long _lastAnswer;
+        private bool _inRequest;
+        private bool _refusing;
+        private int _refusedBytes;
+
+        public int Refused { get; private set; }
+
+        public int Answered { get; private set; }
+
+        public bool Unplugged => inner.Unplugged;
+
+        public int Emit(long now, Span<byte> output, out long nextDue) => inner.Emit(now, output, out nextDue);
+
+        public int Receive(ReadOnlySpan<byte> data, Span<byte> answer)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (!_inRequest)
+            {
+                _inRequest = true;
+                _refusing = _lastAnswer != 0 && now - _lastAnswer < _needsTicks;
+                Refused += _refusing ? 1 : 0;
+            }
+
+            if (_refusing)
+            {
+                _refusedBytes += data.Length;
+                if (_refusedBytes >= 8) // a read request is 8 bytes
+                {
+                    (_inRequest, _refusedBytes) = (false, 0);
+                }
+
+                return 0;
+            }
+
+            int length = inner.Receive(data, answer);
+            if (length > 0)
+            {
+                _lastAnswer = Stopwatch.GetTimestamp(); // the pump writes it at once: on a pty it is on the line now
+                _inRequest = false;
+                Answered++;
+            }
+
+            return length;
+        }
+    }
+
+    [SkippableFact]
     public void A_wrong_unit_id_is_silence()
     {
         using var bench = new ModbusBench();
@@ -132,12 +274,14 @@ public class SerialDeviceTests
         {
             gps.Start(stopping.Token);
             WaitFor(() => gps.Poll() == DeviceError.None);
-            WaitFor(() => Samples(store).ContainsKey("edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}")); // GSV ends each second's burst
+            WaitFor(() => Samples(store).ContainsKey("edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"glonass\"}")); // GSV ends each second's burst
             IReadOnlyDictionary<string, double> samples = Samples(store);
             Assert.Equal(48.1173, samples["edge_gps_latitude_degrees{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"], 3);
             Assert.Equal(11.5167, samples["edge_gps_longitude_degrees{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"], 3);
-            Assert.Equal(8, samples["edge_gps_satellites_used{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"]);
-            Assert.Equal(11, samples["edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"]);
+            Assert.Equal(8, samples["edge_gps_satellites_used{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"gps\"}"]);
+            Assert.Equal(8, samples["edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"gps\"}"]);
+            Assert.Equal(3, samples["edge_gps_satellites_visible{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\",system=\"glonass\"}"]);
+            Assert.DoesNotContain(samples.Keys, key => key.StartsWith("edge_gps_satellites_used{", StringComparison.Ordinal) && key.Contains("system=\"glonass\"", StringComparison.Ordinal)); // no GLONASS in its GSA: nothing said
             Assert.Equal(3, samples["edge_gps_fix_mode{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"]);
             Assert.InRange(samples["edge_gps_time_offset_seconds{bus=\"ttyMaster\",device=\"gps\",model=\"nmea_gps\"}"], -2, 1);
 
