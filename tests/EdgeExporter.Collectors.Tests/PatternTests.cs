@@ -84,11 +84,16 @@ public class PatternTests
         {
             string pattern = (random.Next(3) == 0 ? "^" : "") + Alternation(0) + (random.Next(3) == 0 ? "$" : "");
             Pattern ours = Pattern.Parse(pattern);
+            // (?m) turns ^ and $ into line assertions, the same on texts without a line feed, which the
+            // deterministic automaton leaves to the simulation: both of our paths are compared.
+            Pattern simulated = Pattern.Parse("(?m)" + pattern);
             var reference = new Regex(pattern, RegexOptions.CultureInvariant);
             for (int t = 0; t < 20; t++)
             {
                 string text = new([.. Enumerable.Range(0, random.Next(0, 7)).Select(_ => "abc"[random.Next(3)])]);
-                Assert.True(reference.IsMatch(text) == ours.IsMatch(text), $"`{pattern}` on \"{text}\": framework {reference.IsMatch(text)}, ours {ours.IsMatch(text)}");
+                bool expected = reference.IsMatch(text);
+                Assert.True(expected == ours.IsMatch(text), $"`{pattern}` on \"{text}\": framework {expected}, ours {ours.IsMatch(text)}");
+                Assert.True(expected == simulated.IsMatch(text), $"`(?m){pattern}` on \"{text}\": framework {expected}, simulation {simulated.IsMatch(text)}");
             }
         }
     }
@@ -159,6 +164,30 @@ public class PatternTests
             },
             100);
         Assert.Equal(0, bytes);
+    }
+
+    [Fact]
+    public void A_pattern_with_more_states_than_the_cache_holds_still_matches_by_simulation()
+    {
+        // (a|b)*a(a|b){9}: the tenth character from the end is an a; a deterministic automaton needs
+        // 2^10 states for it, more than the cache's 256.
+        Pattern pattern = Pattern.Parse("^(a|b)*a(a|b){9}$");
+        var reference = new Regex("^(a|b)*a(a|b){9}$");
+        var random = new Random(9);
+        for (int i = 0; i < 2000; i++)
+        {
+            string text = new([.. Enumerable.Range(0, random.Next(8, 30)).Select(_ => "ab"[random.Next(2)])]);
+            Assert.Equal(reference.IsMatch(text), pattern.IsMatch(text));
+        }
+    }
+
+    [Fact]
+    public void Non_ascii_text_is_matched_by_the_simulation()
+    {
+        Pattern pattern = Pattern.Parse("^caf.$");
+        Assert.True(pattern.IsMatch("café"));
+        Assert.True(pattern.IsMatch("cafe"));
+        Assert.False(pattern.IsMatch("caféé"));
     }
 
     [Fact]

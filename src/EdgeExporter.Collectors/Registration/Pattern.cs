@@ -25,16 +25,129 @@ public sealed class Pattern
     /// <summary>The most instructions a compiled pattern may take (Go's parser limits repetition to 1,000).</summary>
     public const int MaxInstructions = 5000;
 
-    private const int StackInstructions = 256; // programs up to this size match on stack memory
+    private const int StackInstructions = 512; // programs up to this size match on stack memory
 
     private readonly Instruction[] _program;
     private readonly CharSet[] _sets;
+
+    private readonly bool _anchored; // begins with \A or ^ (not multi-line): a match can only start at 0
+
+    // For anchored patterns: the character instructions reachable from the start at position 0 of a text
+    // that does not begin with a line feed, and whether the match itself is (then every such text
+    // matches). Null where that closure holds a word-boundary assertion, whose outcome depends on the
+    // character. The closure of a long alternation (node_exporter's netstat fields: 400 instructions)
+    // was most of a match's cost, paid again for every name.
+    private readonly int[]? _startChars;
+    private readonly bool _matchesAtStart;
+
+    // Per ASCII first character: the instructions after it (successors of the start characters whose set holds it), made on first use.
+    private readonly int[]?[] _afterFirst = new int[128][];
 
     private Pattern(string text, Instruction[] program, CharSet[] sets)
     {
         Text = text;
         _program = program;
         _sets = sets;
+        _anchored = program[0] is { Op: Op.Assert, X: (int)Assertion.BeginText };
+        if (_anchored)
+        {
+            _startChars = StartClosure(out _matchesAtStart);
+        }
+
+    }
+
+    // Made on the first match, not at parse: a pattern parsed only to check a flag's value needs none.
+    private Dfa? _dfa;
+    private bool _dfaMade;
+
+    private Dfa? Automaton()
+    {
+        if (!Volatile.Read(ref _dfaMade))
+        {
+            lock (_sets)
+            {
+                if (!_dfaMade)
+                {
+                    _dfa = Dfa.For(this);
+                    Volatile.Write(ref _dfaMade, true);
+                }
+            }
+        }
+
+        return _dfa;
+    }
+
+    /// <summary>The closure from the start at position 0 of a non-empty text not beginning with '\n'; null if it depends on the character.</summary>
+    private int[]? StartClosure(out bool matches)
+    {
+        matches = false;
+        var chars = new List<int>();
+        var seen = new bool[_program.Length];
+        var stack = new Stack<int>();
+        stack.Push(0);
+        while (stack.Count > 0)
+        {
+            int pc = stack.Pop();
+            if (seen[pc])
+            {
+                continue;
+            }
+
+            seen[pc] = true;
+            Instruction instruction = _program[pc];
+            switch (instruction.Op)
+            {
+                case Op.Match:
+                    matches = true;
+                    break;
+                case Op.Char:
+                    chars.Add(pc);
+                    break;
+                case Op.Jump:
+                    stack.Push(instruction.X);
+                    break;
+                case Op.Split:
+                    stack.Push(instruction.Y);
+                    stack.Push(instruction.X);
+                    break;
+                case Op.Assert:
+                    switch ((Assertion)instruction.X)
+                    {
+                        case Assertion.BeginText or Assertion.BeginLine:
+                            stack.Push(pc + 1);
+                            break;
+                        case Assertion.EndText or Assertion.EndLine:
+                            break; // false: the text goes on, and not with a line feed
+                        default:
+                            return null;
+                    }
+
+                    break;
+            }
+        }
+
+        return [.. chars];
+    }
+
+    private int[] AfterFirst(char c)
+    {
+        int[]? after = Volatile.Read(ref _afterFirst[c]);
+        if (after is null)
+        {
+            var list = new List<int>();
+            foreach (int pc in _startChars!)
+            {
+                if (_sets[_program[pc].X].Contains(c))
+                {
+                    list.Add(pc + 1);
+                }
+            }
+
+            after = [.. list];
+            Volatile.Write(ref _afterFirst[c], after); // the same array whoever wins
+        }
+
+        return after;
     }
 
     /// <summary>The pattern as given.</summary>
@@ -54,13 +167,20 @@ public sealed class Pattern
     public override string ToString() => Text;
 
     /// <summary>Whether the pattern matches anywhere in <paramref name="text"/> (Go's <c>MatchString</c>).</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public bool IsMatch(ReadOnlySpan<char> text)
     {
+        Dfa? dfa = Automaton();
+        if (dfa is not null && dfa.TryMatch(text, out bool matched))
+        {
+            return matched;
+        }
+
         int n = _program.Length;
         if (n <= StackInstructions)
         {
-            Span<int> scratch = stackalloc int[StackInstructions * 4];
-            return Run(text, scratch[..(n * 4)]);
+            Span<int> scratch = stackalloc int[n * 4]; // no need to clear it (SkipLocalsInit): Run sets what it reads
+            return Run(text, scratch);
         }
 
         int[] rented = ArrayPool<int>.Shared.Rent(n * 4);
@@ -84,15 +204,50 @@ public sealed class Pattern
         seen.Fill(-1);
         int currentCount = 0;
         int step = 0;
-        for (int position = 0; ; position++)
+        int start = 0;
+        if (_startChars is not null && text.Length > 0 && text[0] != '\n')
         {
-            // A thread starts at every position: the match may begin anywhere.
-            if (Add(text, position, 0, current, ref currentCount, seen, step, stack))
+            // An anchored pattern's first step from what was worked out when it was compiled.
+            if (_matchesAtStart)
             {
                 return true;
             }
 
-            if (position == text.Length)
+            char first = text[0];
+            step = 1;
+            if (first < 128)
+            {
+                foreach (int pc in AfterFirst(first))
+                {
+                    if (Add(text, 1, pc, current, ref currentCount, seen, step, stack))
+                    {
+                        return true;
+                    }
+                }
+            }
+            else
+            {
+                foreach (int pc in _startChars)
+                {
+                    if (_sets[_program[pc].X].Contains(first) && Add(text, 1, pc + 1, current, ref currentCount, seen, step, stack))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            start = 1;
+        }
+
+        for (int position = start; ; position++)
+        {
+            // A thread starts at every position: the match may begin anywhere (at 0 only when anchored).
+            if ((position == 0 || !_anchored) && Add(text, position, 0, current, ref currentCount, seen, step, stack))
+            {
+                return true;
+            }
+
+            if (position == text.Length || (currentCount == 0 && _anchored))
             {
                 return false;
             }
@@ -173,6 +328,318 @@ public sealed class Pattern
     private static bool IsWordAt(ReadOnlySpan<char> text, int position) =>
         (uint)position < (uint)text.Length && char.IsAsciiLetterOrDigit(text[position]) || (uint)position < (uint)text.Length && text[position] == '_';
 
+    /// <summary>
+    /// The automaton's states made deterministic as texts need them (as RE2 does): a state is the set of
+    /// instructions the simulation would hold, each ASCII character's next state is worked out once
+    /// and kept, so a character costs a table lookup instead of a walk over the instructions (400 of
+    /// them for node_exporter's netstat fields pattern, matched against 400 names at start-up). Only
+    /// for patterns whose assertions are a leading ^ and $ at the end (the filter flags' patterns);
+    /// others, a text with a character beyond ASCII, and a pattern that needs more than
+    /// <see cref="MaxStates"/> states are left to the simulation. States are made under a lock, read
+    /// without one; once a pattern has seen the names it filters, matching allocates nothing.
+    /// </summary>
+    private sealed class Dfa
+    {
+        public const int MaxStates = 256;
+
+        private const int Unknown = -1;
+        private const int Full = -2; // the cache is full: the simulation takes this text
+
+        private readonly Pattern _pattern;
+        private readonly bool _anchored;
+        private readonly int[]?[] _next = new int[MaxStates][]; // per state, per class of ASCII characters
+        private readonly int[][] _sets = new int[MaxStates][];  // per state, its instructions (Char and EndText asserts)
+        private readonly bool[] _matched = new bool[MaxStates]; // the match was reached: the text matches
+        private readonly bool[] _atEnd = new bool[MaxStates];   // the match is reached if the text ends here
+        private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private readonly Lock _gate = new();
+
+        // Scratch for making states (under the lock), kept: a new transition allocates nothing but a new state's arrays.
+        private readonly bool[] _seen;
+        private readonly Stack<int> _stack = new();
+        private readonly List<int> _advanced = [];
+        private readonly List<int> _set = [];
+        private char[] _key = new char[64];
+        private int _count;
+
+        // ASCII characters that every character set of the pattern treats alike share a class, and a
+        // state keeps one transition per class (41 for the netstat pattern's 128 characters).
+        private readonly byte[] _classOf = new byte[128];
+        private readonly char[] _member; // one character of each class
+        private readonly int _classes;
+
+        private Dfa(Pattern pattern, bool anchored)
+        {
+            _pattern = pattern;
+            _anchored = anchored;
+            // Where any set's membership changes from one character to the next a class begins: the
+            // characters between two such points are treated alike by every set.
+            ulong low = 1, high = 0; // character 0 begins the first class
+            foreach (CharSet set in pattern._sets)
+            {
+                low |= set.Low ^ (set.Low << 1);
+                high |= set.High ^ ((set.High << 1) | (set.Low >> 63));
+            }
+
+            int count = 0;
+            for (int c = 0; c < 128; c++)
+            {
+                bool begins = c < 64 ? (low & (1UL << c)) != 0 : (high & (1UL << (c - 64))) != 0;
+                if (begins)
+                {
+                    count++;
+                }
+
+                _classOf[c] = (byte)(count - 1);
+            }
+
+            _classes = count;
+            _member = new char[count];
+            for (int c = 127; c >= 0; c--)
+            {
+                _member[_classOf[c]] = (char)c;
+            }
+            _seen = new bool[pattern._program.Length];
+            _lookup = _index.GetAlternateLookup<ReadOnlySpan<char>>();
+            lock (_gate)
+            {
+                _advanced.Add(0);
+                Intern(Closure(_advanced, begin: true));
+            }
+        }
+
+        /// <summary>A deterministic automaton for <paramref name="pattern"/>, or null where its assertions need the simulation.</summary>
+        public static Dfa? For(Pattern pattern)
+        {
+            Instruction[] program = pattern._program;
+            for (int pc = 0; pc < program.Length; pc++)
+            {
+                if (program[pc].Op == Op.Assert
+                    && !((Assertion)program[pc].X == Assertion.BeginText && pc == 0)
+                    && (Assertion)program[pc].X != Assertion.EndText)
+                {
+                    return null;
+                }
+            }
+
+            return new Dfa(pattern, pattern._anchored);
+        }
+
+        /// <summary>False when the text is the simulation's (a character beyond ASCII, or no room for a new state).</summary>
+        public bool TryMatch(ReadOnlySpan<char> text, out bool matched)
+        {
+            matched = false;
+            int state = 0;
+            foreach (char c in text)
+            {
+                if (_matched[state])
+                {
+                    matched = true;
+                    return true;
+                }
+
+                if (c >= 128)
+                {
+                    return false;
+                }
+
+                int type = _classOf[c];
+                int next = Volatile.Read(ref _next[state]![type]);
+                if (next == Unknown)
+                {
+                    next = Step(state, type);
+                }
+
+                if (next == Full)
+                {
+                    return false;
+                }
+
+                state = next;
+            }
+
+            matched = _matched[state] || _atEnd[state];
+            return true;
+        }
+
+        private int Step(int state, int type)
+        {
+            lock (_gate)
+            {
+                char c = _member[type];
+                int known = _next[state]![type];
+                if (known != Unknown)
+                {
+                    return known;
+                }
+
+                Instruction[] program = _pattern._program;
+                CharSet[] sets = _pattern._sets;
+                List<int> advanced = _advanced;
+                advanced.Clear();
+                foreach (int pc in _sets[state])
+                {
+                    if (program[pc].Op == Op.Char && sets[program[pc].X].Contains(c))
+                    {
+                        advanced.Add(pc + 1);
+                    }
+                }
+
+                if (!_anchored)
+                {
+                    advanced.Add(0); // a match may start at every position
+                }
+
+                int next = Intern(Closure(advanced, begin: false));
+                Volatile.Write(ref _next[state]![type], next);
+                return next;
+            }
+        }
+
+        /// <summary>The instructions reached from <paramref name="starts"/> without reading a character: Char and EndText instructions, and whether the match is among them.</summary>
+        private (List<int> Set, bool Matched, bool AtEnd) Closure(List<int> starts, bool begin)
+        {
+            Instruction[] program = _pattern._program;
+            bool[] seen = _seen;
+            Array.Clear(seen);
+            Stack<int> stack = _stack;
+            stack.Clear();
+            for (int i = starts.Count - 1; i >= 0; i--)
+            {
+                stack.Push(starts[i]);
+            }
+
+            List<int> set = _set;
+            set.Clear();
+            bool matched = false;
+            while (stack.Count > 0)
+            {
+                int pc = stack.Pop();
+                if (seen[pc])
+                {
+                    continue;
+                }
+
+                seen[pc] = true;
+                Instruction instruction = program[pc];
+                switch (instruction.Op)
+                {
+                    case Op.Match:
+                        matched = true;
+                        break;
+                    case Op.Char:
+                        set.Add(pc);
+                        break;
+                    case Op.Jump:
+                        stack.Push(instruction.X);
+                        break;
+                    case Op.Split:
+                        stack.Push(instruction.Y);
+                        stack.Push(instruction.X);
+                        break;
+                    case Op.Assert when (Assertion)instruction.X == Assertion.BeginText:
+                        if (begin)
+                        {
+                            stack.Push(pc + 1);
+                        }
+
+                        break;
+                    case Op.Assert:
+                        set.Add(pc); // EndText: decided when the text ends
+                        break;
+                }
+            }
+
+            set.Sort();
+            return (set, matched, !matched && AcceptsAtEnd(set));
+        }
+
+        /// <summary>Whether, at the end of the text, the EndText assertions among <paramref name="set"/> lead to the match.</summary>
+        private bool AcceptsAtEnd(List<int> set)
+        {
+            Instruction[] program = _pattern._program;
+            bool[] seen = _seen;
+            Array.Clear(seen);
+            Stack<int> stack = _stack;
+            stack.Clear();
+            foreach (int pc in set)
+            {
+                if (program[pc].Op == Op.Assert)
+                {
+                    stack.Push(pc + 1);
+                }
+            }
+
+            while (stack.Count > 0)
+            {
+                int pc = stack.Pop();
+                if (seen[pc])
+                {
+                    continue;
+                }
+
+                seen[pc] = true;
+                Instruction instruction = program[pc];
+                switch (instruction.Op)
+                {
+                    case Op.Match:
+                        return true;
+                    case Op.Jump:
+                        stack.Push(instruction.X);
+                        break;
+                    case Op.Split:
+                        stack.Push(instruction.Y);
+                        stack.Push(instruction.X);
+                        break;
+                    case Op.Assert when (Assertion)instruction.X == Assertion.EndText:
+                        stack.Push(pc + 1);
+                        break;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The number of the state with this set, made if new; <see cref="Full"/> when there is no room.</summary>
+        private int Intern((List<int> Set, bool Matched, bool AtEnd) state)
+        {
+            // The key: the match flag, then the instructions as characters (a program has at most MaxInstructions).
+            if (_key.Length < state.Set.Count + 1)
+            {
+                _key = new char[Math.Max(_key.Length * 2, state.Set.Count + 1)];
+            }
+
+            _key[0] = state.Matched ? 'm' : '-';
+            for (int i = 0; i < state.Set.Count; i++)
+            {
+                _key[i + 1] = (char)state.Set[i];
+            }
+
+            ReadOnlySpan<char> key = _key.AsSpan(0, state.Set.Count + 1);
+            if (_lookup.TryGetValue(key, out int known))
+            {
+                return known;
+            }
+
+            if (_count == MaxStates)
+            {
+                return Full;
+            }
+
+            int id = _count;
+            _sets[id] = [.. state.Set];
+            _matched[id] = state.Matched;
+            _atEnd[id] = state.AtEnd;
+            var next = new int[_classes];
+            Array.Fill(next, Unknown);
+            _next[id] = next;
+            _index[new string(key)] = id;
+            _count = id + 1; // published last: readers reach a state only through a transition written after this
+            return id;
+        }
+    }
+
     private enum Op : byte
     {
         Char,
@@ -225,6 +692,12 @@ public sealed class Pattern
 
             _ranges = [.. wide];
         }
+
+        /// <summary>Characters 0-63, one bit each.</summary>
+        public ulong Low => _low;
+
+        /// <summary>Characters 64-127, one bit each.</summary>
+        public ulong High => _high;
 
         public bool Contains(char c)
         {
