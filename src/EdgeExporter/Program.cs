@@ -41,6 +41,7 @@ try
 
     var log = new Logger(Console.Error, options.LogLevel, options.LogJson);
     log.Info("Starting edge_exporter", ("version", BuildInfo.Version), ("revision", BuildInfo.Revision), ("goarch", Exporter.GoArch));
+    StartupMemory.Prepare();
     await using var exporter = new Exporter(options, config, log);
     using var stop = new ManualResetEventSlim(false);
     void OnSignal(PosixSignalContext context)

@@ -20,7 +20,7 @@ public class AllocationTests
     [Fact]
     public void Gzip_scrapes_allocate_nothing()
     {
-        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]);
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]).AfterStartupRelease();
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
         socket.Connect(IPAddress.Loopback, exporter.Port);
         double Allocated() => double.Parse(
@@ -62,7 +62,7 @@ public class AllocationTests
         // Each connection: accept, one scrape, Connection: close. The event loop owns the sockets and
         // keeps its connection objects, so a new client costs no managed memory (the goal was at most
         // 256 B a connection).
-        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]);
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]).AfterStartupRelease();
         using var counter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
         counter.Connect(IPAddress.Loopback, exporter.Port);
         double Allocated()
@@ -106,7 +106,7 @@ public class AllocationTests
     [Fact]
     public void Keep_alive_scrapes_leave_allocated_bytes_flat()
     {
-        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]);
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0"]).AfterStartupRelease();
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
         socket.Connect(IPAddress.Loopback, exporter.Port);
         double Scrape()
@@ -154,7 +154,7 @@ public class AllocationTests
         // GPIO edges, Modbus frames, NMEA sentences), polled every 5 s on their own threads (three
         // Modbus slaves share one line and one thread), a pulse counter counting 1 pulse/s, a GPS
         // receiver streaming sentences every second.
-        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", "--simulate"]);
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", "--simulate"]).AfterStartupRelease();
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
         socket.Connect(IPAddress.Loopback, exporter.Port);
         string body = "";

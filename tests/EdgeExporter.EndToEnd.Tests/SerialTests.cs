@@ -25,7 +25,7 @@ public class SerialTests
         string config = Path.Combine(Directory.CreateTempSubdirectory("edge-serial-").FullName, "edge.yml");
         File.WriteAllText(config, $"""
             devices:
-              - {"{"} name: house, model: sdm630, port: {meterLine.Master}, slave: 1, baud: 19200, parity: even, interval: 1s, response_timeout: 200ms, retries: 0 {"}"}
+              - {"{"} name: house, model: sdm630, port: {meterLine.Master}, slave: 1, baud: 19200, parity: even, interval: 2s, response_timeout: 200ms, retries: 0 {"}"}
               - {"{"} name: gps, model: nmea_gps, port: {gpsLine.Master}, interval: 1s {"}"}
             """);
         string binary = ExporterProcess.Binary(rid);
