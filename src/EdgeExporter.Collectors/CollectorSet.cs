@@ -36,7 +36,7 @@ public sealed class CollectorSet : IDisposable
 
     public CollectorSet(MetricStore store, IReadOnlyList<Collector> collectors, TimeSpan? timeout = null)
     {
-        _collectors = [.. collectors];
+        _collectors = new List<Collector>(collectors).ToArray();
         Timeout = timeout ?? TimeSpan.FromSeconds(5);
         MetricFamily duration = store.AddFamily(
             "node_scrape_collector_duration_seconds", "node_exporter: Duration of a collector scrape.", MetricType.Gauge, "collector");
@@ -49,10 +49,10 @@ public sealed class CollectorSet : IDisposable
             "collector");
         MetricFamily timeouts = store.AddFamily(
             "edge_exporter_collector_timeouts_total", "Scrapes at which the collector overran its time bound (or was still stuck in an earlier one).", MetricType.Counter, "collector").WithCreated();
-        _duration = [.. _collectors.Select(c => duration.AddSeries(c.Name))];
-        _success = [.. _collectors.Select(c => success.AddSeries(c.Name))];
-        _noData = [.. _collectors.Select(c => noData.AddSeries(c.Name))];
-        _timeouts = [.. _collectors.Select(c => timeouts.AddSeries(c.Name))];
+        _duration = Array.ConvertAll(_collectors, c => duration.AddSeries(c.Name));
+        _success = Array.ConvertAll(_collectors, c => success.AddSeries(c.Name));
+        _noData = Array.ConvertAll(_collectors, c => noData.AddSeries(c.Name));
+        _timeouts = Array.ConvertAll(_collectors, c => timeouts.AddSeries(c.Name));
         // node_exporter's gauge shows only the last scrape; the summary shows the spread over ten minutes.
         MetricFamily durations = store.AddSummaryFamily(
                 "edge_exporter_collector_duration_seconds",
@@ -63,11 +63,11 @@ public sealed class CollectorSet : IDisposable
                 "collector")
             .WithUnit("seconds")
             .WithCreated();
-        _durations = [.. _collectors.Select(c => durations.AddSummary(c.Name))];
+        _durations = Array.ConvertAll(_collectors, c => durations.AddSummary(c.Name));
         _failing = new bool[_collectors.Length];
         _reportedNoData = new bool[_collectors.Length];
         _selected = new bool[_collectors.Length];
-        _runners = [.. _collectors.Select(c => new Runner(c))];
+        _runners = Array.ConvertAll(_collectors, c => new Runner(c));
         _pool = new WorkerPool(_runners, Math.Min(MaxWorkers, Math.Max(1, _collectors.Length)));
     }
 

@@ -36,7 +36,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private static readonly byte[] Healthy = Pinned("Healthy\n"u8);
     private static readonly byte[] Ready = Pinned("Ready\n"u8);
     private static readonly int[] ErrorStatuses = [400, 408, 413, 414, 431, 501, 505];
-    private static readonly byte[][] ErrorBodies = [.. ErrorStatuses.Select(s => Pinned(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(HttpStatus.StatusLine(s)[4..]) + "\n")))];
+    private static readonly byte[][] ErrorBodies = Array.ConvertAll(ErrorStatuses, s => Pinned(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(HttpStatus.StatusLine(s)[4..]) + "\n")));
 
     private readonly HttpServerOptions _options;
     private readonly IMetricsEndpoint _endpoint;
@@ -82,10 +82,10 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         _telemetryPath = Encoding.UTF8.GetBytes(options.TelemetryPath);
         _landingPage = Pinned(Encoding.UTF8.GetBytes(options.LandingPage));
         _connections = new Connection?[Math.Max(1, options.MaxConnections)];
-        _freeConnections = new Stack<int>(Enumerable.Range(0, _connections.Length).Reverse());
+        _freeConnections = FreeList(_connections.Length);
         _headBufferSize = options.MaxRequestHeadBytes;
         int heads = Math.Max(1, Math.Min(options.MaxPartialHeads, _connections.Length));
-        _freeHeadBuffers = new Stack<int>(Enumerable.Range(0, heads).Reverse());
+        _freeHeadBuffers = FreeList(heads);
         _headBufferOwner = new int[heads];
         _bodies = new BodyBuffer[Math.Max(2, options.BodyBuffers)];
         for (int i = 0; i < options.MaxDistinctScrapes; i++)
@@ -186,6 +186,18 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         byte[] array = GC.AllocateArray<byte>(content.Length, pinned: true);
         content.CopyTo(array);
         return array;
+    }
+
+    /// <summary>The indices 0 .. count - 1 with 0 on top: slots are taken lowest first.</summary>
+    private static Stack<int> FreeList(int count)
+    {
+        var free = new Stack<int>(count);
+        for (int i = count - 1; i >= 0; i--)
+        {
+            free.Push(i);
+        }
+
+        return free;
     }
 
     private static byte* PointerOf(byte[] pinned) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));

@@ -53,11 +53,37 @@ public static class CollectorCatalog
     ];
 
     /// <summary>Every collector's own flags, the <c>--[no-]collector.&lt;name&gt;</c> switches included.</summary>
-    public static IReadOnlyList<Flag> Flags { get; } = [.. All.SelectMany(c => c.Flags.Append(c.Switch))];
+    public static IReadOnlyList<Flag> Flags { get; } = CollectorFlags();
 
     public static IReadOnlySet<string> DefaultEnabled { get; } =
-        All.Where(c => c.EnabledByDefault).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        EnabledByDefault();
 
     /// <summary>The collectors' settings when the command line gives none.</summary>
     public static CollectorSettings Defaults { get; } = new(Flags);
+
+    private static List<Flag> CollectorFlags()
+    {
+        var flags = new List<Flag>();
+        foreach (CollectorRegistration collector in All)
+        {
+            flags.AddRange(collector.Flags);
+            flags.Add(collector.Switch);
+        }
+
+        return flags;
+    }
+
+    private static HashSet<string> EnabledByDefault()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (CollectorRegistration collector in All)
+        {
+            if (collector.EnabledByDefault)
+            {
+                names.Add(collector.Name);
+            }
+        }
+
+        return names;
+    }
 }

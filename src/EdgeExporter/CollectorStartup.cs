@@ -42,7 +42,7 @@ internal sealed class CollectorStartup
 
     public List<Collector> Build(IEnumerable<CollectorRegistration> registrations)
     {
-        CollectorRegistration[] all = [.. registrations];
+        CollectorRegistration[] all = new List<CollectorRegistration>(registrations).ToArray();
         var built = new Collector?[all.Length];
         var errors = new Exception?[all.Length];
         long start = Stopwatch.GetTimestamp();

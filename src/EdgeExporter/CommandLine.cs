@@ -115,7 +115,13 @@ public static class CommandLine
         }
 
         rows.Add(("    --[no-]version", "Show application version."));
-        int width = rows.Max(r => r.Left.Length) + 2;
+        int width = 0;
+        foreach ((string left, _) in rows)
+        {
+            width = Math.Max(width, left.Length);
+        }
+
+        width += 2;
         foreach ((string left, string help) in rows)
         {
             text.Append("  ").Append(left.PadRight(width)).Append(help).Append('\n');
@@ -134,8 +140,13 @@ public static class CommandLine
         string Single(string name) => values.TryGetValue(name, out List<string>? v) ? v[^1] : Find(name)!.Default;
         bool Bool(string name) => bools.TryGetValue(name, out bool b) ? b : Find(name)!.Default == "true";
 
-        foreach (Flag flag in Flags.Where(f => f.ExclusiveWith is not null && values.ContainsKey(f.Name) && values.ContainsKey(f.ExclusiveWith)))
+        foreach (Flag flag in Flags)
         {
+            if (flag.ExclusiveWith is null || !values.ContainsKey(flag.Name) || !values.ContainsKey(flag.ExclusiveWith))
+            {
+                continue;
+            }
+
             string[] pair = [flag.Name, flag.ExclusiveWith!];
             Array.Sort(pair, StringComparer.Ordinal);
             throw new UsageException($"--{pair[0]} and --{pair[1]} are mutually exclusive");
@@ -215,7 +226,18 @@ public static class CommandLine
         };
     }
 
-    private static Flag? Find(string name) => Flags.FirstOrDefault(f => f.Name == name);
+    private static Flag? Find(string name)
+    {
+        foreach (Flag flag in Flags)
+        {
+            if (flag.Name == name)
+            {
+                return flag;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The exporter's own flags, then every collector's (declared in its file), then config and logging.</summary>
     private static List<Flag> BuildFlags() =>

@@ -33,7 +33,16 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     /// <summary>Called when a serial port is opened, with what it could not do (parity on a pty, RS-485 mode).</summary>
     public Action<ISerialChannel>? PortOpened { get; set; }
 
-    public IReadOnlyList<PolledDevice> Create(ExporterConfig config) => [.. config.Devices.Select(Create)];
+    public IReadOnlyList<PolledDevice> Create(ExporterConfig config)
+    {
+        var devices = new PolledDevice[config.Devices.Count];
+        for (int i = 0; i < devices.Length; i++)
+        {
+            devices[i] = Create(config.Devices[i]);
+        }
+
+        return devices;
+    }
 
     public PolledDevice Create(DeviceConfig device)
     {

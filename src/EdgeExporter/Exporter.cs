@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using EdgeExporter.Collectors;
 using EdgeExporter.Collectors.Devices;
@@ -52,10 +53,19 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         _scrapeDuration = [scrapeDuration.AddHistogram("text"), scrapeDuration.AddHistogram("openmetrics")];
         _self = [new ProcessCollector(_store), new RuntimeCollector(_store)];
 
+        var enabled = new List<CollectorRegistration>();
+        foreach (CollectorRegistration entry in CollectorCatalog.All)
+        {
+            if (options.EnabledCollectors.Contains(entry.Name))
+            {
+                enabled.Add(entry);
+            }
+        }
+
         List<Collector> host = new CollectorStartup(_store, options)
         {
             Unavailable = (name, error) => log.Warn("collector unavailable", ("collector", name), ("err", error.Message)),
-        }.Build(CollectorCatalog.All.Where(e => options.EnabledCollectors.Contains(e.Name)));
+        }.Build(enabled);
 
         foreach (Collector collector in host)
         {
@@ -88,7 +98,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             },
         };
         IReadOnlyList<PolledDevice> devices = factory.Create(config);
-        if (!options.Simulate && config.Devices.Any(d => d.Fault is not null))
+        if (!options.Simulate && HasFault(config.Devices))
         {
             log.Warn("fault injection only takes effect with --simulate", ("config", config.Source));
         }
@@ -107,7 +117,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             ("families", _store.Families.Count),
             ("series", _store.SeriesCount),
             ("max_body_bytes", MaxBodyBytes),
-            ("collectors", string.Join(",", host.Select(c => c.Name))),
+            ("collectors", string.Join(",", host.ConvertAll(c => c.Name))),
             ("config", config.Source),
             ("simulated", options.Simulate),
             ("devices", devices.Count));
@@ -129,7 +139,12 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     public void Start()
     {
         _devices.Start();
-        var addresses = _options.ListenAddresses.Select(ListenAddress.Parse).ToList();
+        var addresses = new List<IPEndPoint>(_options.ListenAddresses.Count);
+        foreach (string address in _options.ListenAddresses)
+        {
+            addresses.Add(ListenAddress.Parse(address));
+        }
+
         _server = new MetricsServer(
             new HttpServerOptions
             {
@@ -203,5 +218,18 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
 
         _devices.Dispose();
         _host.Dispose();
+    }
+
+    private static bool HasFault(IReadOnlyList<DeviceConfig> devices)
+    {
+        foreach (DeviceConfig device in devices)
+        {
+            if (device.Fault is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -24,7 +24,7 @@ public sealed class DeviceMetrics
     public DeviceMetrics(MetricStore store, IReadOnlyList<string>? userLabels = null)
     {
         Store = store;
-        UserLabels = [.. userLabels ?? []];
+        UserLabels = userLabels is null ? [] : new List<string>(userLabels).ToArray();
         _readingLabels = [.. IdentityLabels, .. UserLabels];
         Up = store.AddFamily(
             "edge_device_up", "1 if the device's last poll succeeded, 0 if it failed.", MetricType.Gauge, "device", "model");

@@ -23,11 +23,11 @@ public sealed class DevicePoller : IDisposable
 
     public DevicePoller(IReadOnlyList<PolledDevice> devices)
     {
-        _devices = [.. devices];
+        _devices = new List<PolledDevice>(devices).ToArray();
         _due = new long[_devices.Length];
         _previous = new DeviceError[_devices.Length];
         _polled = new bool[_devices.Length];
-        _thread = new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = $"poll {string.Join(",", _devices.Select(d => d.Identity.Name))}" };
+        _thread = new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = $"poll {string.Join(",", Array.ConvertAll(_devices, d => d.Identity.Name))}" };
     }
 
     /// <summary>Called after a failed poll that followed a successful one (or the first poll).</summary>
@@ -112,12 +112,24 @@ public sealed class DeviceSet : IDisposable
 
     public DeviceSet(IReadOnlyList<PolledDevice> devices, Action<PolledDevice, DeviceError>? failed = null, Action<PolledDevice>? recovered = null)
     {
-        _devices = [.. devices];
+        _devices = new List<PolledDevice>(devices).ToArray();
         // Devices on one shared port get one poller between them; every other device its own.
-        _pollers = [.. _devices
-            .Select((device, index) => (device, key: device.SharedChannel ?? $"\0{index}"))
-            .GroupBy(entry => entry.key, StringComparer.Ordinal)
-            .Select(group => new DevicePoller([.. group.Select(entry => entry.device)]) { Failed = failed, Recovered = recovered })];
+        var shared = new Dictionary<string, List<PolledDevice>>(StringComparer.Ordinal);
+        var groups = new List<List<PolledDevice>>(); // in the order of their first device
+        for (int i = 0; i < _devices.Length; i++)
+        {
+            string key = _devices[i].SharedChannel ?? $"\0{i}";
+            if (!shared.TryGetValue(key, out List<PolledDevice>? group))
+            {
+                group = [];
+                shared.Add(key, group);
+                groups.Add(group);
+            }
+
+            group.Add(_devices[i]);
+        }
+
+        _pollers = [.. groups.ConvertAll(group => new DevicePoller([.. group]) { Failed = failed, Recovered = recovered })];
         _watchdog = new Thread(Watch, WorkerThread.StackBytes) { IsBackground = true, Name = "device watchdog" };
     }
 

@@ -31,7 +31,7 @@ public sealed class ConntrackCollector : Collector
         ("search_restart", "node_nf_conntrack_stat_search_restart", "Number of conntrack table lookups which had to be restarted due to hashtable resizes."),
     ];
 
-    private static readonly byte[][] ColumnNames = [.. Statistics.Select(s => System.Text.Encoding.ASCII.GetBytes(s.Column))];
+    private static readonly byte[][] ColumnNames = Array.ConvertAll(Statistics, s => System.Text.Encoding.ASCII.GetBytes(s.Column));
 
     private readonly PseudoFile _count;
     private readonly PseudoFile _max;
@@ -48,7 +48,7 @@ public sealed class ConntrackCollector : Collector
         _stat = new StreamedFile(paths.Proc("net/stat/nf_conntrack"), 4096); // a line per possible CPU: streamed, whatever their number
         _entries = Own(store.AddSeries("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.", MetricType.Gauge));
         _limit = Own(store.AddSeries("node_nf_conntrack_entries_limit", "Maximum size of connection tracking table.", MetricType.Gauge));
-        _statistics = [.. Statistics.Select(s => Own(store.AddSeries(s.Name, s.Help, MetricType.Gauge)))];
+        _statistics = Array.ConvertAll(Statistics, s => Own(store.AddSeries(s.Name, s.Help, MetricType.Gauge)));
         NoDataReason = $"no {_count.Path} (nf_conntrack is not loaded)"; // built once: Update runs on every scrape
     }
 

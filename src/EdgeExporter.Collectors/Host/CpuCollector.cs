@@ -54,16 +54,21 @@ public sealed class CpuCollector : Collector
                 "node_cpu_guest_seconds_total", "Seconds the CPUs spent in guests (VMs) for each mode.", MetricType.Counter, "cpu", "mode")
             : null;
 
-        int slots = cpus.Count == 0 ? 0 : cpus.Max() + 1;
+        int slots = 0;
+        foreach (int cpu in cpus)
+        {
+            slots = Math.Max(slots, cpu + 1);
+        }
+
         _seconds = new Series[]?[slots];
         _guestSeconds = new Series[]?[slots];
         foreach (int cpu in cpus)
         {
             string label = cpu.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _seconds[cpu] = [.. Modes.Select(m => Own(seconds.AddSeries(label, m.Mode)))];
+            _seconds[cpu] = Array.ConvertAll(Modes, m => Own(seconds.AddSeries(label, m.Mode)));
             if (guestSeconds is not null)
             {
-                _guestSeconds[cpu] = [.. GuestModes.Select(m => Own(guestSeconds.AddSeries(label, m.Mode)))];
+                _guestSeconds[cpu] = Array.ConvertAll(GuestModes, m => Own(guestSeconds.AddSeries(label, m.Mode)));
             }
         }
     }

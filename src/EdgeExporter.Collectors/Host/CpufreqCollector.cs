@@ -33,17 +33,24 @@ public sealed class CpufreqCollector : Collector
         : base("cpufreq")
     {
         string root = paths.Sys("devices/system/cpu");
-        var cpus = Directory.Exists(root)
-            ? Directory.EnumerateDirectories(root, "cpu*")
-                .Select(dir => (Dir: Path.Combine(dir, "cpufreq"), Number: Path.GetFileName(dir)[3..]))
-                .Where(c => c.Number.Length > 0 && c.Number.All(char.IsAsciiDigit) && Directory.Exists(c.Dir))
-                .OrderBy(c => int.Parse(c.Number, System.Globalization.CultureInfo.InvariantCulture))
-                .ToList()
-            : [];
+        var numbered = new List<(string Dir, string Number, int Value, int Index)>();
+        foreach (string dir in Directory.Exists(root) ? Directory.GetDirectories(root, "cpu*") : [])
+        {
+            string number = Path.GetFileName(dir)[3..];
+            string cpufreq = Path.Combine(dir, "cpufreq");
+            if (number.Length > 0 && !number.AsSpan().ContainsAnyExceptInRange('0', '9') && Directory.Exists(cpufreq))
+            {
+                numbered.Add((cpufreq, number, int.Parse(number, System.Globalization.CultureInfo.InvariantCulture), numbered.Count));
+            }
+        }
+
+        // By number; "cpu01" and "cpu1" (equal numbers) stay in directory order.
+        numbered.Sort((a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Index.CompareTo(b.Index));
+        List<(string Dir, string Number)> cpus = numbered.ConvertAll(c => (c.Dir, c.Number));
 
         foreach ((string file, string metric, string help) in Frequencies)
         {
-            var present = cpus.Where(c => File.Exists(Path.Combine(c.Dir, file))).ToList();
+            var present = cpus.FindAll(c => File.Exists(Path.Combine(c.Dir, file)));
             if (present.Count == 0)
             {
                 continue;
@@ -56,7 +63,7 @@ public sealed class CpufreqCollector : Collector
             }
         }
 
-        var withGovernor = cpus.Where(c => File.Exists(Path.Combine(c.Dir, "scaling_governor"))).ToList();
+        var withGovernor = cpus.FindAll(c => File.Exists(Path.Combine(c.Dir, "scaling_governor")));
         if (withGovernor.Count > 0)
         {
             MetricFamily governor = store.AddFamily("node_cpu_scaling_governor", "Current enabled CPU frequency governor.", MetricType.Gauge, "cpu", "governor");
@@ -69,8 +76,8 @@ public sealed class CpufreqCollector : Collector
                     : [current];
                 _governors.Add(new Governor(
                     new PseudoFile(Path.Combine(dir, "scaling_governor")),
-                    [.. names.Select(name => System.Text.Encoding.ASCII.GetBytes(name))],
-                    [.. names.Select(name => Own(governor.AddSeries(number, name)))]));
+                    Array.ConvertAll(names, name => System.Text.Encoding.ASCII.GetBytes(name)),
+                    Array.ConvertAll(names, name => Own(governor.AddSeries(number, name)))));
             }
         }
 

@@ -68,7 +68,7 @@ public sealed class DiskstatsCollector : Collector
         _paths = paths;
         _file = new PseudoFile(paths.Proc("diskstats"), 32768);
         _devices = new DeviceFilter(deviceInclude, string.IsNullOrEmpty(deviceInclude) ? deviceExclude : null);
-        _pools = [.. Fields.Select(f => Own(store.AddFamily(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxDevices)))];
+        _pools = Array.ConvertAll(Fields, f => Own(store.AddFamily(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxDevices)));
         // Info series are set once, when a disk appears: hiding them on a failed read would leave
         // them hidden after it recovers, so only the counters above are hidden with the collector.
         _info = store.AddFamily("node_disk_info", "Info of /sys/block/<block_device>.", MetricType.Gauge, "device", "major", "minor", "path", "wwn", "model", "serial", "revision", "rotational").AddPool(maxDevices, 768);

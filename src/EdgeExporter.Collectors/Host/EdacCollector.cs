@@ -147,20 +147,38 @@ public sealed class EdacCollector : Collector
             return [];
         }
 
-        return Directory.EnumerateFileSystemEntries(directory, prefix + "*")
-            .Select(path => (path, name: Path.GetFileName(path)))
-            .Where(e => e.name.Length > prefix.Length && char.IsAsciiDigit(e.name[prefix.Length]) && Directory.Exists(e.path))
-            .OrderBy(e => e.name, StringComparer.Ordinal)
-            .Select(e => (e.path, new string([.. e.name[prefix.Length..].TakeWhile(char.IsAsciiDigit)])));
+        var numbered = new List<(string Path, string Number)>();
+        foreach (string path in DirectoryListing.Entries(directory, prefix + "*"))
+        {
+            string name = Path.GetFileName(path);
+            if (name.Length > prefix.Length && char.IsAsciiDigit(name[prefix.Length]) && Directory.Exists(path))
+            {
+                ReadOnlySpan<char> number = name.AsSpan(prefix.Length);
+                int end = number.IndexOfAnyExceptInRange('0', '9');
+                numbered.Add((path, (end < 0 ? number : number[..end]).ToString()));
+            }
+        }
+
+        return numbered;
     }
 
     /// <summary>The channel numbers of a csrow's <c>ch&lt;N&gt;_ce_count</c> files.</summary>
-    private static IEnumerable<string> Channels(string csrow) =>
-        Directory.EnumerateFiles(csrow, "ch*_ce_count")
-            .Select(Path.GetFileName).OfType<string>()
-            .Where(n => n.Length > "ch_ce_count".Length && n[2..^"_ce_count".Length].All(char.IsAsciiDigit))
-            .Order(StringComparer.Ordinal)
-            .Select(n => n[2..^"_ce_count".Length]);
+    private static IEnumerable<string> Channels(string csrow)
+    {
+        string[] files = Directory.GetFiles(csrow, "ch*_ce_count");
+        Array.Sort(files, StringComparer.Ordinal);
+        var channels = new List<string>();
+        foreach (string file in files)
+        {
+            string name = Path.GetFileName(file);
+            if (name.Length > "ch_ce_count".Length && !name.AsSpan(2..^"_ce_count".Length).ContainsAnyExceptInRange('0', '9'))
+            {
+                channels.Add(name[2..^"_ce_count".Length]);
+            }
+        }
+
+        return channels;
+    }
 
     /// <summary>One count file (decimal, as node_exporter's readUintFromFile reads it) and its counter.</summary>
     private sealed record Count(PseudoFile File, Series Series)

@@ -17,9 +17,9 @@ internal sealed class FieldSeries
 
     public FieldSeries(IEnumerable<(string Name, Series Series)> fields)
     {
-        (string Name, Series Series)[] all = [.. fields];
-        _names = [.. all.Select(f => System.Text.Encoding.ASCII.GetBytes(f.Name))];
-        _series = [.. all.Select(f => f.Series)];
+        (string Name, Series Series)[] all = new List<(string Name, Series Series)>(fields).ToArray();
+        _names = Array.ConvertAll(all, f => System.Text.Encoding.ASCII.GetBytes(f.Name));
+        _series = Array.ConvertAll(all, f => f.Series);
         _seen = new bool[all.Length];
     }
 
@@ -87,5 +87,8 @@ internal sealed class FieldSeries
 
     /// <summary>Whether a kernel field name can become part of a metric name as it is.</summary>
     public static bool IsMetricNamePart(string name) =>
-        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+        name.Length > 0 && !name.AsSpan().ContainsAnyExcept(MetricNamePart);
+
+    private static readonly System.Buffers.SearchValues<char> MetricNamePart =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
 }

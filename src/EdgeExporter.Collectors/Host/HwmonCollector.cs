@@ -104,14 +104,31 @@ public sealed partial class HwmonCollector : Collector
 
         _directory = directory;
         _directoryZ = Encoding.UTF8.GetBytes(directory + "\0");
-        string[] entries = [.. Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal)];
-        _known.AddRange(entries.Select(e => Encoding.UTF8.GetBytes(Path.GetFileName(e))));
-        List<Chip> chips = [.. entries.Where(Directory.Exists).Select(Chip.Read)];
+        string[] entries = DirectoryListing.Entries(directory);
+        var chips = new List<Chip>();
+        foreach (string entry in entries)
+        {
+            _known.Add(Encoding.UTF8.GetBytes(Path.GetFileName(entry)));
+        }
+
+        foreach (string entry in entries)
+        {
+            if (Directory.Exists(entry))
+            {
+                chips.Add(Chip.Read(entry));
+            }
+        }
 
         // Chips that would share a label (two chips behind one device) get their name appended.
-        foreach (IGrouping<string, Chip> same in chips.GroupBy(c => c.Label, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        var labelCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (Chip chip in chips)
         {
-            foreach (Chip chip in same)
+            labelCounts[chip.Label] = labelCounts.GetValueOrDefault(chip.Label) + 1;
+        }
+
+        foreach (Chip chip in chips)
+        {
+            if (labelCounts[chip.Label] > 1)
             {
                 chip.Label += "_" + (chip.Name ?? Clean(Path.GetFileName(chip.Directory)));
             }
@@ -329,7 +346,7 @@ public sealed partial class HwmonCollector : Collector
         }
 
         Chip chip = Chip.Read(directory);
-        if (_startupLabels.Contains(chip.Label, StringComparer.Ordinal) || _hot.Any(h => h.Label == chip.Label))
+        if (_startupLabels.Contains(chip.Label) || _hot.Exists(h => h.Label == chip.Label))
         {
             chip.Label += "_" + (chip.Name ?? Clean(name)); // two chips behind one device, as at start-up
         }

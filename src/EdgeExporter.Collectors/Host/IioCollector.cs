@@ -35,13 +35,10 @@ public sealed class IioCollector : Collector
         return new IioCollector(store, paths, include, exclude);
     })
     {
-        Flags =
-        [
-            .. Flag.Filter(
-                "collector.iio.device",
-                "Regexp of IIO devices to include, matched against '<device>;<name>' such as 'iio:device0;bme280' (mutually exclusive to device-exclude).",
-                "Regexp of IIO devices to exclude, matched against '<device>;<name>' (mutually exclusive to device-include)."),
-        ],
+        Flags = Flag.Filter(
+            "collector.iio.device",
+            "Regexp of IIO devices to include, matched against '<device>;<name>' such as 'iio:device0;bme280' (mutually exclusive to device-exclude).",
+            "Regexp of IIO devices to exclude, matched against '<device>;<name>' (mutually exclusive to device-include)."),
     };
 
     /// <summary>Devices followed at once; more are left out (and logged once).</summary>

@@ -37,8 +37,16 @@ public sealed class InfoSeries
     }
 
     /// <summary>The pool text room one such series needs: the family name and each label with a value of the longest kind.</summary>
-    public static int PrefixBytes(string family, params string[] labels) =>
-        family.Length + 8 + labels.Sum(l => l.Length + 4 + (SysfsValue.MaxBytes * 3)); // a bad byte becomes \uFFFD (3 bytes), a quote \" (2)
+    public static int PrefixBytes(string family, params string[] labels)
+    {
+        int labelBytes = 0;
+        foreach (string label in labels)
+        {
+            labelBytes = checked(labelBytes + label.Length + 4 + (SysfsValue.MaxBytes * 3)); // a bad byte becomes \uFFFD (3 bytes), a quote \" (2)
+        }
+
+        return family.Length + 8 + labelBytes;
+    }
 
     /// <summary>Reads the attributes and sets the series; false when a required one cannot be read (the series is then hidden).</summary>
     public bool Refresh()

@@ -56,7 +56,7 @@ public sealed class MdadmCollector : Collector
         }
 
         int capacity = Math.Max(16, arrays * 2);
-        int sysCapacity = Math.Max(16, (Directory.Exists(_block) ? Directory.EnumerateFileSystemEntries(_block, "md*").Count() : 0) * 2);
+        int sysCapacity = Math.Max(16, (Directory.Exists(_block) ? Directory.GetFileSystemEntries(_block, "md*").Length : 0) * 2);
         _parsed = new MdStatus[capacity];
         _arrays = new MdArray?[capacity];
         _state = store.AddFamily("node_md_state", "Indicates the state of md-device.", MetricType.Gauge, "device", "state").AddPool(capacity * States.Length);
@@ -558,8 +558,8 @@ public sealed class MdadmCollector : Collector
 
         _arrays[free] = new MdArray(
             name.ToArray(),
-            [.. States.Select(s => Take(_state, device, s))],
-            [.. DiskStates.Select(s => Take(_disks, device, s))],
+            Array.ConvertAll(States, s => Take(_state, device, s)),
+            Array.ConvertAll(DiskStates, s => Take(_disks, device, s)),
             Take(_disksRequired, device),
             Take(_blocks, device),
             Take(_blocksSynced, device),
@@ -580,7 +580,7 @@ public sealed class MdadmCollector : Collector
         if (Directory.Exists(_block))
         {
             // procfs' Mdraids: every block/md*/md directory, in name order.
-            foreach (string dir in Directory.EnumerateFileSystemEntries(_block, "md*").Order(StringComparer.Ordinal))
+            foreach (string dir in DirectoryListing.Entries(_block, "md*"))
             {
                 string md = Path.Combine(dir, "md");
                 if (!Directory.Exists(md))

@@ -48,8 +48,13 @@ public sealed class MeminfoCollector : Collector
         }
 
         var fields = new List<Field>();
-        foreach (string name in ByteFields.Concat(CountFields).Where(present.ContainsKey))
+        foreach (string name in (string[])[.. ByteFields, .. CountFields])
         {
+            if (!present.ContainsKey(name))
+            {
+                continue;
+            }
+
             string metric = CountFields.Contains(name) ? $"node_memory_{name}" : $"node_memory_{name}_bytes";
             Series series = Own(store.AddSeries(metric, $"Memory information field {metric["node_memory_".Length..]}.", MetricType.Gauge));
             fields.Add(new Field(System.Text.Encoding.ASCII.GetBytes(present[name]), series));

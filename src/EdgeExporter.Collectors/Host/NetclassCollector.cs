@@ -85,8 +85,8 @@ public sealed class NetclassCollector : Collector
                 MetricType.Gauge,
                 "device", "address", "broadcast", "duplex", "operstate", "adminstate", "ifalias")
             .AddPool(maxInterfaces, maxPrefixBytes: 768)); // ifalias may hold 256 characters; a changed link gives its old slot back before taking one
-        _properties = [.. Properties.Select(p => Own(store.AddFamily(
-            "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxInterfaces, DevicePrefixBytes)))];
+        _properties = Array.ConvertAll(Properties, p => Own(store.AddFamily(
+            "node_network_" + p.Metric, "Network device property: " + p.Metric, p.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxInterfaces, DevicePrefixBytes)));
         NoDataReason = $"no network interfaces in {_directory}";
     }
 
@@ -274,7 +274,7 @@ public sealed class NetclassCollector : Collector
                 Dropped |= !properties[i].TryAcquire(out _properties[i], text);
             }
 
-            _files = [.. Properties.Select(p => PseudoFile.Attribute(Path.Combine(directory, p.File)))];
+            _files = Array.ConvertAll(Properties, p => PseudoFile.Attribute(Path.Combine(directory, p.File)));
             _operstate = PseudoFile.Attribute(Path.Combine(directory, "operstate"));
             _address = PseudoFile.Attribute(Path.Combine(directory, "address"));
             _broadcast = PseudoFile.Attribute(Path.Combine(directory, "broadcast"));

@@ -60,20 +60,17 @@ public sealed class NetdevCollector : Collector
     /// node_exporter's procfs keys before its <c>legacy()</c> renaming: errors and dropped keep
     /// their long names, the other columns have only one.
     /// </summary>
-    private static readonly Statistic[] ProcDetailed =
-    [
-        .. ProcLegacy.Select(s => s with
+    private static readonly Statistic[] ProcDetailed = Array.ConvertAll(ProcLegacy, s => s with
+    {
+        Key = s.Key switch
         {
-            Key = s.Key switch
-            {
-                "receive_errs" => "receive_errors",
-                "receive_drop" => "receive_dropped",
-                "transmit_errs" => "transmit_errors",
-                "transmit_drop" => "transmit_dropped",
-                _ => s.Key,
-            },
-        }),
-    ];
+            "receive_errs" => "receive_errors",
+            "receive_drop" => "receive_dropped",
+            "transmit_errs" => "transmit_errors",
+            "transmit_drop" => "transmit_dropped",
+            _ => s.Key,
+        },
+    });
 
     /// <summary>
     /// node_exporter's netlink keys after <c>legacy()</c>: the /proc/net/dev names, with the
@@ -101,9 +98,8 @@ public sealed class NetdevCollector : Collector
     ];
 
     /// <summary>node_exporter's netlink keys as they are, one per rtnl_link_stats64 field up to rx_nohandler.</summary>
-    private static readonly Statistic[] NetlinkDetailed =
-    [
-        .. new (string Key, LinkCounter Field)[]
+    private static readonly Statistic[] NetlinkDetailed = Array.ConvertAll(
+        new (string Key, LinkCounter Field)[]
         {
             ("receive_packets", LinkCounter.RxPackets), ("transmit_packets", LinkCounter.TxPackets),
             ("receive_bytes", LinkCounter.RxBytes), ("transmit_bytes", LinkCounter.TxBytes),
@@ -117,8 +113,8 @@ public sealed class NetdevCollector : Collector
             ("transmit_fifo_errors", LinkCounter.TxFifoErrors), ("transmit_heartbeat_errors", LinkCounter.TxHeartbeatErrors),
             ("transmit_window_errors", LinkCounter.TxWindowErrors), ("receive_compressed", LinkCounter.RxCompressed),
             ("transmit_compressed", LinkCounter.TxCompressed), ("receive_nohandler", LinkCounter.RxNoHandler),
-        }.Select(s => new Statistic(s.Key, -1, [s.Field])),
-    ];
+        },
+        s => new Statistic(s.Key, -1, [s.Field]));
 
     private readonly HostPaths _paths;
     private readonly PseudoFile? _file;
@@ -186,7 +182,7 @@ public sealed class NetdevCollector : Collector
         _filter = new DeviceFilter(include, exclude);
         _labelIfAlias = labelIfAlias;
         string[] labels = labelIfAlias ? ["device", "ifalias"] : ["device"];
-        _pools = [.. _statistics.Select(s => Own(store.AddFamily($"node_network_{s.Key}_total", $"Network device statistic {s.Key}.", MetricType.Counter, labels).AddPool(maxDevices)))];
+        _pools = Array.ConvertAll(_statistics, s => Own(store.AddFamily($"node_network_{s.Key}_total", $"Network device statistic {s.Key}.", MetricType.Counter, labels).AddPool(maxDevices)));
         _values = new double[_statistics.Length];
         if (addressInfo && _socket is not null)
         {

@@ -79,7 +79,7 @@ public sealed class NetstatCollector : Collector
         }
 
         _sources = [.. sources];
-        if (!sources.Any(s => s.Paired))
+        if (!sources.Exists(s => s.Paired))
         {
             NoDataReason = $"neither {paths.Proc("net/netstat")} nor {paths.Proc("net/snmp")} exists";
         }

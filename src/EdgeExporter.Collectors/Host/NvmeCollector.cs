@@ -34,12 +34,12 @@ public sealed partial class NvmeCollector : Collector
         }
 
         string[] devices = Directory.Exists(directory)
-            ? [.. Directory.EnumerateFileSystemEntries(directory).Where(Directory.Exists).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            ? DirectoryListing.DirectoryNames(directory)
             : [];
         var namespaces = new List<(string Device, string Directory, string Nsid)>();
         foreach (string device in devices)
         {
-            foreach (string dir in Directory.EnumerateDirectories(Path.Combine(directory, device)).Order(StringComparer.Ordinal))
+            foreach (string dir in DirectoryListing.Directories(Path.Combine(directory, device)))
             {
                 if (TryNamespaceId(Path.GetFileName(dir), out string? nsid))
                 {
@@ -67,12 +67,12 @@ public sealed partial class NvmeCollector : Collector
             "device",
             "nsid");
 
-        _controllers = [.. devices.Select(device => new InfoSeries(
+        _controllers = Array.ConvertAll(devices, device => new InfoSeries(
             info,
             [device],
-            [.. InfoFiles.Select(f => PseudoFile.Attribute(Path.Combine(directory, device, f)))],
-            [.. InfoFiles.Select(_ => (string?)null)]))]; // procfs fails the class without any of them
-        _namespaces = [.. namespaces.Select(n => new Namespace(
+            Array.ConvertAll(InfoFiles, f => PseudoFile.Attribute(Path.Combine(directory, device, f))),
+            Array.ConvertAll(InfoFiles, _ => (string?)null))); // procfs fails the class without any of them
+        _namespaces = Array.ConvertAll([.. namespaces], n => new Namespace(
             new InfoSeries(namespaceInfo, [n.Device, n.Nsid], [PseudoFile.Attribute(Path.Combine(n.Directory, "ana_state"))], ["unknown"]),
             PseudoFile.Attribute(Path.Combine(n.Directory, "size")),
             PseudoFile.Attribute(Path.Combine(n.Directory, "nuse")),
@@ -80,7 +80,7 @@ public sealed partial class NvmeCollector : Collector
             Own(capacity.AddSeries(n.Device, n.Nsid)),
             Own(size.AddSeries(n.Device, n.Nsid)),
             Own(used.AddSeries(n.Device, n.Nsid)),
-            Own(blockSize.AddSeries(n.Device, n.Nsid))))];
+            Own(blockSize.AddSeries(n.Device, n.Nsid))));
     }
 
     public override CollectorOutcome Update()

@@ -34,10 +34,10 @@ public sealed class OsCollector : Collector
             "node_os_info",
             "A metric with a constant '1' value labeled by build_id, id, id_like, image_id, image_version, name, pretty_name, variant, variant_id, version, version_codename, version_id.",
             MetricType.Gauge,
-            [.. InfoLabels.Select(l => l.Label)]);
+            Array.ConvertAll(InfoLabels, l => l.Label));
         MetricFamily version = store.AddFamily("node_os_version", "Metric containing the major.minor part of the OS version.", MetricType.Gauge, "id", "id_like", "name");
 
-        string? file = new[] { Path.Combine(paths.RootFs, "etc/os-release"), Path.Combine(paths.RootFs, "usr/lib/os-release") }.FirstOrDefault(File.Exists);
+        string? file = Array.Find([Path.Combine(paths.RootFs, "etc/os-release"), Path.Combine(paths.RootFs, "usr/lib/os-release")], File.Exists);
         if (file is null)
         {
             NoDataReason = $"neither {paths.RootFs}etc/os-release nor usr/lib/os-release exists";
@@ -48,7 +48,7 @@ public sealed class OsCollector : Collector
 
         Dictionary<string, string> fields = Parse(BoundedFile.ReadText(file).Split('\n'));
         string Field(string key) => fields.GetValueOrDefault(key, "");
-        _info = Own(info.AddSeries([.. InfoLabels.Select(l => Field(l.Key))]));
+        _info = Own(info.AddSeries(Array.ConvertAll(InfoLabels, l => Field(l.Key))));
         _version = Own(version.AddSeries(Field("ID"), Field("ID_LIKE"), Field("NAME")));
         _versionValue = MajorMinor(Field("VERSION_ID"));
     }

@@ -103,8 +103,7 @@ public sealed class PowerSupplyClassCollector : Collector
         }
 
         Pattern ignored = Patterns.Of(ignoredSupplies);
-        string[] names = [.. Directory.EnumerateFileSystemEntries(_directory).Where(Directory.Exists)
-            .Select(Path.GetFileName).OfType<string>().Where(n => !ignored.IsMatch(n)).Order(StringComparer.Ordinal)];
+        string[] names = Array.FindAll(DirectoryListing.DirectoryNames(_directory), n => !ignored.IsMatch(n));
 
         var families = new Dictionary<string, MetricFamily>(StringComparer.Ordinal);
         string[] infoLabels = ["power_supply", .. InfoLabels];
@@ -138,8 +137,8 @@ public sealed class PowerSupplyClassCollector : Collector
             }
 
             // An attribute the supply lacks is an empty label, which the family leaves out.
-            PseudoFile?[] infoFiles = [.. InfoLabels.Select(l => files.Contains(l, StringComparer.Ordinal) ? PseudoFile.Attribute(Path.Combine(dir, l)) : null)];
-            supplies.Add(new Supply([.. values], new InfoSeries(info, [name], infoFiles, [.. InfoLabels.Select(_ => "")])));
+            PseudoFile?[] infoFiles = Array.ConvertAll(InfoLabels, l => files.Contains(l, StringComparer.Ordinal) ? PseudoFile.Attribute(Path.Combine(dir, l)) : null);
+            supplies.Add(new Supply([.. values], new InfoSeries(info, [name], infoFiles, Array.ConvertAll(InfoLabels, _ => ""))));
         }
 
         _supplies = [.. supplies];
@@ -175,11 +174,20 @@ public sealed class PowerSupplyClassCollector : Collector
     }
 
     /// <summary>The supply's regular files, as procfs lists them (symbolic links such as <c>device</c> and directories skipped).</summary>
-    private static IEnumerable<string> RegularFiles(string directory) =>
-        new DirectoryInfo(directory).EnumerateFiles()
-            .Where(f => (f.Attributes & FileAttributes.ReparsePoint) == 0)
-            .Select(f => f.Name)
-            .Order(StringComparer.Ordinal);
+    private static List<string> RegularFiles(string directory)
+    {
+        var names = new List<string>();
+        foreach (FileInfo file in new DirectoryInfo(directory).EnumerateFiles())
+        {
+            if ((file.Attributes & FileAttributes.ReparsePoint) == 0)
+            {
+                names.Add(file.Name);
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
 
     private sealed record Supply(Value[] Values, InfoSeries Info);
 

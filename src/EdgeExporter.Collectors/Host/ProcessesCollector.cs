@@ -31,7 +31,7 @@ public sealed class ProcessesCollector : Collector
     private const int NumThreadsField = 17;
 
     /// <summary>A one-character label value per ASCII code, made once (the state letters are proc(5)'s R, S, D, Z, T, t, X, I, ...).</summary>
-    private static readonly string[] Letters = [.. Enumerable.Range(0, 128).Select(c => ((char)c).ToString())];
+    private static readonly string[] Letters = AsciiLetters();
 
     private readonly byte[] _procZ;
     private readonly PseudoFile _pidMax;
@@ -281,5 +281,16 @@ public sealed class ProcessesCollector : Collector
                 }
             }
         }
+    }
+
+    private static string[] AsciiLetters()
+    {
+        string[] letters = new string[128];
+        for (int c = 0; c < letters.Length; c++)
+        {
+            letters[c] = ((char)c).ToString();
+        }
+
+        return letters;
     }
 }

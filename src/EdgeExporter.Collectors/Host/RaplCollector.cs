@@ -44,8 +44,9 @@ public sealed partial class RaplCollector : Collector
             : null;
         var uses = new Dictionary<string, long>(StringComparer.Ordinal);
         var zones = new List<Zone>();
-        foreach (string entry in Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal))
+        foreach (string path in DirectoryListing.Entries(directory))
         {
+            string entry = Path.GetFileName(path);
             string zonePath = Path.Combine(directory, entry);
             if (!BoundedFile.TryRead(Path.Combine(zonePath, "name"), BoundedFile.SmallTextBytes, out byte[] nameBytes, out _))
             {

@@ -41,9 +41,9 @@ public sealed class RaspberryPiCollector : Collector
             "edge_raspberrypi_throttling_now", "1 while the Raspberry Pi firmware reports this condition (get_throttled bits 0-3), else 0.", MetricType.Gauge, "flag");
         MetricFamily sinceBoot = store.AddFamily(
             "edge_raspberrypi_throttling_since_boot", "1 if the Raspberry Pi firmware has seen this condition since boot (get_throttled bits 16-19), else 0.", MetricType.Gauge, "flag");
-        _now = [.. Flags.Select(f => Own(now.AddSeries(f.Flag)))];
-        _sinceBoot = [.. Flags.Select(f => Own(sinceBoot.AddSeries(f.Flag)))];
-        foreach (Series series in _now.Concat(_sinceBoot))
+        _now = Array.ConvertAll(Flags, f => Own(now.AddSeries(f.Flag)));
+        _sinceBoot = Array.ConvertAll(Flags, f => Own(sinceBoot.AddSeries(f.Flag)));
+        foreach (Series series in (Series[])[.. _now, .. _sinceBoot])
         {
             series.Hide(); // shown only where a source says something: no "0" for a flag nobody reported
         }
@@ -123,7 +123,7 @@ public sealed class RaspberryPiCollector : Collector
             return null;
         }
 
-        foreach (string chip in Directory.EnumerateDirectories(hwmon).Order(StringComparer.Ordinal))
+        foreach (string chip in DirectoryListing.Directories(hwmon))
         {
             string name = Path.Combine(chip, "name");
             string alarm = Path.Combine(chip, "in0_lcrit_alarm");

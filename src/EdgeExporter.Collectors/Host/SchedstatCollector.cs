@@ -52,9 +52,10 @@ public sealed class SchedstatCollector : Collector
             }
         }
 
-        _cpus = new Series[]?[cpus.Count == 0 ? 0 : cpus.Max() + 1];
+        cpus.Sort();
+        _cpus = new Series[]?[cpus.Count == 0 ? 0 : cpus[^1] + 1];
         _seen = new bool[_cpus.Length];
-        foreach (int cpu in cpus.Order())
+        foreach (int cpu in cpus)
         {
             string label = cpu.ToString(CultureInfo.InvariantCulture);
             _cpus[cpu] = [Own(running.AddSeries(label)), Own(waiting.AddSeries(label)), Own(timeslices.AddSeries(label))];

@@ -42,7 +42,7 @@ public sealed class SoftnetCollector : Collector
         : base("softnet")
     {
         string path = paths.Proc("net/softnet_stat");
-        MetricFamily[] families = [.. Families.Select(f => store.AddFamily(f.Name, f.Help, f.Type, "cpu"))];
+        MetricFamily[] families = Array.ConvertAll(Families, f => store.AddFamily(f.Name, f.Help, f.Type, "cpu"));
         if (!File.Exists(path))
         {
             NoDataReason = $"no {path}";
@@ -63,12 +63,13 @@ public sealed class SoftnetCollector : Collector
             }
         }
 
-        _cpus = new Series[]?[cpus.Count == 0 ? 0 : cpus.Max() + 1];
+        cpus.Sort();
+        _cpus = new Series[]?[cpus.Count == 0 ? 0 : cpus[^1] + 1];
         _seen = new bool[_cpus.Length];
-        foreach (int cpu in cpus.Order())
+        foreach (int cpu in cpus)
         {
             string label = cpu.ToString(CultureInfo.InvariantCulture);
-            _cpus[cpu] = [.. families.Select(f => Own(f.AddSeries(label)))];
+            _cpus[cpu] = Array.ConvertAll(families, f => Own(f.AddSeries(label)));
         }
     }
 

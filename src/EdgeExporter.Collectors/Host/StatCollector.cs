@@ -42,7 +42,7 @@ public sealed class StatCollector : Collector
         if (softirq)
         {
             MetricFamily vectors = store.AddFamily("node_softirqs_total", "Number of softirq calls.", MetricType.Counter, "vector");
-            _softirqs = [.. Vectors.Select(v => Own(vectors.AddSeries(v)))];
+            _softirqs = Array.ConvertAll(Vectors, v => Own(vectors.AddSeries(v)));
         }
         else
         {

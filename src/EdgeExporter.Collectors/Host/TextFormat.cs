@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 
 namespace EdgeExporter.Collectors.Host;
 
@@ -139,9 +141,14 @@ internal static class TextFormat
     {
         if (family.Type == "summary")
         {
-            foreach ((string name, List<KeyValuePair<string, string>> labels, _) in family.Samples.Where(s => s.Name == family.Name))
+            foreach ((string name, List<KeyValuePair<string, string>> labels, _) in family.Samples)
             {
-                string? q = labels.FirstOrDefault(l => l.Key == "quantile").Value;
+                if (name != family.Name)
+                {
+                    continue;
+                }
+
+                string? q = LabelValue(labels, "quantile");
                 if (q is null || !double.TryParse(q, NumberStyles.Float, CultureInfo.InvariantCulture, out double quantile) || quantile is < 0 or > 1 || double.IsNaN(quantile))
                 {
                     return $"a sample of summary {name} without a quantile in [0, 1]";
@@ -152,16 +159,21 @@ internal static class TextFormat
         {
             string bucket = family.Name + "_bucket";
             var last = new Dictionary<string, (double Le, double Count)>(StringComparer.Ordinal);
-            foreach ((string name, List<KeyValuePair<string, string>> labels, double value) in family.Samples.Where(s => s.Name == bucket))
+            foreach ((string name, List<KeyValuePair<string, string>> labels, double value) in family.Samples)
             {
-                string? text = labels.FirstOrDefault(l => l.Key == "le").Value;
+                if (name != bucket)
+                {
+                    continue;
+                }
+
+                string? text = LabelValue(labels, "le");
                 double le = text is "+Inf" ? double.PositiveInfinity : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) ? parsed : double.NaN;
                 if (double.IsNaN(le))
                 {
                     return $"a bucket of histogram {family.Name} without a valid le";
                 }
 
-                string metric = SeriesKey(family.Name, [.. labels.Where(l => l.Key != "le")]);
+                string metric = SeriesKey(family.Name, labels.FindAll(l => l.Key != "le"));
                 if (last.TryGetValue(metric, out (double Le, double Count) previous) && (le <= previous.Le || value < previous.Count))
                 {
                     return $"the buckets of histogram {family.Name} are not in increasing le with counts that do not decrease";
@@ -170,9 +182,12 @@ internal static class TextFormat
                 last[metric] = (le, value);
             }
 
-            if (last.Values.Any(b => !double.IsPositiveInfinity(b.Le)))
+            foreach ((double le, _) in last.Values)
             {
-                return $"histogram {family.Name} has a metric without its +Inf bucket";
+                if (!double.IsPositiveInfinity(le))
+                {
+                    return $"histogram {family.Name} has a metric without its +Inf bucket";
+                }
             }
         }
 
@@ -180,12 +195,45 @@ internal static class TextFormat
     }
 
     /// <summary>The sample's name and its labels in name order: equal for the same series.</summary>
-    internal static string SeriesKey(string name, List<KeyValuePair<string, string>> labels) =>
-        name + "\0" + string.Join("\0", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "\0" + l.Value));
+    internal static string SeriesKey(string name, List<KeyValuePair<string, string>> labels)
+    {
+        // A stable sort (a name given twice keeps its order), with the position as the tie-break.
+        var sorted = new (KeyValuePair<string, string> Label, int Index)[labels.Count];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = (labels[i], i);
+        }
+
+        Array.Sort(sorted, (a, b) => StringComparer.Ordinal.Compare(a.Label.Key, b.Label.Key) is int order and not 0 ? order : a.Index.CompareTo(b.Index));
+        var key = new StringBuilder(name).Append('\0');
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            key.Append(i == 0 ? "" : "\0").Append(sorted[i].Label.Key).Append('\0').Append(sorted[i].Label.Value);
+        }
+
+        return key.ToString();
+    }
+
+    /// <summary>The value of the first label named <paramref name="name"/>, or null.</summary>
+    private static string? LabelValue(List<KeyValuePair<string, string>> labels, string name)
+    {
+        foreach (KeyValuePair<string, string> label in labels)
+        {
+            if (label.Key == name)
+            {
+                return label.Value;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>[a-zA-Z_:][a-zA-Z0-9_:]* (Prometheus data model).</summary>
     private static bool IsMetricName(string name) =>
-        name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or ':');
+        name.Length > 0 && !char.IsAsciiDigit(name[0]) && !name.AsSpan().ContainsAnyExcept(MetricNameChars);
+
+    private static readonly SearchValues<char> MetricNameChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:");
 
     /// <summary>A name from the file as it may be shown in a log line: control characters escaped, cut short.</summary>
     internal static string Quote(string text)
@@ -293,7 +341,7 @@ internal static class TextFormat
                 }
 
                 i++; // closing quote
-                if (labels.Any(l => l.Key == label))
+                if (labels.Exists(l => l.Key == label))
                 {
                     why = $"label {Quote(label)} given twice";
                     return false;

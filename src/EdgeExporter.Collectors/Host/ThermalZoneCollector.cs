@@ -81,10 +81,19 @@ public sealed class ThermalZoneCollector : Collector
             return [];
         }
 
-        return Directory.EnumerateDirectories(parent, prefix + "*")
-            .Select(dir => (dir, Path.GetFileName(dir)[prefix.Length..]))
-            .Where(entry => entry.Item2.Length > 0 && entry.Item2.All(char.IsAsciiDigit))
-            .OrderBy(entry => int.Parse(entry.Item2, System.Globalization.CultureInfo.InvariantCulture));
+        var numbered = new List<(string Dir, string Number, int Value, int Index)>();
+        foreach (string dir in Directory.GetDirectories(parent, prefix + "*"))
+        {
+            string number = Path.GetFileName(dir)[prefix.Length..];
+            if (number.Length > 0 && !number.AsSpan().ContainsAnyExceptInRange('0', '9'))
+            {
+                numbered.Add((dir, number, int.Parse(number, System.Globalization.CultureInfo.InvariantCulture), numbered.Count));
+            }
+        }
+
+        // By number; equal numbers ("zone01", "zone1") stay in directory order.
+        numbered.Sort((a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Index.CompareTo(b.Index));
+        return numbered.ConvertAll(entry => (entry.Dir, entry.Number));
     }
 
     private static string ReadType(string directory)

@@ -38,7 +38,7 @@ public sealed class TimeCollector : Collector
         string root = paths.Sys("devices/system/clocksource");
         if (Directory.Exists(root))
         {
-            foreach (string dir in Directory.EnumerateDirectories(root, "clocksource*").Order(StringComparer.Ordinal))
+            foreach (string dir in DirectoryListing.Directories(root, "clocksource*"))
             {
                 string device = Path.GetFileName(dir)["clocksource".Length..];
                 files.Add(new ClockSourceFile(new PseudoFile(Path.Combine(dir, "available_clocksource")), available, device));

@@ -30,7 +30,12 @@ public sealed class TimexCollector : Collector
     public TimexCollector(MetricStore store)
         : base("timex")
     {
-        _series = [.. Families.Select(f => Own(store.AddSeries(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge)))];
+        _series = new Series[Families.Count];
+        for (int i = 0; i < _series.Length; i++)
+        {
+            (string name, string help, bool counter) = Families[i];
+            _series[i] = Own(store.AddSeries(name, help, counter ? MetricType.Counter : MetricType.Gauge));
+        }
     }
 
     /// <summary>node_exporter's families (name, HELP, counter or gauge), in the order <see cref="Convert"/> fills its values.</summary>

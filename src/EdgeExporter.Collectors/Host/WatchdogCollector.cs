@@ -40,15 +40,15 @@ public sealed class WatchdogCollector : Collector
     {
         _directory = paths.Sys("class/watchdog");
         string[] names = Directory.Exists(_directory)
-            ? [.. Directory.EnumerateFileSystemEntries(_directory).Where(Directory.Exists).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            ? DirectoryListing.DirectoryNames(_directory)
             : [];
         if (!Directory.Exists(_directory))
         {
             NoDataReason = $"no {_directory}: no watchdog driver is loaded";
         }
 
-        MetricFamily[] families = [.. Numbers.Select(n => store.AddFamily(
-            "node_watchdog_" + n.Metric, $"Value of /sys/class/watchdog/<watchdog>/{n.File}", MetricType.Gauge, "name"))];
+        MetricFamily[] families = Array.ConvertAll(Numbers, n => store.AddFamily(
+            "node_watchdog_" + n.Metric, $"Value of /sys/class/watchdog/<watchdog>/{n.File}", MetricType.Gauge, "name"));
         string[] infoLabels = ["name", .. InfoFiles];
         SeriesPool info = store.AddFamily("node_watchdog_info", "Info of /sys/class/watchdog/<watchdog>", MetricType.Gauge, infoLabels)
             .AddPool(Math.Max(1, names.Length * 2), InfoSeries.PrefixBytes("node_watchdog_info", infoLabels));
@@ -71,8 +71,8 @@ public sealed class WatchdogCollector : Collector
             var infoSeries = new InfoSeries(
                 info,
                 [name],
-                [.. InfoFiles.Select(f => Path.Combine(dir, f)).Select(f => File.Exists(f) ? PseudoFile.Attribute(f) : null)],
-                [.. InfoFiles.Select(_ => "")]);
+                Array.ConvertAll(InfoFiles, f => File.Exists(Path.Combine(dir, f)) ? PseudoFile.Attribute(Path.Combine(dir, f)) : null),
+                Array.ConvertAll(InfoFiles, _ => ""));
             watchdogs.Add(new Watchdog(name, [.. values], infoSeries));
         }
 

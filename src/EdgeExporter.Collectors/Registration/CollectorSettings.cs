@@ -14,7 +14,11 @@ public sealed class CollectorSettings
 
     public CollectorSettings(IEnumerable<Flag> flags, IReadOnlyDictionary<string, IReadOnlyList<string>>? given = null)
     {
-        _flags = flags.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        _flags = new Dictionary<string, Flag>(StringComparer.Ordinal);
+        foreach (Flag flag in flags)
+        {
+            _flags.Add(flag.Name, flag); // throws on a repeated name, as ToDictionary did
+        }
         _given = given ?? new Dictionary<string, IReadOnlyList<string>>();
     }
 

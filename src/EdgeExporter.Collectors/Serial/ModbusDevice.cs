@@ -46,9 +46,18 @@ public sealed class ModbusDevice : PolledDevice
         _link = link;
         _options = options;
         _batches = ModbusBatch.Plan(registers, options.MaxRegisters, options.MaxGap);
-        _values = [.. _batches.Select(batch => batch.Registers.Select(register => AddReading(metrics.Register(register), register.Labels)).ToArray())];
+        _values = new Series[_batches.Count][];
+        for (int b = 0; b < _batches.Count; b++)
+        {
+            IReadOnlyList<ModbusRegister> batch = _batches[b].Registers;
+            _values[b] = new Series[batch.Count];
+            for (int r = 0; r < batch.Count; r++)
+            {
+                _values[b][r] = AddReading(metrics.Register(batch[r]), batch[r].Labels);
+            }
+        }
         MetricFamily exceptions = metrics.ModbusExceptions;
-        _exceptions = [.. ExceptionCodes.Select(code => exceptions.AddSeries(identity.Name, $"0x{code:X2}", ModbusRtuMaster.ExceptionName(code).Replace(' ', '_')))];
+        _exceptions = Array.ConvertAll(ExceptionCodes, code => exceptions.AddSeries(identity.Name, $"0x{code:X2}", ModbusRtuMaster.ExceptionName(code).Replace(' ', '_')));
         foreach (Series series in _exceptions)
         {
             series.Hide(); // shown from the first exception of that code on

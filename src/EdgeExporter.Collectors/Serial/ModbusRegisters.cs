@@ -131,21 +131,36 @@ public sealed record ModbusBatch(ModbusTable Table, ushort Start, ushort Count, 
     /// </summary>
     public static IReadOnlyList<ModbusBatch> Plan(IEnumerable<ModbusRegister> registers, int maxRegisters, int maxGap)
     {
-        var batches = new List<ModbusBatch>();
-        foreach (IGrouping<ModbusTable, ModbusRegister> table in registers.GroupBy(r => r.Table).OrderBy(g => g.Key))
+        // By table, address and width; registers alike in all three keep the map's order.
+        var sorted = new List<(ModbusRegister Register, int Index)>();
+        foreach (ModbusRegister register in registers)
         {
-            int limit = Math.Min(maxRegisters, MaxQuantity(table.Key));
+            sorted.Add((register, sorted.Count));
+        }
+
+        sorted.Sort(static (a, b) =>
+            a.Register.Table != b.Register.Table ? ((byte)a.Register.Table).CompareTo((byte)b.Register.Table)
+            : a.Register.Address != b.Register.Address ? a.Register.Address.CompareTo(b.Register.Address)
+            : a.Register.Width != b.Register.Width ? a.Register.Width.CompareTo(b.Register.Width)
+            : a.Index.CompareTo(b.Index));
+
+        var batches = new List<ModbusBatch>();
+        for (int next = 0; next < sorted.Count;)
+        {
+            ModbusTable table = sorted[next].Register.Table;
+            int limit = Math.Min(maxRegisters, MaxQuantity(table));
             var current = new List<ModbusRegister>();
             int start = 0, end = 0; // end is exclusive
-            foreach (ModbusRegister register in table.OrderBy(r => r.Address).ThenBy(r => r.Width))
+            for (; next < sorted.Count && sorted[next].Register.Table == table; next++)
             {
+                ModbusRegister register = sorted[next].Register;
                 int registerEnd = register.Address + register.Width;
                 bool fits = current.Count > 0
                     && register.Address - end <= maxGap
                     && Math.Max(end, registerEnd) - start <= limit;
                 if (!fits && current.Count > 0)
                 {
-                    batches.Add(new ModbusBatch(table.Key, (ushort)start, (ushort)(end - start), [.. current]));
+                    batches.Add(new ModbusBatch(table, (ushort)start, (ushort)(end - start), [.. current]));
                     current.Clear();
                 }
 
@@ -161,7 +176,7 @@ public sealed record ModbusBatch(ModbusTable Table, ushort Start, ushort Count, 
 
             if (current.Count > 0)
             {
-                batches.Add(new ModbusBatch(table.Key, (ushort)start, (ushort)(end - start), [.. current]));
+                batches.Add(new ModbusBatch(table, (ushort)start, (ushort)(end - start), [.. current]));
             }
         }
 

@@ -102,7 +102,9 @@ public sealed unsafe class GpioChardevDriver : GpioDriver
             return null;
         }
 
-        foreach (string path in Directory.GetFiles(devDirectory, "gpiochip*").Order(StringComparer.Ordinal))
+        string[] paths = Directory.GetFiles(devDirectory, "gpiochip*");
+        Array.Sort(paths, StringComparer.Ordinal);
+        foreach (string path in paths)
         {
             try
             {
@@ -123,7 +125,7 @@ public sealed unsafe class GpioChardevDriver : GpioDriver
     /// <summary>A path for a device path or chip name; null for a label that no chip carries now.</summary>
     public static string? Resolve(string chip) =>
         chip.StartsWith('/') ? chip
-        : chip.StartsWith("gpiochip", StringComparison.Ordinal) && chip.Length > 8 && chip[8..].All(char.IsAsciiDigit) ? "/dev/" + chip
+        : chip.StartsWith("gpiochip", StringComparison.Ordinal) && chip.Length > 8 && !chip.AsSpan(8).ContainsAnyExceptInRange('0', '9') ? "/dev/" + chip
         : FindChipByLabel("/dev", chip);
 
     /// <summary>Fills a gpio_v2_line_request for one input line with both edges (exposed for layout tests).</summary>

@@ -35,7 +35,7 @@ public sealed class ConfigErrors(string file)
     {
         foreach (KeyValuePair<YamlScalar, YamlNode> entry in map.Entries)
         {
-            if (!allowed.Contains(entry.Key.Value))
+            if (!IsAllowed(entry.Key.Value, allowed))
             {
                 string? guess = Closest(entry.Key.Value, allowed);
                 Add(entry.Key, $"unknown key '{entry.Key.Value}' in {where}"
@@ -162,6 +162,19 @@ public sealed class ConfigErrors(string file)
         return value;
     }
 
+    private static bool IsAllowed(string key, IReadOnlyCollection<string> allowed)
+    {
+        foreach (string name in allowed)
+        {
+            if (name == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static string? Closest(string key, IReadOnlyCollection<string> allowed)
     {
         string? best = null;
@@ -208,13 +221,13 @@ public sealed class ConfigErrors(string file)
 /// A configuration that cannot be used: every problem, one per line, with control characters from
 /// the file shown escaped (<c>\x1b</c>), so a message cannot move the cursor or recolour a terminal.
 /// </summary>
-public sealed class ConfigException(IReadOnlyList<string> errors) : Exception(string.Join("\n", errors.Select(Printable)))
+public sealed class ConfigException(IReadOnlyList<string> errors) : Exception(string.Join("\n", AllPrintable(errors)))
 {
-    public IReadOnlyList<string> Errors { get; } = [.. errors.Select(Printable)];
+    public IReadOnlyList<string> Errors { get; } = AllPrintable(errors);
 
     public static string Printable(string text)
     {
-        if (!text.Any(IsControl))
+        if (!text.AsSpan().ContainsAny(ControlCharacters))
         {
             return text;
         }
@@ -229,4 +242,22 @@ public sealed class ConfigException(IReadOnlyList<string> errors) : Exception(st
     }
 
     private static bool IsControl(char c) => char.IsControl(c);
+
+    /// <summary>Every character <see cref="char.IsControl(char)"/> accepts: C0, DEL and C1.</summary>
+    private static readonly System.Buffers.SearchValues<char> ControlCharacters = System.Buffers.SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"
+        + "\u007F\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008A\u008B\u008C\u008D\u008E\u008F"
+        + "\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009A\u009B\u009C\u009D\u009E\u009F");
+
+    private static string[] AllPrintable(IReadOnlyList<string> errors)
+    {
+        string[] printable = new string[errors.Count];
+        for (int i = 0; i < printable.Length; i++)
+        {
+            printable[i] = Printable(errors[i]);
+        }
+
+        return printable;
+    }
 }

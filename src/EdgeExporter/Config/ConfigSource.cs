@@ -43,7 +43,9 @@ public static class ConfigSource
                 .Append(" bus=").Append(device.BusLabel).Append(" address=").Append(device.AddressLabel)
                 .Append(" interval=").Append(Durations.Format(device.Poll.Interval))
                 .Append(" timeout=").Append(Durations.Format(device.Poll.Timeout));
-            foreach (KeyValuePair<string, string> setting in device.Settings.OrderBy(s => s.Key, StringComparer.Ordinal))
+            var settings = new List<KeyValuePair<string, string>>(device.Settings);
+            settings.Sort((a, b) => StringComparer.Ordinal.Compare(a.Key, b.Key)); // keys are unique: no order to keep among equals
+            foreach (KeyValuePair<string, string> setting in settings)
             {
                 text.Append(' ').Append(setting.Key).Append('=').Append(setting.Value);
             }

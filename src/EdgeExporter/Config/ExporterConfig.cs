@@ -11,9 +11,36 @@ namespace EdgeExporter.Config;
 public sealed record ExporterConfig(string Source, BoardProfile? Board, IReadOnlyList<DeviceConfig> Devices)
 {
     /// <summary>The user's label names over all devices, in order of first use.</summary>
-    public IReadOnlyList<string> UserLabels { get; } = [.. Devices
-        .SelectMany(d => d.Labels.Select(l => l.Key).Concat(d.Registers.SelectMany(r => r.Labels.Select(l => l.Key))))
-        .Distinct(StringComparer.Ordinal)];
+    public IReadOnlyList<string> UserLabels { get; } = LabelNames(Devices);
+
+    private static List<string> LabelNames(IReadOnlyList<DeviceConfig> devices)
+    {
+        var names = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (DeviceConfig device in devices)
+        {
+            foreach (KeyValuePair<string, string> label in device.Labels)
+            {
+                if (seen.Add(label.Key))
+                {
+                    names.Add(label.Key);
+                }
+            }
+
+            foreach (ModbusRegister register in device.Registers)
+            {
+                foreach (KeyValuePair<string, string> label in register.Labels)
+                {
+                    if (seen.Add(label.Key))
+                    {
+                        names.Add(label.Key);
+                    }
+                }
+            }
+        }
+
+        return names;
+    }
 }
 
 /// <summary>One configured device, with every default filled in from its profile.</summary>
@@ -239,7 +266,14 @@ public static partial class ConfigLoader
             BusKind.Serial => ["port"],
             _ => ["pin", "chip"],
         };
-        errors.CheckKeys(map, where, [.. CommonKeys, .. busKeys, .. profile.Settings.Select(s => s.Name)]);
+        var allowed = new List<string>(CommonKeys);
+        allowed.AddRange(busKeys);
+        foreach (SettingSpec setting in profile.Settings)
+        {
+            allowed.Add(setting.Name);
+        }
+
+        errors.CheckKeys(map, where, allowed);
 
         int? i2cBus = null, address = null, pin = null, slave = null;
         string? w1Id = null, chip = null, port = null;
@@ -276,11 +310,11 @@ public static partial class ConfigLoader
                     registers = [.. profile.Registers, .. RegisterMaps.Parse(map["registers"], where, profile.RegisterDefaults, errors)];
                     if (registers.Count == 0 && (map["registers"] is null or YamlSequence { Items.Count: 0 }))
                     {
-                        errors.Add(map, $"{where} has no registers to read; add registers: [{{ name: edge_..., address: ..., type: ... }}] or use a model with a register map ({string.Join(", ", profiles.Devices.Values.Where(p => p.Registers.Count > 0).Select(p => p.Model))})");
+                        errors.Add(map, $"{where} has no registers to read; add registers: [{{ name: edge_..., address: ..., type: ... }}] or use a model with a register map ({string.Join(", ", WithRegisterMap(profiles))})");
                     }
-                    else if (registers.GroupBy(r => r.Metric + string.Join(",", r.Labels)).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                    else if (FirstReadTwice(registers) is { } twice)
                     {
-                        errors.Add(map["registers"] ?? map, $"{twice.First().Metric} is read twice (once from the {profile.Model} profile); give the new one a label or another name");
+                        errors.Add(map["registers"] ?? map, $"{twice.Metric} is read twice (once from the {profile.Model} profile); give the new one a label or another name");
                     }
                 }
 
@@ -299,9 +333,9 @@ public static partial class ConfigLoader
                 {
                     errors.Add(map["id"]!, $"'{w1Id}' is not a w1 device id; it looks like 28-0316a2797aff (family code, '-', 12 hex digits, lower case)");
                 }
-                else if (profile.Families.Count > 0 && !profile.Families.Contains(int.Parse(w1Id.AsSpan(0, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)))
+                else if (profile.Families.Count > 0 && !Contains(profile.Families, int.Parse(w1Id.AsSpan(0, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)))
                 {
-                    errors.Add(map["id"]!, $"'{w1Id}' has family code {w1Id[..2]}, but a {profile.Model} has {string.Join(" or ", profile.Families.Select(f => f.ToString("x2", CultureInfo.InvariantCulture)))}");
+                    errors.Add(map["id"]!, $"'{w1Id}' has family code {w1Id[..2]}, but a {profile.Model} has {string.Join(" or ", Format(profile.Families, "{0:x2}"))}");
                 }
 
                 break;
@@ -363,21 +397,92 @@ public static partial class ConfigLoader
     /// <summary>Devices on one serial port share its settings, and a GPS receiver has its port to itself.</summary>
     private static void CheckPorts(List<DeviceConfig> devices, ConfigErrors errors)
     {
-        foreach (IGrouping<string, DeviceConfig> port in devices.Where(d => d.Port is not null).GroupBy(d => d.Port!, StringComparer.Ordinal))
+        var ports = new List<string>(); // in order of first use
+        var onPort = new Dictionary<string, List<DeviceConfig>>(StringComparer.Ordinal);
+        foreach (DeviceConfig device in devices)
         {
-            DeviceConfig first = port.First();
-            foreach (DeviceConfig other in port.Skip(1))
+            if (device.Port is null)
+            {
+                continue;
+            }
+
+            if (!onPort.TryGetValue(device.Port, out List<DeviceConfig>? sharing))
+            {
+                sharing = [];
+                onPort.Add(device.Port, sharing);
+                ports.Add(device.Port);
+            }
+
+            sharing.Add(device);
+        }
+
+        foreach (string port in ports)
+        {
+            DeviceConfig first = onPort[port][0];
+            foreach (DeviceConfig other in onPort[port][1..])
             {
                 if (first.Profile.Protocol == "nmea" || other.Profile.Protocol == "nmea")
                 {
-                    errors.Add(other.Mark, $"device '{other.Name}' is on port {port.Key} with '{first.Name}' (line {first.Mark.Line}); a GPS receiver talks on its port alone");
+                    errors.Add(other.Mark, $"device '{other.Name}' is on port {port} with '{first.Name}' (line {first.Mark.Line}); a GPS receiver talks on its port alone");
                 }
                 else if (other.Serial with { Path = "" } != first.Serial with { Path = "" })
                 {
-                    errors.Add(other.Mark, $"device '{other.Name}' wants {port.Key} at {other.Serial.Format}{(other.Serial.Rs485 ? " rs485" : "")}, but '{first.Name}' (line {first.Mark.Line}) at {first.Serial.Format}{(first.Serial.Rs485 ? " rs485" : "")}; devices on one line must use the same settings");
+                    errors.Add(other.Mark, $"device '{other.Name}' wants {port} at {other.Serial.Format}{(other.Serial.Rs485 ? " rs485" : "")}, but '{first.Name}' (line {first.Mark.Line}) at {first.Serial.Format}{(first.Serial.Rs485 ? " rs485" : "")}; devices on one line must use the same settings");
                 }
             }
         }
+    }
+
+    /// <summary>The models whose profile brings a register map.</summary>
+    private static List<string> WithRegisterMap(HardwareProfiles profiles)
+    {
+        var models = new List<string>();
+        foreach (DeviceProfile profile in profiles.Devices.Values)
+        {
+            if (profile.Registers.Count > 0)
+            {
+                models.Add(profile.Model);
+            }
+        }
+
+        return models;
+    }
+
+    /// <summary>The first register whose metric and labels another register repeats.</summary>
+    private static ModbusRegister? FirstReadTwice(List<ModbusRegister> registers)
+    {
+        var reads = new Dictionary<string, int>();
+        foreach (ModbusRegister register in registers)
+        {
+            string key = register.Metric + string.Join(",", register.Labels);
+            reads[key] = reads.GetValueOrDefault(key) + 1;
+        }
+
+        return registers.Find(register => reads[register.Metric + string.Join(",", register.Labels)] > 1);
+    }
+
+    private static bool Contains<T>(IReadOnlyList<T> values, T value)
+    {
+        foreach (T candidate in values)
+        {
+            if (EqualityComparer<T>.Default.Equals(candidate, value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string[] Format(IReadOnlyList<int> values, string format)
+    {
+        string[] texts = new string[values.Count];
+        for (int i = 0; i < texts.Length; i++)
+        {
+            texts[i] = string.Format(CultureInfo.InvariantCulture, format, values[i]);
+        }
+
+        return texts;
     }
 
     private static int? I2cBus(YamlMapping map, string where, BoardProfile? board, ConfigErrors errors)
@@ -405,7 +510,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        if (board is { I2cBuses.Count: > 0 } && !board.I2cBuses.Contains((int)b))
+        if (board is { I2cBuses.Count: > 0 } && !Contains(board.I2cBuses, (int)b))
         {
             errors.Add(map["bus"]!, $"board {board.Name} has I2C bus {string.Join(", ", board.I2cBuses)} on its header, not {b}; use that bus or remove the board line");
         }
@@ -426,9 +531,9 @@ public static partial class ConfigLoader
             return null;
         }
 
-        if (!profile.Addresses.Contains((int)a))
+        if (!Contains(profile.Addresses, (int)a))
         {
-            errors.Add(map["address"]!, $"a {profile.Model} answers at {string.Join(", ", profile.Addresses.Select(x => $"0x{x:x2}"))}, not 0x{a:x2}");
+            errors.Add(map["address"]!, $"a {profile.Model} answers at {string.Join(", ", Format(profile.Addresses, "0x{0:x2}"))}, not 0x{a:x2}");
             return null;
         }
 
@@ -517,7 +622,7 @@ public static partial class ConfigLoader
 
             string? problem = spec.Type switch
             {
-                "choice" or "integer" when spec.Values.Count > 0 && !spec.Values.Contains(text) =>
+                "choice" or "integer" when spec.Values.Count > 0 && !Contains(spec.Values, text) =>
                     $"{spec.Name} of {where} must be one of {string.Join(", ", spec.Values)}, not '{text}'",
                 "integer" when !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole) || whole < (spec.Min ?? long.MinValue) || whole > (spec.Max ?? long.MaxValue) =>
                     $"{spec.Name} of {where} must be a whole number{(spec.Min is null ? "" : $" from {spec.Min} to {spec.Max}")}, not '{text}'",
@@ -573,7 +678,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        if (!profile.Faults.Contains(kind))
+        if (!Contains(profile.Faults, kind))
         {
             errors.Add(kindNode, $"a {profile.Model} cannot show fault '{kind}'; it can show {string.Join(", ", profile.Faults)}");
             return null;

@@ -127,7 +127,9 @@ public sealed class HardwareProfiles
     {
         Assembly assembly = typeof(HardwareProfiles).Assembly;
         var files = new List<KeyValuePair<string, string>>();
-        foreach (string resource in assembly.GetManifestResourceNames().Order(StringComparer.Ordinal))
+        string[] resources = assembly.GetManifestResourceNames();
+        Array.Sort(resources, StringComparer.Ordinal);
+        foreach (string resource in resources)
         {
             if (resource.StartsWith(Prefix, StringComparison.Ordinal))
             {

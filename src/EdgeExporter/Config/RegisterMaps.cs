@@ -103,7 +103,13 @@ public static partial class RegisterMaps
                 continue;
             }
 
-            string key = register.Metric + "{" + string.Join(",", register.Labels.Select(l => $"{l.Key}={l.Value}")) + "}";
+            string[] labels = new string[register.Labels.Count];
+            for (int i = 0; i < labels.Length; i++)
+            {
+                labels[i] = $"{register.Labels[i].Key}={register.Labels[i].Value}";
+            }
+
+            string key = register.Metric + "{" + string.Join(",", labels) + "}";
             if (seen.TryGetValue(key, out YamlMark first))
             {
                 errors.Add(map, $"{register.Metric} with these labels is already read at line {first.Line}; give one of them a different name or a label (e.g. phase: l2)");
@@ -128,7 +134,7 @@ public static partial class RegisterMaps
         }
 
         bool ok = true;
-        if (!MetricName().IsMatch(name) || Reserved.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
+        if (!MetricName().IsMatch(name) || Array.Exists(Reserved, prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
         {
             errors.Add(map["name"]!, $"register name '{name}' must be a metric name under edge_ (lower case, digits, '_'), in base units, e.g. edge_voltage_volts or edge_energy_joules_total; {string.Join(", ", Reserved)} are the exporter's own");
             ok = false;
