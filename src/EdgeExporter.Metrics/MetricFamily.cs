@@ -161,7 +161,10 @@ public sealed class MetricFamily
             throw new InvalidOperationException($"metric '{Name}': only a family that omits empty labels can take more label names");
         }
 
-        _labelNames = [.. _labelNames, .. added];
+        string[] names = new string[_labelNames.Length + added.Count];
+        _labelNames.CopyTo(names, 0);
+        added.CopyTo(names, _labelNames.Length);
+        _labelNames = names;
         return this;
     }
 

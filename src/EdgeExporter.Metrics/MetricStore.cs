@@ -83,7 +83,7 @@ public sealed class MetricStore
     /// <summary>Declares a histogram family with the given upper bounds (ascending; +Inf is implied).</summary>
     public MetricFamily AddHistogramFamily(string name, string help, double[] buckets, params string[] labelNames)
     {
-        if (buckets.Any(b => double.IsNaN(b)) || buckets.Zip(buckets.Skip(1)).Any(p => p.First >= p.Second))
+        if (!AscendingDistinct(buckets, double.NegativeInfinity, double.PositiveInfinity))
         {
             throw new ArgumentException($"histogram '{name}': buckets must be ascending, distinct and not NaN", nameof(buckets));
         }
@@ -98,7 +98,7 @@ public sealed class MetricStore
     /// </summary>
     public MetricFamily AddSummaryFamily(string name, string help, double[] quantiles, TimeSpan window, int capacity, params string[] labelNames)
     {
-        if (quantiles.Any(q => !(q >= 0 && q <= 1)) || quantiles.Zip(quantiles.Skip(1)).Any(p => p.First >= p.Second))
+        if (!AscendingDistinct(quantiles, 0, 1))
         {
             throw new ArgumentException($"summary '{name}': quantiles must be ascending, distinct and within [0, 1]", nameof(quantiles));
         }
@@ -138,7 +138,9 @@ public sealed class MetricStore
     public Checkpoint Mark()
     {
         using PlanScope plan = EnterPlanning();
-        return new Checkpoint(_planned.Count, _rawSections.Count, [.. _familiesByName.Keys]);
+        var families = new string[_familiesByName.Count];
+        _familiesByName.Keys.CopyTo(families, 0);
+        return new Checkpoint(_planned.Count, _rawSections.Count, families);
     }
 
     /// <summary>
@@ -150,7 +152,16 @@ public sealed class MetricStore
     {
         using PlanScope plan = EnterPlanning();
         var kept = new HashSet<string>(checkpoint.Families, StringComparer.Ordinal);
-        foreach (string name in _familiesByName.Keys.Where(n => !kept.Contains(n)).ToList())
+        var added = new List<string>();
+        foreach (string name in _familiesByName.Keys)
+        {
+            if (!kept.Contains(name))
+            {
+                added.Add(name);
+            }
+        }
+
+        foreach (string name in added)
         {
             _familiesByName.Remove(name);
         }
@@ -169,7 +180,7 @@ public sealed class MetricStore
     {
         using PlanScope plan = EnterPlanning();
         DeclarePoolDropCounters();
-        _families = [.. _familiesByName.Values.OrderBy(f => f.Name, StringComparer.Ordinal)];
+        _families = ByName(_familiesByName.Values, all: true);
         int count = _planned.Count;
         _values = new double[count];
         _visibility = new long[count];
@@ -249,12 +260,12 @@ public sealed class MetricStore
         _familyText = [new FamilyText[_families.Length], new FamilyText[_families.Length]];
         for (int format = 0; format < 2; format++)
         {
-            long bytes = (format == (int)ExpositionFormat.OpenMetrics ? "# EOF\n".Length : 0) + _rawSections.Sum(r => (long)r.Capacity);
+            long bytes = (format == (int)ExpositionFormat.OpenMetrics ? "# EOF\n".Length : 0) + RawCapacity();
             for (int f = 0; f < _families.Length; f++)
             {
                 MetricFamily family = _families[f];
                 byte[] header = SampleLines.Header(family, (ExpositionFormat)format);
-                _familyText[format][f] = new FamilyText(header, [.. family.SeriesIndices], [.. family.Pools], family.Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped);
+                _familyText[format][f] = new FamilyText(header, ToArray(family.SeriesIndices), ToArray(family.Pools), family.Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped);
                 bytes += header.Length;
                 SampleText text = _text[format];
                 foreach (int s in family.SeriesIndices)
@@ -406,9 +417,61 @@ public sealed class MetricStore
         return family;
     }
 
+    /// <summary>Whether <paramref name="values"/> are ascending, distinct, not NaN and within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    private static bool AscendingDistinct(double[] values, double min, double max)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!(values[i] >= min && values[i] <= max) || (i > 0 && values[i - 1] >= values[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The families (<paramref name="all"/>, or those with pools) in ordinal order of their names (unique: the dictionary's keys).</summary>
+    private static MetricFamily[] ByName(Dictionary<string, MetricFamily>.ValueCollection families, bool all)
+    {
+        var list = new List<MetricFamily>(families.Count);
+        foreach (MetricFamily family in families)
+        {
+            if (all || family.Pools.Count > 0)
+            {
+                list.Add(family);
+            }
+        }
+
+        list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return [.. list];
+    }
+
+    private long RawCapacity()
+    {
+        long bytes = 0;
+        foreach (RawSection section in _rawSections)
+        {
+            bytes += section.Capacity;
+        }
+
+        return bytes;
+    }
+
+    private static T[] ToArray<T>(IReadOnlyList<T> items)
+    {
+        var array = new T[items.Count];
+        for (int i = 0; i < array.Length; i++)
+        {
+            array[i] = items[i];
+        }
+
+        return array;
+    }
+
     private void DeclarePoolDropCounters()
     {
-        MetricFamily[] pooled = [.. _familiesByName.Values.Where(f => f.Pools.Count > 0).OrderBy(f => f.Name, StringComparer.Ordinal)];
+        MetricFamily[] pooled = ByName(_familiesByName.Values, all: false);
         if (pooled.Length == 0)
         {
             return;
