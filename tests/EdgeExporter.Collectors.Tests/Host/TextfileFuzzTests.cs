@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
@@ -52,8 +51,7 @@ public class TextfileFuzzTests
             collector.Update();
             foreach (ExpositionFormat format in new[] { ExpositionFormat.Text, ExpositionFormat.OpenMetrics })
             {
-                var buffer = new byte[store.MaxBytes(format)];
-                string body = Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, format, buffer));
+                string body = RenderText(store, format);
                 Assert.True(body.Contains("fuzz_good 1\n", StringComparison.Ordinal), "the good file is always served; refused: " + string.Join("; ", warnings) + "\n" + File.ReadAllText(Path.Combine(directory, "b_fuzzed.prom")));
                 File.WriteAllText(Path.Combine(bodies, $"{round:0000}.{(format == ExpositionFormat.Text ? "text" : "openmetrics")}"), body);
             }
