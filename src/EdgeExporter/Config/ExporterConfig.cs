@@ -287,7 +287,7 @@ public static partial class ConfigLoader
                 break;
             case BusKind.I2c:
                 i2cBus = I2cBus(map, where, board, errors);
-                address = Address(map, where, profile, errors);
+                address = Address(map, profile, errors);
                 break;
             case BusKind.OneWire:
                 w1Id = errors.Text(map["id"], "id");
@@ -330,7 +330,7 @@ public static partial class ConfigLoader
         }
 
         PollSettings poll = Poll(map, where, profile, defaults, errors);
-        var labels = Labels(map["labels"], where, errors);
+        var labels = Labels(map["labels"], errors);
         var settings = Settings(map, where, profile, errors);
         FaultSchedule? fault = Fault(map["fault"], where, profile, errors);
         if (name is null)
@@ -413,7 +413,7 @@ public static partial class ConfigLoader
         return (int)b;
     }
 
-    private static int? Address(YamlMapping map, string where, DeviceProfile profile, ConfigErrors errors)
+    private static int? Address(YamlMapping map, DeviceProfile profile, ConfigErrors errors)
     {
         if (map["address"] is null)
         {
@@ -465,7 +465,7 @@ public static partial class ConfigLoader
         return new PollSettings(interval, timeout, (int)retries, (int)stuckAfter);
     }
 
-    private static List<KeyValuePair<string, string>> Labels(YamlNode? node, string where, ConfigErrors errors)
+    private static List<KeyValuePair<string, string>> Labels(YamlNode? node, ConfigErrors errors)
     {
         var labels = new List<KeyValuePair<string, string>>();
         if (errors.Mapping(node, "labels") is not { } map)
