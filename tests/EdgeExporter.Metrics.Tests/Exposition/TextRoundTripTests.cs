@@ -98,6 +98,17 @@ public class TextRoundTripTests
         Assert.True(RoundTrips(file.ToString()));
     }
 
+    [Fact]
+    public void A_textfile_value_is_written_as_every_other_sample()
+    {
+        // The textfile collector once had a formatter of its own that printed 1E+21.
+        string body = Serve(Read("big 1E+21\nsmall 0.0000001\nnot_a_number NaN\nup +Inf\n")!, ExpositionFormat.Text);
+        Assert.Contains("\nbig 1e+21\n", body, StringComparison.Ordinal);
+        Assert.Contains("\nsmall 1e-07\n", body, StringComparison.Ordinal);
+        Assert.Contains("\nnot_a_number NaN\n", body, StringComparison.Ordinal);
+        Assert.Contains("\nup +Inf\n", body, StringComparison.Ordinal);
+    }
+
     /// <summary>False when the reader refuses <paramref name="file"/>; otherwise asserts the round trip.</summary>
     private static bool RoundTrips(string file)
     {
