@@ -388,7 +388,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                         Error?.Invoke("accept failed", new SocketException(errno));
                     }
 
-                    EvictStalled(now);
+                    EvictStalled();
                     PauseAccepting(now);
                     return;
                 }
@@ -397,7 +397,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             }
 
             SocketCalls.SetNoDelay(fd);
-            Connection? connection = TakeConnection() ?? (EvictStalled(now) ? TakeConnection() : null);
+            Connection? connection = TakeConnection() ?? (EvictStalled() ? TakeConnection() : null);
             if (connection is null)
             {
                 RejectAtCapacity(fd);
@@ -465,7 +465,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     /// trickling a head, not reading its answer, lingering); one waiting for a scrape is ours to
     /// answer and is left alone. Returns whether one was closed.
     /// </summary>
-    private bool EvictStalled(long now)
+    private bool EvictStalled()
     {
         Connection? victim = null;
         for (int i = 0; i < _highWater; i++)
@@ -612,7 +612,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             return;
         }
 
-        if (connection.Lease < 0 && !LeaseHeadBuffer(connection, now))
+        if (connection.Lease < 0 && !LeaseHeadBuffer(connection))
         {
             Reject(connection, RequestRejection.HeadersTooLarge); // no buffer could be had even by eviction
             return;
@@ -629,7 +629,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
     private byte* HeadBuffer(int lease) => _headBuffers + ((long)lease * _headBufferSize);
 
-    private bool LeaseHeadBuffer(Connection connection, long now)
+    private bool LeaseHeadBuffer(Connection connection)
     {
         if (!_freeHeadBuffers.TryPop(out int lease))
         {

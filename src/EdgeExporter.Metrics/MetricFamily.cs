@@ -217,19 +217,6 @@ public sealed class MetricFamily
         return pool;
     }
 
-    /// <summary>
-    /// <c>le</c> and <c>quantile</c> values: the sample-value text; in OpenMetrics integral values get
-    /// ".0", as client_golang's OpenMetrics encoder writes them.
-    /// </summary>
-    internal static string FormatFloatLabel(double value, bool openMetrics)
-    {
-        Span<byte> buffer = stackalloc byte[32];
-        string text = System.Text.Encoding.ASCII.GetString(buffer[..SampleValue.Format(value, buffer)]);
-        return openMetrics && double.IsFinite(value) && !text.Contains('.', StringComparison.Ordinal) && !text.Contains('e', StringComparison.Ordinal)
-            ? text + ".0"
-            : text;
-    }
-
     internal bool IsNewSeriesKey(string key) => _seriesKeys.Add(key);
 
     private static bool HasReservedSuffix(string name) =>

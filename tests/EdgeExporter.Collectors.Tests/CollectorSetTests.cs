@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using EdgeExporter.Collectors.Exporter;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
@@ -298,11 +297,5 @@ public sealed class CollectorSetTests : IDisposable
             Release.Wait();
             return CollectorOutcome.Success;
         }
-    }
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

@@ -33,27 +33,10 @@ public class AllocationTests
             Assert.Contains("Content-Encoding: gzip", head);
         }
 
-        for (int i = 0; i < 500; i++)
-        {
-            GzipScrape();
-        }
-
-        var perScrape = new List<double>();
-        for (int block = 0; block < 5; block++)
-        {
-            double before = Allocated();
-            for (int i = 0; i < 300; i++)
-            {
-                GzipScrape();
-            }
-
-            perScrape.Add((Allocated() - before) / 300);
-        }
-
-        perScrape.Sort();
         // One deflate state for the life of the process, bodies in shared native buffers, and the
         // connection that reads the counter each block reuses a connection object: nothing per scrape.
-        Assert.True(perScrape[2] == 0, "median bytes per gzip scrape: " + string.Join(", ", perScrape));
+        long median = SteadyAllocation.Bytes(GzipScrape, 5 * 300, out long[] blocks, allocated: () => (long)Allocated(), warmUp: 500);
+        Assert.True(median == 0, "median block of 300 gzip scrapes allocated bytes; blocks: " + string.Join(", ", blocks));
     }
 
     [Fact]
@@ -81,26 +64,9 @@ public class AllocationTests
             Assert.StartsWith("HTTP/1.1 200", head);
         }
 
-        for (int i = 0; i < 300; i++)
-        {
-            OneShot();
-        }
-
-        Allocated();
-        var perConnection = new List<double>();
-        for (int block = 0; block < 5; block++)
-        {
-            double before = Allocated();
-            for (int i = 0; i < 200; i++)
-            {
-                OneShot();
-            }
-
-            perConnection.Add((Allocated() - before) / 200);
-        }
-
-        perConnection.Sort();
-        Assert.True(perConnection[2] == 0, "median bytes per new connection: " + string.Join(", ", perConnection));
+        Allocated(); // the counter's own connection, warm before anything is counted
+        long median = SteadyAllocation.Bytes(OneShot, 5 * 200, out long[] blocks, allocated: () => (long)Allocated(), warmUp: 300);
+        Assert.True(median == 0, "median block of 200 new connections allocated bytes; blocks: " + string.Join(", ", blocks));
     }
 
     [Fact]

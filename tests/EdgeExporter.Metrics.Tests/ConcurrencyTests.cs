@@ -41,7 +41,7 @@ public class ConcurrencyTests
         var deadline = DateTime.UtcNow.AddSeconds(2);
         while (DateTime.UtcNow < deadline || scrapes < 200)
         {
-            Exposition scrape = Exposition.Parse(HistogramAndSummaryTests.Render(store, ExpositionFormat.Text));
+            Exposition scrape = Exposition.Parse(RenderText(store, ExpositionFormat.Text));
             double events = scrape.Samples["events_total"];
             Assert.True(events >= lastCounter, $"counter went back from {lastCounter} to {events}");
             lastCounter = events;

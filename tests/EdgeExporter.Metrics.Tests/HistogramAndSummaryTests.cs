@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
 
@@ -25,7 +24,7 @@ public class HistogramAndSummaryTests
             + "req_seconds_bucket{path=\"/m\",le=\"+Inf\"} 5\n"
             + "req_seconds_sum{path=\"/m\"} 55.65\n"
             + "req_seconds_count{path=\"/m\"} 5\n",
-            Render(store, ExpositionFormat.Text));
+            RenderText(store, ExpositionFormat.Text));
     }
 
     [Fact]
@@ -47,7 +46,7 @@ public class HistogramAndSummaryTests
             + "io_seconds_count 1\n"
             + $"io_seconds_created {created.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}\n"
             + "# EOF\n",
-            Render(store, ExpositionFormat.OpenMetrics));
+            RenderText(store, ExpositionFormat.OpenMetrics));
     }
 
     [Fact]
@@ -59,7 +58,7 @@ public class HistogramAndSummaryTests
         store.Seal();
         only.Observe(3);
         nan.Observe(double.NaN);
-        string text = Render(store, ExpositionFormat.Text);
+        string text = RenderText(store, ExpositionFormat.Text);
         Assert.Contains("only_bucket{le=\"+Inf\"} 1\nonly_sum 3\nonly_count 1\n", text);
         Assert.Contains("nan_bucket{le=\"1\"} 0\nnan_bucket{le=\"+Inf\"} 1\nnan_sum NaN\nnan_count 1\n", text);
     }
@@ -72,13 +71,13 @@ public class HistogramAndSummaryTests
         Summary s = store.AddSummaryFamily("poll_seconds", "Poll time.", [0.5, 0.9, 0.99], TimeSpan.FromMinutes(10), 128, "device").AddSummary("d1");
         store.Seal();
 
-        Assert.Contains("poll_seconds{device=\"d1\",quantile=\"0.5\"} NaN\n", Render(store, ExpositionFormat.Text)); // no observations yet
+        Assert.Contains("poll_seconds{device=\"d1\",quantile=\"0.5\"} NaN\n", RenderText(store, ExpositionFormat.Text)); // no observations yet
         for (int i = 1; i <= 100; i++)
         {
             s.Observe(i);
         }
 
-        string text = Render(store, ExpositionFormat.Text);
+        string text = RenderText(store, ExpositionFormat.Text);
         Assert.Contains("poll_seconds{device=\"d1\",quantile=\"0.5\"} 50\n", text);
         Assert.Contains("poll_seconds{device=\"d1\",quantile=\"0.9\"} 90\n", text);
         Assert.Contains("poll_seconds{device=\"d1\",quantile=\"0.99\"} 99\n", text);
@@ -86,7 +85,7 @@ public class HistogramAndSummaryTests
 
         time.Advance(TimeSpan.FromMinutes(11)); // everything slides out of the window
         s.Observe(7);
-        text = Render(store, ExpositionFormat.Text);
+        text = RenderText(store, ExpositionFormat.Text);
         Assert.Contains("poll_seconds{device=\"d1\",quantile=\"0.5\"} 7\n", text);
         Assert.Contains("poll_seconds{device=\"d1\",quantile=\"0.99\"} 7\n", text);
         Assert.Contains("poll_seconds_count{device=\"d1\"} 101\n", text);
@@ -109,7 +108,7 @@ public class HistogramAndSummaryTests
             }
 
             double[] sorted = [.. data.Order()];
-            Exposition text = Exposition.Parse(Render(store, ExpositionFormat.Text));
+            Exposition text = Exposition.Parse(RenderText(store, ExpositionFormat.Text));
             foreach (double q in quantiles)
             {
                 double expected = sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
@@ -143,7 +142,7 @@ public class HistogramAndSummaryTests
             time.Advance(TimeSpan.FromSeconds(random.Next(0, 120)));
             DateTimeOffset oldest = time.GetUtcNow() - TimeSpan.FromMinutes(10);
             double[] live = [.. observed.TakeLast(16).Where(o => o.At >= oldest && !double.IsNaN(o.Value)).Select(o => o.Value).Order()];
-            Exposition text = Exposition.Parse(Render(store, ExpositionFormat.Text));
+            Exposition text = Exposition.Parse(RenderText(store, ExpositionFormat.Text));
             foreach (double q in quantiles)
             {
                 double expected = live.Length == 0 ? double.NaN : live[Math.Clamp((int)Math.Ceiling(q * live.Length) - 1, 0, live.Length - 1)];
@@ -165,7 +164,7 @@ public class HistogramAndSummaryTests
             s.Observe(v);
         }
 
-        Assert.Contains("s{quantile=\"0.5\"} 2\n", Render(store, ExpositionFormat.Text)); // of 1,2,3,4
+        Assert.Contains("s{quantile=\"0.5\"} 2\n", RenderText(store, ExpositionFormat.Text)); // of 1,2,3,4
     }
 
     [Fact]
@@ -181,7 +180,7 @@ public class HistogramAndSummaryTests
             "# HELP jobs Jobs.\n# TYPE jobs counter\njobs_total{kind=\"a\"} 3\n" + $"jobs_created{{kind=\"a\"}} {created}\n"
             + "# HELP node_cpu_seconds From the kernel.\n# TYPE node_cpu_seconds counter\n# UNIT node_cpu_seconds seconds\nnode_cpu_seconds_total 1.5\n"
             + "# EOF\n",
-            Render(store, ExpositionFormat.OpenMetrics));
+            RenderText(store, ExpositionFormat.OpenMetrics));
     }
 
     [Theory]
@@ -235,12 +234,5 @@ public class HistogramAndSummaryTests
             3_000);
 
         Assert.Equal(0, allocated);
-    }
-
-    internal static string Render(MetricStore store, ExpositionFormat format)
-    {
-        var buffer = new byte[store.MaxBytes(format)];
-        int written = ExpositionWriter.Write(store, format, buffer);
-        return Encoding.UTF8.GetString(buffer, 0, written);
     }
 }

@@ -60,8 +60,7 @@ public class MetricStoreTests
         store.AddFamily("gone", "Declared again after the roll-back.", MetricType.Gauge).AddSeries().Set(7);
         store.Seal();
 
-        var buffer = new byte[store.MaxBytes(ExpositionFormat.Text)];
-        string text = System.Text.Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        string text = RenderText(store);
         Assert.Equal("# HELP gone Declared again after the roll-back.\n# TYPE gone gauge\ngone 7\n# HELP kept Kept.\n# TYPE kept gauge\nkept{a=\"1\"} 1\n", text);
     }
 

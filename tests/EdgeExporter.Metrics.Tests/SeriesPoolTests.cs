@@ -25,7 +25,7 @@ public class SeriesPoolTests
         usb0.Set(99); // ignored
         Assert.False(usb0.Exists);
 
-        string text = HistogramAndSummaryTests.Render(store, ExpositionFormat.Text);
+        string text = RenderText(store, ExpositionFormat.Text);
         Assert.Contains("node_network_receive_bytes_total{device=\"lo\"} 1\n", text);
         Assert.Contains("node_network_receive_bytes_total{device=\"eth0\"} 10\n", text);
         Assert.Contains("node_network_receive_bytes_total{device=\"wlan0\"} 20\n", text);
@@ -35,7 +35,7 @@ public class SeriesPoolTests
         pool.Release(wlan0);
         Assert.True(pool.TryAcquire(out Series usb0Later, "usb0"));
         usb0Later.Set(5);
-        text = HistogramAndSummaryTests.Render(store, ExpositionFormat.Text);
+        text = RenderText(store, ExpositionFormat.Text);
         Assert.DoesNotContain("wlan0", text);
         Assert.Contains("node_network_receive_bytes_total{device=\"usb0\"} 5\n", text);
     }
@@ -49,7 +49,7 @@ public class SeriesPoolTests
         Assert.False(pool.TryAcquire(out _, "/a/very/long/mount/point/that/does/not/fit/anywhere"));
         Assert.True(pool.TryAcquire(out Series shortOne, "/boot"));
         shortOne.Set(1);
-        Assert.Contains("mount_info{mountpoint=\"/boot\"} 1\n", HistogramAndSummaryTests.Render(store, ExpositionFormat.Text));
+        Assert.Contains("mount_info{mountpoint=\"/boot\"} 1\n", RenderText(store, ExpositionFormat.Text));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public class SeriesPoolTests
         Assert.Equal(ac.Value, again.Value);
         foreach (ExpositionFormat format in new[] { ExpositionFormat.Text, ExpositionFormat.OpenMetrics })
         {
-            Assert.Contains("node_power_supply_info{power_supply=\"AC\",type=\"Mains\"} 1\n", HistogramAndSummaryTests.Render(store, format));
+            Assert.Contains("node_power_supply_info{power_supply=\"AC\",type=\"Mains\"} 1\n", RenderText(store, format));
         }
     }
 
@@ -117,7 +117,7 @@ public class SeriesPoolTests
         iio.Set(21.5);
         declared.Set(30);
         probe.Set(60);
-        string text = HistogramAndSummaryTests.Render(store, ExpositionFormat.Text);
+        string text = RenderText(store, ExpositionFormat.Text);
         Assert.Contains("edge_temperature_celsius{device=\"iio:device0\",name=\"bme280\",channel=\"temp\"} 21.5\n", text);
         Assert.Contains("edge_temperature_celsius{device=\"iio:device9\",name=\"lm75\",channel=\"temp\"} 30\n", text);
         Assert.Contains("edge_temperature_celsius{device=\"boiler\",model=\"ds18b20\"} 60\n", text);

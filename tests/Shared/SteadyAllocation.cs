@@ -1,7 +1,7 @@
 namespace EdgeExporter.Tests.Shared;
 
 /// <summary>
-/// What a step allocates in the steady state: one call to warm up, then five blocks of a fifth of the
+/// What a step allocates in the steady state: calls to warm up (one unless told), then five blocks of a fifth of the
 /// iterations each, counted on the test's thread; the answer is the median block.
 /// </summary>
 /// <remarks>
@@ -25,7 +25,8 @@ public static class SteadyAllocation
     /// <summary>The median block's bytes, and every block's in order, for the assertion's message.</summary>
     /// <param name="allocated">What to count instead of this thread's allocated bytes: a count the code under test keeps for threads of its own.</param>
     /// <param name="between">Run after every call of <paramref name="step"/> (the warm-up's too) and not counted: what the test changes or checks between calls.</param>
-    public static long Bytes(Action step, int iterations, out long[] blocks, Func<long>? allocated = null, Action? between = null)
+    /// <param name="warmUp">Calls before anything is counted: what a path needs before it is steady (files opened, caches filled).</param>
+    public static long Bytes(Action step, int iterations, out long[] blocks, Func<long>? allocated = null, Action? between = null, int warmUp = 1)
     {
         if (iterations < Blocks || iterations % Blocks != 0)
         {
@@ -36,8 +37,12 @@ public static class SteadyAllocation
         blocks = new long[Blocks];
         var sorted = new long[Blocks]; // made before anything is counted
         int perBlock = iterations / Blocks;
-        step();
-        between?.Invoke();
+        for (int i = 0; i < warmUp; i++)
+        {
+            step();
+            between?.Invoke();
+        }
+
         for (int block = 0; block < Blocks; block++)
         {
             if (between is null)

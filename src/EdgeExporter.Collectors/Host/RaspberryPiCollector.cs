@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using EdgeExporter.Metrics;
 
@@ -7,14 +6,14 @@ namespace EdgeExporter.Collectors.Host;
 /// <summary>
 /// Metrics that scripts leave in <c>*.prom</c> files under <c>--collector.textfile.directory</c>,
 /// as node_exporter's textfile collector serves them (collector/textfile.go): files are parsed with
-/// our own text-format parser, families of one name are merged across files (the union of their
+/// the exposition's own text-format reader (<see cref="TextFormatReader"/>), families of one name are merged across files (the union of their
 /// label names, missing labels empty), a family without HELP gets <c>Metric read from &lt;files&gt;</c>,
 /// and <c>node_textfile_mtime_seconds{file}</c> and <c>node_textfile_scrape_error</c> report on the
 /// files. A file with client-side timestamps, a syntax error, or a family that contradicts one
 /// already read (another type or HELP, or a name the exporter itself exports) sets the error and is
 /// left out. Files are parsed again only when the directory or a file changes (mtime, size): an
 /// unchanged directory costs a few stat calls and allocates nothing. The rendered text lives in a
-/// fixed <see cref="RawSection"/>.
+/// fixed <see cref="RawSection"/>, written by the exposition's writers (<see cref="TextFamily.TryWrite"/>).
 /// </summary>
 public sealed class TextfileCollector : Collector
 {
@@ -164,7 +163,7 @@ public sealed class TextfileCollector : Collector
 
         _filePaths = [.. _files.Select(f => Encoding.UTF8.GetBytes(f + "\0"))];
         _seen = new (long, long)[_files.Length];
-        var accepted = new List<(string File, List<Family> Families)>();
+        var accepted = new List<(string File, List<TextFamily> Families)>();
         int samples = 0;
         for (int i = 0; i < _files.Length; i++)
         {
@@ -186,7 +185,7 @@ public sealed class TextfileCollector : Collector
                 continue;
             }
 
-            List<Family>? parsed = TextFormat.Parse(Encoding.UTF8.GetString(bytes), _maxLabelNames, out problem);
+            List<TextFamily>? parsed = TextFormatReader.Parse(Encoding.UTF8.GetString(bytes), _maxLabelNames, out problem);
             if (parsed is null)
             {
                 Refused(problem, file); // the file is left out entirely
@@ -210,32 +209,36 @@ public sealed class TextfileCollector : Collector
         }
 
         // Merged and rendered; what does not fit the reservation loses its last files, not everything.
+        byte[] text = new byte[_capacity];
+        byte[] openMetrics = new byte[_capacity];
         for (int count = accepted.Count; count >= 0; count--)
         {
-            var families = new Dictionary<string, Family>(StringComparer.Ordinal);
+            var families = new Dictionary<string, TextFamily>(StringComparer.Ordinal);
+            var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             var seriesKeys = new HashSet<string>(StringComparer.Ordinal);
-            foreach ((string file, List<Family> parsed) in accepted.Take(count))
+            foreach ((string file, List<TextFamily> parsed) in accepted.Take(count))
             {
-                string? problem = Merge(families, seriesKeys, parsed, file);
+                string? problem = Merge(families, files, seriesKeys, parsed, file);
                 if (problem is not null && count == accepted.Count)
                 {
                     Refused(problem, file); // read, but it contradicts or repeats what is there: left out
                 }
             }
 
-            var text = new StringBuilder();
-            var openMetrics = new StringBuilder();
+            int textLength = 0;
+            int openMetricsLength = 0;
             bool fits = true;
-            foreach (Family family in families.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
+            foreach (TextFamily family in families.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
             {
-                if (!family.Render(text, openMetrics, _capacity))
+                string help = family.Help ?? "Metric read from " + string.Join(", ", files[family.Name]);
+                if (!family.TryWrite(ExpositionFormat.Text, help, text, ref textLength) || !family.TryWrite(ExpositionFormat.OpenMetrics, help, openMetrics, ref openMetricsLength))
                 {
                     fits = false;
                     break;
                 }
             }
 
-            if (fits && _section.TryPublish(Encoding.UTF8.GetBytes(text.ToString()), Encoding.UTF8.GetBytes(openMetrics.ToString())))
+            if (fits && _section.TryPublish(text.AsSpan(0, textLength), openMetrics.AsSpan(0, openMetricsLength)))
             {
                 return;
             }
@@ -261,36 +264,37 @@ public sealed class TextfileCollector : Collector
     /// what is there: another type or HELP, a name the exporter exports itself, a series another file
     /// already gave, or more label names in a family than a line may carry.
     /// </summary>
-    private string? Merge(Dictionary<string, Family> families, HashSet<string> seriesKeys, List<Family> parsed, string file)
+    private string? Merge(Dictionary<string, TextFamily> families, Dictionary<string, List<string>> files, HashSet<string> seriesKeys, List<TextFamily> parsed, string file)
     {
         var keys = new List<string>();
-        foreach (Family family in parsed)
+        foreach (TextFamily family in parsed)
         {
             if (_store.HasFamily(family.Name))
             {
                 return $"{family.Name} is a metric the exporter exports itself";
             }
 
-            if (families.TryGetValue(family.Name, out Family? existing))
+            if (families.TryGetValue(family.Name, out TextFamily? existing))
             {
                 if (existing.Type != family.Type || (existing.Help is not null && family.Help is not null && existing.Help != family.Help))
                 {
-                    return $"{family.Name} has another type or HELP in {string.Join(", ", existing.Files)}";
+                    return $"{family.Name} has another type or HELP in {string.Join(", ", files[family.Name])}";
                 }
-
             }
 
-            if ((existing?.LabelNames ?? []).Union(family.LabelNames).Count() > _maxLabelNames)
+            var labelNames = new HashSet<string>(family.LabelNames(), StringComparer.Ordinal);
+            labelNames.UnionWith(existing?.LabelNames() ?? []);
+            if (labelNames.Count > _maxLabelNames)
             {
                 return $"{family.Name} would have more than {_maxLabelNames} label names, and every line carries all of them";
             }
 
-            foreach ((string name, List<KeyValuePair<string, string>> labels, _) in family.Samples)
+            foreach (TextSample sample in family.Samples)
             {
-                string key = TextFormat.SeriesKey(name, labels);
+                string key = sample.SeriesKey();
                 if (seriesKeys.Contains(key))
                 {
-                    return $"{name} with these labels is already in another file";
+                    return $"{sample.Name} with these labels is already in another file";
                 }
 
                 keys.Add(key);
@@ -298,133 +302,23 @@ public sealed class TextfileCollector : Collector
         }
 
         seriesKeys.UnionWith(keys);
-        foreach (Family family in parsed)
+        foreach (TextFamily family in parsed)
         {
-            if (families.TryGetValue(family.Name, out Family? existing))
+            if (families.TryGetValue(family.Name, out TextFamily? existing))
             {
                 existing.Help ??= family.Help;
                 existing.Samples.AddRange(family.Samples);
-                existing.Files.Add(file);
+                files[family.Name].Add(file);
             }
             else
             {
-                var copy = new Family(family.Name, family.Type) { Help = family.Help };
+                var copy = new TextFamily(family.Name, family.Type) { Help = family.Help };
                 copy.Samples.AddRange(family.Samples);
-                copy.Files.Add(file);
+                files[family.Name] = [file];
                 families[family.Name] = copy;
             }
         }
 
         return null;
-    }
-
-    /// <summary>A family read from text: its samples keep their full names (name_bucket, name_sum ...).</summary>
-    internal sealed class Family(string name, string type)
-    {
-        public string Name { get; } = name;
-
-        public string Type { get; } = type;
-
-        public string? Help { get; set; }
-
-        public List<string> Files { get; } = [];
-
-        public List<(string Name, List<KeyValuePair<string, string>> Labels, double Value)> Samples { get; } = [];
-
-        /// <summary>The label names of the samples, le and quantile aside.</summary>
-        public IEnumerable<string> LabelNames => Samples.SelectMany(s => s.Labels.Select(l => l.Key)).Where(k => k is not ("le" or "quantile")).Distinct();
-
-        /// <summary>Renders the family in both formats; false as soon as the text passes <paramref name="limit"/> bytes.</summary>
-        public bool Render(StringBuilder text, StringBuilder openMetrics, int limit)
-        {
-            string help = Help ?? "Metric read from " + string.Join(", ", Files);
-            string[] labelNames = [.. LabelNames.Order(StringComparer.Ordinal)];
-            text.Append("# HELP ").Append(Name).Append(' ').Append(help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');
-            text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
-            bool counterOk = Type != "counter" || Name.EndsWith("_total", StringComparison.Ordinal);
-            string omName = Type == "counter" && counterOk ? Name[..^6] : Name;
-            string omType = Type switch { "untyped" => "unknown", "counter" when !counterOk => "unknown", _ => Type };
-            openMetrics.Append("# TYPE ").Append(omName).Append(' ').Append(omType).Append('\n');
-            openMetrics.Append("# HELP ").Append(omName).Append(' ').Append(help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('\n');
-            // One metric per label set (le and quantile aside), its samples together, as OpenMetrics
-            // requires; a summary or histogram the file gave no _sum or _count for gets them as 0
-            // (client_golang builds whole metrics from the samples of one label set).
-            string Key(List<KeyValuePair<string, string>> labels) => string.Join('\0', labelNames.Select(l => labels.FirstOrDefault(x => x.Key == l).Value ?? ""));
-            bool complex = Type is "summary" or "histogram";
-            foreach (IGrouping<string, (string Name, List<KeyValuePair<string, string>> Labels, double Value)> group in Samples.GroupBy(sample => complex ? Key(sample.Labels) : ""))
-            {
-                foreach ((string sample, List<KeyValuePair<string, string>> labels, double value) in group)
-                {
-                    Write(text, openMetrics, sample, labelNames, l => labels.FirstOrDefault(x => x.Key == l).Value ?? "", labels.Where(l => l.Key is "le" or "quantile"), value);
-                    if (text.Length > limit || openMetrics.Length > limit)
-                    {
-                        return false;
-                    }
-                }
-
-                if (!complex)
-                {
-                    continue;
-                }
-
-                List<KeyValuePair<string, string>> first = group.First().Labels;
-                foreach (string suffix in new[] { "_sum", "_count" })
-                {
-                    if (!group.Any(sample => sample.Name == Name + suffix))
-                    {
-                        Write(text, openMetrics, Name + suffix, labelNames, l => first.FirstOrDefault(x => x.Key == l).Value ?? "", [], 0);
-                    }
-                }
-            }
-
-            return text.Length <= limit && openMetrics.Length <= limit;
-        }
-
-        private static void Write(StringBuilder text, StringBuilder openMetrics, string sample, string[] labelNames, Func<string, string> value, IEnumerable<KeyValuePair<string, string>> special, double number)
-        {
-            var line = new StringBuilder(sample).Append('{');
-            bool first = true;
-            foreach (string label in labelNames)
-            {
-                Append(line, ref first, label, value(label));
-            }
-
-            foreach (KeyValuePair<string, string> extra in special)
-            {
-                Append(line, ref first, extra.Key, extra.Value);
-            }
-
-            if (first)
-            {
-                line.Length--; // no labels: no braces, as client_golang writes it
-                line.Append(' ');
-            }
-            else
-            {
-                line.Append("} ");
-            }
-
-            line.Append(Format(number)).Append('\n');
-            text.Append(line);
-            openMetrics.Append(line);
-        }
-
-        private static void Append(StringBuilder line, ref bool first, string name, string value)
-        {
-            if (!first)
-            {
-                line.Append(',');
-            }
-
-            first = false;
-            line.Append(name).Append("=\"").Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)).Append('"');
-        }
-
-        /// <summary>The exposition's one number formatter, so a textfile value reads as every other ("1e+21", not "1E+21").</summary>
-        private static string Format(double value)
-        {
-            Span<byte> buffer = stackalloc byte[SampleValue.MaxBytes];
-            return Encoding.ASCII.GetString(buffer[..SampleValue.Format(value, buffer)]);
-        }
     }
 }

@@ -79,7 +79,7 @@ public sealed class Ds18b20
         }
 
         celsius = raw / 16.0;
-        fingerprint = (ulong)(ushort)raw;
+        fingerprint = (ushort)raw;
         return DeviceError.None;
     }
 
@@ -106,7 +106,7 @@ public sealed class Ds18b20
         }
 
         celsius = milli / 1000.0;
-        fingerprint = (ulong)(uint)milli;
+        fingerprint = (uint)milli;
         return DeviceError.None;
     }
 

@@ -321,7 +321,7 @@ public static partial class ConfigLoader
                 break;
             case BusKind.I2c:
                 i2cBus = I2cBus(map, where, board, errors);
-                address = Address(map, where, profile, errors);
+                address = Address(map, profile, errors);
                 break;
             case BusKind.OneWire:
                 w1Id = errors.Text(map["id"], "id");
@@ -364,7 +364,7 @@ public static partial class ConfigLoader
         }
 
         PollSettings poll = Poll(map, where, profile, defaults, errors);
-        var labels = Labels(map["labels"], where, errors);
+        var labels = Labels(map["labels"], errors);
         var settings = Settings(map, where, profile, errors);
         FaultSchedule? fault = Fault(map["fault"], where, profile, errors);
         if (name is null)
@@ -518,7 +518,7 @@ public static partial class ConfigLoader
         return (int)b;
     }
 
-    private static int? Address(YamlMapping map, string where, DeviceProfile profile, ConfigErrors errors)
+    private static int? Address(YamlMapping map, DeviceProfile profile, ConfigErrors errors)
     {
         if (map["address"] is null)
         {
@@ -570,7 +570,7 @@ public static partial class ConfigLoader
         return new PollSettings(interval, timeout, (int)retries, (int)stuckAfter);
     }
 
-    private static List<KeyValuePair<string, string>> Labels(YamlNode? node, string where, ConfigErrors errors)
+    private static List<KeyValuePair<string, string>> Labels(YamlNode? node, ConfigErrors errors)
     {
         var labels = new List<KeyValuePair<string, string>>();
         if (errors.Mapping(node, "labels") is not { } map)

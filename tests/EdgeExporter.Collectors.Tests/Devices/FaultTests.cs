@@ -1,5 +1,4 @@
 using System.Device.I2c;
-using System.Text;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
 using EdgeExporter.Hardware.Simulation;
@@ -142,8 +141,7 @@ public class FaultTests
 
     private static IReadOnlyDictionary<string, double> Samples(MetricStore store)
     {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer))).Samples;
+        return Render(store).Samples;
     }
 
     private sealed class FlakyOnce(I2cDevice inner) : I2cDevice

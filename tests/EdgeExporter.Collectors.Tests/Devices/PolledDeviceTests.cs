@@ -1,5 +1,4 @@
 using System.Device.I2c;
-using System.Text;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
 using EdgeExporter.Hardware.Simulation;
@@ -208,11 +207,5 @@ public class PolledDeviceTests
             Assert.True(DateTime.UtcNow < deadline, "condition not reached within 10 s");
             Thread.Sleep(10);
         }
-    }
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

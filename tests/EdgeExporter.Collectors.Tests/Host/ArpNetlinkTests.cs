@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Linux;
@@ -76,8 +75,7 @@ public class ArpNetlinkTests
         var arp = new ArpCollector(store, new HostPaths());
         store.Seal();
         arp.Update();
-        var buffer = new byte[store.MaxTextBytes];
-        string text = Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        string text = RenderText(store);
         Assert.Contains("# HELP node_arp_entries ARP entries by device\n# TYPE node_arp_entries gauge\n", text);
         Assert.Contains("# HELP node_arp_states ARP states by device\n# TYPE node_arp_states gauge\n", text);
     }
@@ -295,10 +293,4 @@ public class ArpNetlinkTests
 
     private static string[] Devices(Exposition text) =>
         [.. Entries(text).Keys.Select(k => k.Split('"')[1]).Order(StringComparer.Ordinal)];
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
-    }
 }

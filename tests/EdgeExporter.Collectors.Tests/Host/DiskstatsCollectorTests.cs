@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -41,11 +40,5 @@ public class DiskstatsCollectorTests
         store.Seal();
         disks.Update();
         Assert.Equal(0, SteadyAllocation.Bytes(() => disks.Update(), 500));
-    }
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

@@ -28,7 +28,7 @@ public class DmiCollectorTests
         File.CreateSymbolicLink(Path.Combine(id, "product_name"), Path.Combine(id, "target")); // a link, as procfs skips
         (Metrics.MetricStore store, DmiCollector dmi, CollectorOutcome outcome) = Scrape.Once(s => new DmiCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Assert.Equal(["node_dmi_info{board_vendor=\"\u001cRaspberry\u001f\",system_vendor=\"QEMU\"}"], Scrape.Render(store).Samples.Keys);
+        Assert.Equal(["node_dmi_info{board_vendor=\"\u001cRaspberry\u001f\",system_vendor=\"QEMU\"}"], Render(store).Samples.Keys);
         Assert.Equal(0, Scrape.AllocatedBytes(dmi));
     }
 }

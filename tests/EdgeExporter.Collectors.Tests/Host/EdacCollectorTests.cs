@@ -32,7 +32,7 @@ public class EdacCollectorTests
 
         (Metrics.MetricStore store, EdacCollector edac, CollectorOutcome outcome) = Scrape.Once(s => new EdacCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(7, text.Samples["node_edac_correctable_errors_total{controller=\"99999999999999999999\"}"]);
         Assert.Equal(7, text.Samples["node_edac_channel_correctable_errors_total{channel=\"0\",controller=\"99999999999999999999\",csrow=\"0\",dimm_label=\"unknown\"}"]);
         Assert.DoesNotContain(text.Samples.Keys, k => k.StartsWith("node_edac_channel_uncorrectable", StringComparison.Ordinal)); // no ch0_ue_count

@@ -101,12 +101,6 @@ public class FilesystemCollectorTests
         return proc;
     }
 
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
-    }
-
     /// <summary>statfs that blocks for one mount until released, as on a dead NFS server; the rest answer for "/".</summary>
     private sealed unsafe class HangingStat(string hanging) : IMountStat
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
@@ -41,9 +40,7 @@ public class HostileTextfileTests
     private static Exposition Scrape(MetricStore store, TextfileCollector collector)
     {
         collector.Update();
-        var buffer = new byte[store.MaxBytes(ExpositionFormat.OpenMetrics)];
-        string text = Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
-        return Exposition.Parse(text);
+        return Render(store);
     }
 
     [Theory]

@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -138,20 +137,13 @@ public class HwmonCollectorTests
         }
     }
 
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
-    }
-
     private static Exposition Collect(HostPaths paths, string? sensorInclude, string? sensorExclude)
     {
         var store = new MetricStore();
         var hwmon = new HwmonCollector(store, paths, sensorInclude: sensorInclude, sensorExclude: sensorExclude);
         store.Seal();
         hwmon.Update();
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
+        return Render(store);
     }
 
     private static Exposition Collect(HostPaths paths, out CollectorOutcome outcome)
@@ -160,7 +152,6 @@ public class HwmonCollectorTests
         var hwmon = new HwmonCollector(store, paths);
         store.Seal();
         outcome = hwmon.Update();
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
+        return Render(store);
     }
 }

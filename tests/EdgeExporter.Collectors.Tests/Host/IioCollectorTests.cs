@@ -47,7 +47,7 @@ public class IioCollectorTests
         AddDevice(sys, "iio:device0", "bme280", ("in_temp_input", "21500"), ("in_pressure_input", "101.325"), ("in_humidityrelative_input", "45123"), ("in_temp_oversampling_ratio", "2"));
         (MetricStore store, IioCollector iio, CollectorOutcome outcome) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(21.5, text.Samples[Key("edge_temperature_celsius", "iio:device0", "bme280", "temp")]);
         Assert.Equal(101_325, text.Samples[Key("edge_pressure_pascals", "iio:device0", "bme280", "pressure")], 6);
         Assert.Equal(0.45123, text.Samples[Key("edge_humidity_ratio", "iio:device0", "bme280", "humidityrelative")], 12);
@@ -76,7 +76,7 @@ public class IioCollectorTests
         AddDevice(sys, "iio:device1", "soc_adc", ("in_temp_raw", "1000"), ("in_temp_offset", "-500"), ("in_temp_scale", "50"));
         AddDevice(sys, "iio:device2", "adxl345", ("in_accel_x_raw", "256"), ("in_accel_y_raw", "-256"), ("in_accel_z_raw", "0"), ("in_accel_scale", "0.038300"), ("in_accel_x_peak_raw", "900"));
         (MetricStore store, IioCollector iio, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(2.0, text.Samples[Key("edge_voltage_volts", "iio:device0", "ads1115", "voltage0")], 12);
         Assert.Equal(-0.05, text.Samples[Key("edge_voltage_volts", "iio:device0", "ads1115", "voltage1")], 12);
         Assert.Equal(0.025, text.Samples[Key("edge_voltage_volts", "iio:device0", "ads1115", "voltage0-voltage1")], 12);
@@ -96,7 +96,7 @@ public class IioCollectorTests
         string sys = NewSys();
         AddDevice(sys, "iio:device0", "ina2xx", ("in_current0_raw", "1500"), ("in_power0_raw", "2500"), ("in_illuminance_raw", "7"), ("in_illuminance_input", "321.5"), ("in_illuminance_scale", "1000"));
         (MetricStore store, _, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(1.5, text.Samples[Key("edge_current_amperes", "iio:device0", "ina2xx", "current0")], 12);
         Assert.Equal(2.5, text.Samples[Key("edge_power_watts", "iio:device0", "ina2xx", "power0")], 12);
         Assert.Equal(321.5, text.Samples[Key("edge_iio_illuminance_lux", "iio:device0", "ina2xx", "illuminance")]);
@@ -109,14 +109,14 @@ public class IioCollectorTests
         string broken = AddDevice(sys, "iio:device0", "si7020", ("in_temp_input", "20000"), ("in_humidityrelative_input", "50000"));
         AddDevice(sys, "iio:device1", "bmp280", ("in_temp_input", "19000"), ("in_pressure_raw", "1000"), ("in_pressure_scale", "0.1"));
         (MetricStore store, IioCollector iio, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
-        Assert.Equal(4, Scrape.Render(store).Samples.Count(s => s.Key.Contains("iio:device", StringComparison.Ordinal)));
+        Assert.Equal(4, Render(store).Samples.Count(s => s.Key.Contains("iio:device", StringComparison.Ordinal)));
 
         // A read that fails (on a sensor that stopped answering the driver returns EIO; here the
         // attribute outgrows its buffer, which the read refuses the same way) and a value that is not a number.
         File.WriteAllText(Path.Combine(broken, "in_temp_input"), new string('9', 600));
         File.WriteAllText(Path.Combine(broken, "in_humidityrelative_input"), "nan?\n");
         Assert.Equal(CollectorOutcome.Success, iio.Update());
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.DoesNotContain(text.Samples.Keys, k => k.Contains("iio:device0", StringComparison.Ordinal));
         Assert.Equal(19, text.Samples[Key("edge_temperature_celsius", "iio:device1", "bmp280", "temp")]);
         Assert.Equal(100_000, text.Samples[Key("edge_pressure_pascals", "iio:device1", "bmp280", "pressure")], 6);
@@ -125,11 +125,11 @@ public class IioCollectorTests
         // A broken scale hides the raw channel that needs it.
         File.WriteAllText(Path.Combine(sys, "bus", "iio", "devices", "iio:device1", "in_pressure_scale"), "\n");
         iio.Update();
-        Assert.False(Scrape.Render(store).Samples.ContainsKey(Key("edge_pressure_pascals", "iio:device1", "bmp280", "pressure")));
+        Assert.False(Render(store).Samples.ContainsKey(Key("edge_pressure_pascals", "iio:device1", "bmp280", "pressure")));
 
         File.WriteAllText(Path.Combine(broken, "in_temp_input"), "20500\n");
         iio.Update();
-        Assert.Equal(20.5, Scrape.Render(store).Samples[Key("edge_temperature_celsius", "iio:device0", "si7020", "temp")]);
+        Assert.Equal(20.5, Render(store).Samples[Key("edge_temperature_celsius", "iio:device0", "si7020", "temp")]);
     }
 
     [Fact]
@@ -139,19 +139,19 @@ public class IioCollectorTests
         AddDevice(sys, "iio:device0", "bme280", ("in_temp_input", "21000"));
         Directory.CreateDirectory(Path.Combine(sys, "bus", "iio", "devices", "trigger0")); // triggers live beside devices
         (MetricStore store, IioCollector iio, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
-        Assert.Single(Scrape.Render(store).Samples.Keys, k => k.Contains("iio:device", StringComparison.Ordinal));
+        Assert.Single(Render(store).Samples.Keys, k => k.Contains("iio:device", StringComparison.Ordinal));
 
         // A dtoverlay=i2c-sensor,htu21 loaded at run time.
         string later = AddDevice(sys, "iio:device1", "htu21", ("in_temp_input", "22000"), ("in_humidityrelative_input", "40000"));
         iio.Update();
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(22, text.Samples[Key("edge_temperature_celsius", "iio:device1", "htu21", "temp")]);
         Assert.Equal(0.4, text.Samples[Key("edge_humidity_ratio", "iio:device1", "htu21", "humidityrelative")], 12);
         Assert.Equal(0, Scrape.AllocatedBytes(iio));
 
         Directory.Delete(later, recursive: true);
         iio.Update();
-        text = Scrape.Render(store);
+        text = Render(store);
         Assert.DoesNotContain(text.Samples.Keys, k => k.Contains("iio:device1", StringComparison.Ordinal));
         Assert.Equal(21, text.Samples[Key("edge_temperature_celsius", "iio:device0", "bme280", "temp")]);
     }
@@ -168,7 +168,7 @@ public class IioCollectorTests
         }
 
         iio.Update();
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(IioCollector.HotplugSeriesPerFamily, text.Samples.Keys.Count(k => k.StartsWith("edge_temperature_celsius{", StringComparison.Ordinal)));
         Assert.Equal(1, text.Samples["edge_exporter_series_dropped_total{family=\"edge_temperature_celsius\"}"]);
     }
@@ -184,7 +184,7 @@ public class IioCollectorTests
         AddDevice(sys, "iio:device1", "bme280", ("in_temp_input", "21000"));
         AddDevice(sys, "iio:device2", "bme280", ("in_temp_input", "22000"));
         (MetricStore store, _, _) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys), include, exclude));
-        string[] devices = [.. Scrape.Render(store).Samples.Keys
+        string[] devices = [.. Render(store).Samples.Keys
             .Where(k => k.Contains("iio:device", StringComparison.Ordinal))
             .Select(k => k[(k.IndexOf("device=\"", StringComparison.Ordinal) + 8)..].Split('"')[0])
             .Distinct()
@@ -204,7 +204,7 @@ public class IioCollectorTests
         store.Seal();
         iio.Update();
         probe.Set(60.5);
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(21, text.Samples[Key("edge_temperature_celsius", "iio:device0", "bme280", "temp")]);
         Assert.Equal(60.5, text.Samples["edge_temperature_celsius{address=\"28-0316a2797aff\",bus=\"w1\",device=\"boiler\",model=\"ds18b20\",room=\"cellar\"}"]);
         Assert.Equal(DeviceMetrics.TemperatureHelp, text.Help["edge_temperature_celsius"]);
@@ -221,7 +221,7 @@ public class IioCollectorTests
         Directory.CreateDirectory(Path.Combine(dir, "in_voltage0_raw"));
         (MetricStore store, IioCollector iio, CollectorOutcome outcome) = Scrape.Once(s => new IioCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        string[] series = [.. Scrape.Render(store).Samples.Keys.Where(k => k.Contains("iio:device0", StringComparison.Ordinal))];
+        string[] series = [.. Render(store).Samples.Keys.Where(k => k.Contains("iio:device0", StringComparison.Ordinal))];
         Assert.Equal([Key("edge_humidity_ratio", "iio:device0", "htu21", "humidityrelative")], series);
         Assert.Equal(0, Scrape.AllocatedBytes(iio));
     }

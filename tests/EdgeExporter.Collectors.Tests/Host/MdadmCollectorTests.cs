@@ -52,7 +52,7 @@ public class MdadmCollectorTests
 
         (Metrics.MetricStore store, MdadmCollector md, CollectorOutcome outcome) = Scrape.Once(s => new MdadmCollector(s, new HostPaths(proc, sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(1, text.Samples["node_md_state{device=\"md0\",state=\"active\"}"]);
         Assert.Equal(976630336, text.Samples["node_md_blocks_synced{device=\"md0\"}"]); // the bitmap line is not a sync line
         Assert.Equal(2, text.Samples["node_md_raid_disks{device=\"md0\"}"]);
@@ -62,7 +62,7 @@ public class MdadmCollectorTests
         File.WriteAllText(mdstat, Header + Md0 + Md1 + "unused devices: <none>\n");
         WriteSysArray(sys, "md1", "raid1", degraded: 1);
         md.Update();
-        text = Scrape.Render(store);
+        text = Render(store);
         Assert.Equal(1, text.Samples["node_md_disks{device=\"md1\",state=\"failed\"}"]);
         Assert.Equal(1, text.Samples["node_md_disks{device=\"md1\",state=\"active\"}"]);
         Assert.Equal(1, text.Samples["node_md_degraded{device=\"md1\"}"]);
@@ -71,7 +71,7 @@ public class MdadmCollectorTests
         File.WriteAllText(mdstat, Header + Md1 + "unused devices: <none>\n");
         Directory.Delete(Path.Combine(sys, "block", "md0"), recursive: true);
         md.Update();
-        text = Scrape.Render(store);
+        text = Render(store);
         Assert.DoesNotContain(text.Samples.Keys, k => k.Contains("\"md0\"", StringComparison.Ordinal));
         Assert.Equal(488254464, text.Samples["node_md_blocks{device=\"md1\"}"]);
     }

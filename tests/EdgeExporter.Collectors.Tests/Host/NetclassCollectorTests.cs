@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -99,10 +98,4 @@ public class NetclassCollectorTests
 
     private static string[] Devices(Exposition text) =>
         [.. text.Samples.Keys.Where(k => k.StartsWith("node_network_up{", StringComparison.Ordinal)).Select(k => k.Split('"')[1]).Order(StringComparer.Ordinal)];
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
-    }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -109,11 +108,5 @@ public class NetdevCollectorTests
         Directory.CreateDirectory(Path.Combine(proc, "net"));
         File.WriteAllText(Path.Combine(proc, "net/dev"), dev);
         return proc;
-    }
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Linux;
@@ -277,10 +276,4 @@ public class NetdevNetlinkTests
     private static string[] Devices(Exposition text) =>
         [.. text.Samples.Keys.Where(k => k.StartsWith("node_network_receive_bytes_total{", StringComparison.Ordinal))
             .Select(k => k.Split('"')[1]).Order(StringComparer.Ordinal)];
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
-    }
 }

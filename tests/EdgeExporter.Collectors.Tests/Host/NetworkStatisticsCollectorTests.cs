@@ -244,10 +244,4 @@ public sealed class NetworkStatisticsCollectorTests : IDisposable
         Assert.Equal(CollectorOutcome.Success, collector.Update());
         return Render(store);
     }
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
-    }
 }

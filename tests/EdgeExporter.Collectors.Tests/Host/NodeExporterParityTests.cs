@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -216,11 +215,7 @@ public class NodeExporterParityTests
         }
     }
 
-    private static string HistogramText(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
-    }
+    private static string HistogramText(MetricStore store) => RenderText(store);
 
     [Fact]
     public void Os_release_matches_node_exporter()
@@ -432,8 +427,7 @@ public class NodeExporterParityTests
         Collector collector = create(store);
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, collector.Update());
-        var buffer = new byte[store.MaxTextBytes];
-        string text = Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        string text = RenderText(store);
         return Exposition.Parse(rewrite is null ? text : rewrite(text));
     }
 

@@ -25,7 +25,7 @@ public class NvmeCollectorTests
 
         (Metrics.MetricStore store, NvmeCollector nvme, CollectorOutcome outcome) = Scrape.Once(s => new NvmeCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         const string Info = "node_nvme_info{cntlid=\"6\",device=\"nvme0\",firmware_revision=\"2B2QEXM7\",model=\"Samsung SSD 980 1TB\",serial=\"S649NL0T123456\",state=\"{0}\"}";
         Assert.Equal(1, text.Samples[Info.Replace("{0}", "live", StringComparison.Ordinal)]);
         Assert.Equal(1, text.Samples["node_nvme_namespace_info{ana_state=\"unknown\",device=\"nvme0\",nsid=\"1\"}"]);
@@ -35,7 +35,7 @@ public class NvmeCollectorTests
 
         File.WriteAllText(Path.Combine(controller, "state"), "resetting\n");
         nvme.Update();
-        text = Scrape.Render(store);
+        text = Render(store);
         Assert.Equal([Info.Replace("{0}", "resetting", StringComparison.Ordinal)], text.Samples.Keys.Where(k => k.StartsWith("node_nvme_info", StringComparison.Ordinal)));
 
         // A controller without cntlid: procfs refuses the class.
@@ -62,7 +62,7 @@ public class NvmeCollectorTests
         File.WriteAllText(Path.Combine(controller, "nvme0n1", "queue", "logical_block_size"), "4096\n");
         (Metrics.MetricStore store, _, CollectorOutcome outcome) = Scrape.Once(s => new NvmeCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Assert.Equal(18446744073709551615.0 * 4096, Scrape.Render(store).Samples["node_nvme_namespace_capacity_bytes{device=\"nvme0\",nsid=\"1\"}"]);
+        Assert.Equal(18446744073709551615.0 * 4096, Render(store).Samples["node_nvme_namespace_capacity_bytes{device=\"nvme0\",nsid=\"1\"}"]);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public class PowerSupplyClassCollectorTests
     public void Ignored_supplies_are_left_out()
     {
         (Metrics.MetricStore store, _, _) = Scrape.Once(s => new PowerSupplyClassCollector(s, Fixtures, "^BAT"));
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(0, text.Samples["node_power_supply_online{power_supply=\"AC\"}"]);
         Assert.DoesNotContain(text.Samples.Keys, k => k.Contains("BAT0", StringComparison.Ordinal));
     }
@@ -32,7 +32,7 @@ public class PowerSupplyClassCollectorTests
         File.WriteAllText(Path.Combine(ups, "voltage_avg"), "12000000\n");  // parsed by procfs, not exported
         (Metrics.MetricStore store, PowerSupplyClassCollector supplies, CollectorOutcome outcome) = Scrape.Once(s => new PowerSupplyClassCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(32.5, text.Samples["node_power_supply_temp_celsius{power_supply=\"ups\"}"]);
         Assert.Equal(-1.5, text.Samples["node_power_supply_current_ampere{power_supply=\"ups\"}"]);
         Assert.Equal(7200, text.Samples["node_power_supply_time_to_empty_seconds{power_supply=\"ups\"}"]);
@@ -43,7 +43,7 @@ public class PowerSupplyClassCollectorTests
 
         File.WriteAllText(Path.Combine(ups, "status"), "Charging\n");
         supplies.Update();
-        text = Scrape.Render(store);
+        text = Render(store);
         Assert.Equal(["node_power_supply_info{power_supply=\"ups\",status=\"Charging\",type=\"UPS\"}"], text.Samples.Keys.Where(k => k.StartsWith("node_power_supply_info", StringComparison.Ordinal)));
 
         File.WriteAllText(Path.Combine(ups, "voltage_avg"), "n/a\n");

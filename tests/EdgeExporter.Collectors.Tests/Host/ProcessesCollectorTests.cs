@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -109,11 +108,5 @@ public sealed class ProcessesCollectorTests : IDisposable
     {
         Directory.CreateDirectory(Path.Combine(_proc, directory));
         File.WriteAllText(Path.Combine(_proc, directory, "stat"), stat + "\n");
-    }
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

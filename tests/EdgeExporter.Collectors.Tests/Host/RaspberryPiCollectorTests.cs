@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Metrics;
@@ -83,11 +82,5 @@ public class RaspberryPiCollectorTests
         Directory.CreateDirectory(Path.Combine(root, "proc"));
         Directory.CreateDirectory(Path.Combine(root, "sys"));
         return root;
-    }
-
-    private static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
 
@@ -15,12 +14,6 @@ internal static class Scrape
         T collector = create(store);
         store.Seal();
         return (store, collector, collector.Update());
-    }
-
-    public static Exposition Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
     }
 
     /// <summary>The bytes an update allocates on this thread in the steady state: the median block of <paramref name="iterations"/> updates (<see cref="SteadyAllocation"/>).</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
@@ -35,7 +34,7 @@ public class TextfileCollectorTests
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, textfile.Update());
         string prefix = Path.Combine(RepoPaths.NodeExporterFixtures, "textfile") + "/";
-        Exposition ours = Exposition.Parse(Render(store, ExpositionFormat.Text).Replace(prefix, "fixtures/textfile/", StringComparison.Ordinal));
+        Exposition ours = Exposition.Parse(RenderText(store, ExpositionFormat.Text).Replace(prefix, "fixtures/textfile/", StringComparison.Ordinal));
         Exposition expected = Exposition.Parse(File.ReadAllText(Path.Combine(RepoPaths.NodeExporterFixtures, "textfile", fixture + ".out")));
 
         Assert.Equal(expected.Samples.Keys.Order(StringComparer.Ordinal), ours.Samples.Keys.Where(k => !k.StartsWith("edge_exporter_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
@@ -60,16 +59,16 @@ public class TextfileCollectorTests
         var textfile = new TextfileCollector(store, directory);
         store.Seal();
         textfile.Update();
-        Assert.Equal(1700000000, Exposition.Parse(Render(store, ExpositionFormat.Text)).Samples["backup_last_success_timestamp_seconds"]);
-        string openMetrics = Render(store, ExpositionFormat.OpenMetrics);
+        Assert.Equal(1700000000, Exposition.Parse(RenderText(store, ExpositionFormat.Text)).Samples["backup_last_success_timestamp_seconds"]);
+        string openMetrics = RenderText(store, ExpositionFormat.OpenMetrics);
         Assert.EndsWith("# EOF\n", openMetrics, StringComparison.Ordinal);
         Assert.Contains("# TYPE backup_last_success_timestamp_seconds gauge", openMetrics, StringComparison.Ordinal);
 
         File.WriteAllText(Path.Combine(directory, "backup.prom.tmp"), "backup_last_success_timestamp_seconds 1700003600\n");
         File.Move(Path.Combine(directory, "backup.prom.tmp"), Path.Combine(directory, "backup.prom"), overwrite: true); // as writers should: rename into place
         textfile.Update();
-        Assert.Equal(1700003600, Exposition.Parse(Render(store, ExpositionFormat.Text)).Samples["backup_last_success_timestamp_seconds"]);
-        Assert.Equal(0, Exposition.Parse(Render(store, ExpositionFormat.Text)).Samples["node_textfile_scrape_error"]);
+        Assert.Equal(1700003600, Exposition.Parse(RenderText(store, ExpositionFormat.Text)).Samples["backup_last_success_timestamp_seconds"]);
+        Assert.Equal(0, Exposition.Parse(RenderText(store, ExpositionFormat.Text)).Samples["node_textfile_scrape_error"]);
     }
 
     [Fact]
@@ -82,15 +81,9 @@ public class TextfileCollectorTests
         var textfile = new TextfileCollector(store, directory);
         store.Seal();
         textfile.Update();
-        Exposition text = Exposition.Parse(Render(store, ExpositionFormat.Text));
+        Exposition text = Exposition.Parse(RenderText(store, ExpositionFormat.Text));
         Assert.Equal(0.5, text.Samples["node_load1"]);
         Assert.Equal(1, text.Samples["node_textfile_scrape_error"]);
-    }
-
-    internal static string Render(MetricStore store, ExpositionFormat format)
-    {
-        var buffer = new byte[store.MaxBytes(format)];
-        return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, format, buffer));
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
@@ -22,20 +21,11 @@ public class TextfileFuzzTests
     private const int Rounds = 400;
     private const string Python = "/usr/bin/python3";
 
-    private static readonly string[] Tokens =
-    [
-        "{", "}", "\"", "\\", "\\\"", "\n", ",", "=", " ", "__name__=\"x\"", "0abc=\"v\"", "le=\"+Inf\"", "quantile=\"0.5\"",
-        "# TYPE m counter\n", "# TYPE m histogram\n", "# HELP m help \\n with \\\\\n", "NaN", "+Inf", "-Inf", "1e999", "-0", "0x10",
-        "_total", "_bucket", "_count", "_sum", "_created", ":", "\u00e9", "\u0000", "\u001b[2J", "\t", "1700000000000", "m{a=\"1\"} 1\n",
-    ];
-
     [SkippableFact]
     public void Whatever_a_textfile_holds_every_body_passes_the_strict_parsers()
     {
         Skip.IfNot(File.Exists(Python) || Tools.InCi, "Debian's python3 is not installed");
-        string fixtures = Path.Combine(RepoPaths.NodeExporterFixtures, "textfile");
-        string[] seeds = [.. Directory.EnumerateFiles(fixtures, "*.prom", SearchOption.AllDirectories).Select(File.ReadAllText)
-            .Append("# HELP w_seconds W.\n# TYPE w_seconds summary\nw_seconds{quantile=\"0.5\",x=\"1\"} 1\nw_seconds_sum{x=\"1\"} 2\nw_seconds_count{x=\"1\"} 3\n")];
+        string[] seeds = TextfileMutations.Seeds();
         var random = new Random(20261201);
         string bodies = Directory.CreateTempSubdirectory("edge-textfile-fuzz-bodies-").FullName;
         int refused = 0;
@@ -43,10 +33,10 @@ public class TextfileFuzzTests
         {
             string directory = Directory.CreateTempSubdirectory("edge-textfile-fuzz-").FullName;
             File.WriteAllText(Path.Combine(directory, "a_good.prom"), "# TYPE fuzz_good gauge\nfuzz_good 1\n");
-            File.WriteAllText(Path.Combine(directory, "b_fuzzed.prom"), Mutate(random, seeds[random.Next(seeds.Length)]));
+            File.WriteAllText(Path.Combine(directory, "b_fuzzed.prom"), TextfileMutations.Mutate(random, seeds[random.Next(seeds.Length)]));
             if (random.Next(3) == 0)
             {
-                File.WriteAllText(Path.Combine(directory, "c_fuzzed.prom"), Mutate(random, seeds[random.Next(seeds.Length)]));
+                File.WriteAllText(Path.Combine(directory, "c_fuzzed.prom"), TextfileMutations.Mutate(random, seeds[random.Next(seeds.Length)]));
             }
 
             var store = new MetricStore();
@@ -61,8 +51,7 @@ public class TextfileFuzzTests
             collector.Update();
             foreach (ExpositionFormat format in new[] { ExpositionFormat.Text, ExpositionFormat.OpenMetrics })
             {
-                var buffer = new byte[store.MaxBytes(format)];
-                string body = Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, format, buffer));
+                string body = RenderText(store, format);
                 Assert.True(body.Contains("fuzz_good 1\n", StringComparison.Ordinal), "the good file is always served; refused: " + string.Join("; ", warnings) + "\n" + File.ReadAllText(Path.Combine(directory, "b_fuzzed.prom")));
                 File.WriteAllText(Path.Combine(bodies, $"{round:0000}.{(format == ExpositionFormat.Text ? "text" : "openmetrics")}"), body);
             }
@@ -89,33 +78,6 @@ public class TextfileFuzzTests
         }
 
         Directory.Delete(bodies, recursive: true);
-    }
-
-    private static string Mutate(Random random, string seed)
-    {
-        var text = new StringBuilder(seed);
-        for (int edits = random.Next(1, 5); edits > 0 && text.Length > 0; edits--)
-        {
-            int at = random.Next(text.Length);
-            switch (random.Next(5))
-            {
-                case 0: text.Insert(at, Tokens[random.Next(Tokens.Length)]); break;
-                case 1: text.Remove(at, Math.Min(random.Next(1, 8), text.Length - at)); break;
-                case 2: text[at] = (char)random.Next(32, 127); break;
-                case 3:
-                    int lineStart = seed.LastIndexOf('\n', Math.Min(at, seed.Length - 1)) + 1;
-                    int lineEnd = seed.IndexOf('\n', lineStart);
-                    if (lineEnd > lineStart)
-                    {
-                        text.Append(seed, lineStart, lineEnd - lineStart + 1); // a repeated line
-                    }
-
-                    break;
-                default: text.Insert(at, Tokens[random.Next(Tokens.Length)] + Tokens[random.Next(Tokens.Length)]); break;
-            }
-        }
-
-        return text.ToString();
     }
 }
 

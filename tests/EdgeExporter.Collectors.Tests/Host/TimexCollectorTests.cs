@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeExporter.Collectors.Host;
 using EdgeExporter.Hardware.Linux;
 using EdgeExporter.Metrics;
@@ -74,8 +73,7 @@ public class TimexCollectorTests
         var timex = new TimexCollector(store);
         store.Seal();
         Assert.Equal(CollectorOutcome.Success, timex.Update());
-        var buffer = new byte[store.MaxTextBytes];
-        Exposition text = Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer)));
+        Exposition text = Render(store);
         Assert.Equal(17, text.Samples.Count);
         Assert.Contains(text.Samples["node_timex_sync_status"], new double[] { 0, 1 });
         Assert.Equal(0.01, text.Samples["node_timex_tick_seconds"]); // Linux's default tick: 10000 µs (USER_HZ 100)

@@ -32,7 +32,7 @@ public class WatchdogCollectorTests
         File.WriteAllText(Path.Combine(dir, "nowayout"), "0\n");
         (Metrics.MetricStore store, WatchdogCollector watchdog, CollectorOutcome outcome) = Scrape.Once(s => new WatchdogCollector(s, new HostPaths("/proc", sys)));
         Assert.Equal(CollectorOutcome.Success, outcome);
-        Exposition text = Scrape.Render(store);
+        Exposition text = Render(store);
         Assert.Equal(15, text.Samples["node_watchdog_timeout_seconds{name=\"watchdog0\"}"]);
         Assert.Equal(32, text.Samples["node_watchdog_bootstatus{name=\"watchdog0\"}"]);
         Assert.False(text.Samples.ContainsKey("node_watchdog_timeleft_seconds{name=\"watchdog0\"}"));
@@ -42,7 +42,7 @@ public class WatchdogCollectorTests
 
         File.WriteAllText(Path.Combine(dir, "state"), "active\n"); // systemd opened /dev/watchdog
         watchdog.Update();
-        text = Scrape.Render(store);
+        text = Render(store);
         Assert.Single(text.Samples.Keys, k => k.StartsWith("node_watchdog_info{", StringComparison.Ordinal));
         Assert.True(text.Samples.ContainsKey(Info.Replace("{0}", "active", StringComparison.Ordinal)));
     }

@@ -161,8 +161,7 @@ public class Bme280Tests
         var sensor = new Bme280Sensor(new DeviceMetrics(store), new DeviceIdentity("b", "bme280", "i2c-1", "0x76"), chip, new PollSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 0));
         store.Seal();
         Assert.Equal(DeviceError.Invalid, sensor.Poll());
-        var buffer = new byte[store.MaxTextBytes];
-        string text = System.Text.Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        string text = RenderText(store);
         Assert.Contains("edge_device_errors_total{device=\"b\",kind=\"invalid\"} 1\n", text);
         Assert.DoesNotContain("edge_temperature_celsius{", text);
         Assert.DoesNotContain("edge_pressure_pascals{", text);
@@ -170,7 +169,7 @@ public class Bme280Tests
 
         celsius = 22;
         Assert.Equal(DeviceError.None, sensor.Poll());
-        text = System.Text.Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
+        text = RenderText(store);
         Assert.Contains("edge_temperature_celsius{", text);
     }
 

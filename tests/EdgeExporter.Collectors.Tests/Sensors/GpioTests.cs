@@ -63,7 +63,7 @@ public class GpioTests
         store.Seal();
         Assert.Equal(DeviceError.None, inverted.Poll());
         Assert.Equal(DeviceError.None, plain.Poll());
-        string text = Render(store);
+        string text = RenderText(store);
         Assert.Contains("edge_gpio_state{device=\"door\",model=\"gpio_input\",bus=\"gpiochip0\",address=\"17\"} 0\n", text); // idle high, active low: inactive
         Assert.Contains("edge_gpio_state{device=\"plain\",model=\"gpio_input\",bus=\"gpiochip0\",address=\"17\"} 1\n", text);
     }
@@ -100,7 +100,7 @@ public class GpioTests
 
         long count = counter.Count;
         Assert.InRange(count, 15, 22); // 20 pulses a second, each with two bounce edges that must not count
-        string text = Render(store);
+        string text = RenderText(store);
         Assert.Contains($"edge_pulses_total{{device=\"s0\",model=\"pulse_counter\",bus=\"gpiochip0\",address=\"27\"}} {counter.Count}\n", text);
         Assert.Contains($"edge_energy_joules_total{{device=\"s0\",model=\"pulse_counter\",bus=\"gpiochip0\",address=\"27\"}} {counter.Count * 3600}\n", text);
     }
@@ -137,11 +137,5 @@ public class GpioTests
         Assert.Equal(DeviceError.None, counter.Poll());
         Assert.True(counter.Count > during, "counting resumes after the chip is back");
         stop.Cancel();
-    }
-
-    private static string Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return System.Text.Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
     }
 }

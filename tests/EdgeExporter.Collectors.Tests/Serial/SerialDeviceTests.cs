@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
 using EdgeExporter.Hardware.Serial;
@@ -331,8 +330,7 @@ public class SerialDeviceTests
 
     private static IReadOnlyDictionary<string, double> Samples(MetricStore store)
     {
-        var buffer = new byte[store.MaxTextBytes];
-        return Exposition.Parse(Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer))).Samples;
+        return Render(store).Samples;
     }
 
     /// <summary>An RS-485 line on a pty pair: an SDM120 at unit 1 and an SDM630 at unit 2, read by the real master.</summary>
@@ -379,11 +377,7 @@ public class SerialDeviceTests
 
         public IReadOnlyDictionary<string, double> Samples() => SerialDeviceTests.Samples(Store);
 
-        public string Text()
-        {
-            var buffer = new byte[Store.MaxTextBytes];
-            return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(Store, ExpositionFormat.Text, buffer));
-        }
+        public string Text() => RenderText(Store);
 
         public void Unplug()
         {

@@ -53,7 +53,7 @@ internal static class SampleLines
             case MetricType.Histogram:
                 foreach (double bound in family.Buckets)
                 {
-                    lines.Add(LabelText.Prefix(family.Name + "_bucket", names, labels, "le", MetricFamily.FormatFloatLabel(bound, om)));
+                    lines.Add(LabelText.Prefix(family.Name + "_bucket", names, labels, "le", LabelText.FloatLabel(bound, om)));
                 }
 
                 lines.Add(LabelText.Prefix(family.Name + "_bucket", names, labels, "le", "+Inf"));
@@ -62,7 +62,7 @@ internal static class SampleLines
             case MetricType.Summary:
                 foreach (double quantile in family.Quantiles)
                 {
-                    lines.Add(LabelText.Prefix(family.Name, names, labels, "quantile", MetricFamily.FormatFloatLabel(quantile, om)));
+                    lines.Add(LabelText.Prefix(family.Name, names, labels, "quantile", LabelText.FloatLabel(quantile, om)));
                 }
 
                 AddTail(family, names, labels, om, lines);

@@ -136,7 +136,7 @@ internal static class ShortestDecimal
         }
 
         long candidate = (long)(scaled + 0.5); // long, not ulong: the signed conversions are one instruction each way
-        if ((double)candidate / powers[p] != value)
+        if (candidate / powers[p] != value)
         {
             return false;
         }

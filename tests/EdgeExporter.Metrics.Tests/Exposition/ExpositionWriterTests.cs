@@ -16,7 +16,7 @@ public class ExpositionWriterTests
         store.AddSeries("a_requests_total", "Requests.", MetricType.Counter).Add(3);
         store.Seal();
 
-        string text = Render(store);
+        string text = RenderText(store);
 
         Assert.Equal(
             "# HELP a_requests_total Requests.\n"
@@ -37,7 +37,7 @@ public class ExpositionWriterTests
         family.AddSeries().Set(-1);
         store.Seal();
 
-        Assert.Equal("# HELP node_netstat_Tcp_MaxConn Statistic TcpMaxConn.\n# TYPE node_netstat_Tcp_MaxConn untyped\nnode_netstat_Tcp_MaxConn -1\n", Render(store));
+        Assert.Equal("# HELP node_netstat_Tcp_MaxConn Statistic TcpMaxConn.\n# TYPE node_netstat_Tcp_MaxConn untyped\nnode_netstat_Tcp_MaxConn -1\n", RenderText(store));
         var output = new System.Buffers.ArrayBufferWriter<byte>();
         ExpositionWriter.Write(store, ExpositionFormat.OpenMetrics, output);
         Assert.Equal("# HELP node_netstat_Tcp_MaxConn Statistic TcpMaxConn.\n# TYPE node_netstat_Tcp_MaxConn unknown\nnode_netstat_Tcp_MaxConn -1\n# EOF\n", Encoding.UTF8.GetString(output.WrittenSpan));
@@ -59,14 +59,14 @@ public class ExpositionWriterTests
         hidden.Set(0.7);
         hidden.Hide();
         lonely.Hide();
-        Assert.Equal("# HELP edge_humidity_ratio Humidity.\n# TYPE edge_humidity_ratio gauge\nedge_humidity_ratio{device=\"fresh\"} 0.5\n", Render(store));
+        Assert.Equal("# HELP edge_humidity_ratio Humidity.\n# TYPE edge_humidity_ratio gauge\nedge_humidity_ratio{device=\"fresh\"} 0.5\n", RenderText(store));
 
         time.Advance(TimeSpan.FromSeconds(11));
         Assert.False(fresh.IsVisible);
-        Assert.Equal("", Render(store));
+        Assert.Equal("", RenderText(store));
 
         hidden.Set(0.8);
-        Assert.Contains("edge_humidity_ratio{device=\"hidden\"} 0.8\n", Render(store));
+        Assert.Contains("edge_humidity_ratio{device=\"hidden\"} 0.8\n", RenderText(store));
     }
 
     [Fact]
@@ -129,11 +129,5 @@ public class ExpositionWriterTests
             5_000);
 
         Assert.Equal(0, allocated);
-    }
-
-    private static string Render(MetricStore store)
-    {
-        var buffer = new byte[store.MaxTextBytes];
-        return Encoding.UTF8.GetString(buffer, 0, ExpositionWriter.Write(store, ExpositionFormat.Text, buffer));
     }
 }

@@ -1,17 +1,15 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 
-namespace EdgeExporter.Collectors.Host;
+namespace EdgeExporter.Metrics;
 
 /// <summary>
-/// A reader of the Prometheus text format 0.0.4 for the textfile collector: HELP and TYPE lines,
+/// The reader of the Prometheus text format 0.0.4 (the textfile collector's files): HELP and TYPE lines,
 /// samples with escaped label values, NaN and ±Inf. Samples of a histogram or summary
 /// (<c>_bucket</c>, <c>_sum</c>, <c>_count</c>) join their family. Returns null for a file node_exporter
 /// would refuse: a syntax error, a second HELP or TYPE for a family, a TYPE after its samples, or a
 /// client-side timestamp (node_exporter skips such files as a whole).
 /// </summary>
-internal static class TextFormat
+public static class TextFormatReader
 {
     private static readonly string[] Types = ["counter", "gauge", "histogram", "summary", "untyped"];
 
@@ -21,25 +19,25 @@ internal static class TextFormat
     /// (a label name that starts with a digit or with the reserved "__", a series given twice) ever
     /// reaches a body; node_exporter lets some of these through and the whole scrape then fails.
     /// </summary>
-    public static List<TextfileCollector.Family>? Parse(string text, int maxLabelNames, out string problem)
+    public static List<TextFamily>? Parse(string text, int maxLabelNames, out string problem)
     {
         int lineNumber = 0;
         string refusal = "";
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        List<TextfileCollector.Family>? Refuse(string why)
+        List<TextFamily>? Refuse(string why)
         {
             refusal = lineNumber > 0 ? $"line {lineNumber}: {why}" : why;
             return null;
         }
 
-        List<TextfileCollector.Family>? result = ParseLines();
+        List<TextFamily>? result = ParseLines();
         problem = refusal;
         return result;
 
-        List<TextfileCollector.Family>? ParseLines()
+        List<TextFamily>? ParseLines()
         {
-            var families = new List<TextfileCollector.Family>();
-            var byName = new Dictionary<string, TextfileCollector.Family>(StringComparer.Ordinal);
+            var families = new List<TextFamily>();
+            var byName = new Dictionary<string, TextFamily>(StringComparer.Ordinal);
             var helps = new Dictionary<string, string>(StringComparer.Ordinal);
             var typed = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (string raw in text.Split('\n'))
@@ -54,7 +52,7 @@ internal static class TextFormat
                 if (line[0] == '#')
                 {
                     string[] parts = line.Split(' ', 4, StringSplitOptions.None);
-                    if (parts.Length >= 3 && parts[1] is "HELP" or "TYPE" && !IsMetricName(parts[2]))
+                    if (parts.Length >= 3 && parts[1] is "HELP" or "TYPE" && !MetricName.IsValidMetricName(parts[2]))
                     {
                         return Refuse($"invalid metric name {Quote(parts[2])}");
                     }
@@ -68,14 +66,14 @@ internal static class TextFormat
 
                         string help = parts.Length == 4 ? Unescape(parts[3], quoted: false) : "";
                         helps[parts[2]] = help;
-                        if (byName.TryGetValue(parts[2], out TextfileCollector.Family? existing))
+                        if (byName.TryGetValue(parts[2], out TextFamily? existing))
                         {
                             existing.Help = help.Length == 0 ? null : help;
                         }
                     }
                     else if (parts.Length >= 4 && parts[1] == "TYPE")
                     {
-                        if (typed.ContainsKey(parts[2]) || byName.ContainsKey(parts[2]) || !Types.Contains(parts[3].Trim()))
+                        if (typed.ContainsKey(parts[2]) || byName.ContainsKey(parts[2]) || Array.IndexOf(Types, parts[3].Trim()) < 0)
                         {
                             return Refuse($"TYPE for {parts[2]} repeated, after its samples, or unknown");
                         }
@@ -101,25 +99,25 @@ internal static class TextFormat
                     return Refuse($"more than {maxLabelNames} labels");
                 }
 
-                if (!seen.Add(SeriesKey(name, labels)))
+                if (!seen.Add(TextSample.SeriesKey(name, labels)))
                 {
                     return Refuse($"{name} with these labels is already in the file");
                 }
 
                 string familyName = FamilyOf(name, typed);
-                if (!byName.TryGetValue(familyName, out TextfileCollector.Family? family))
+                if (!byName.TryGetValue(familyName, out TextFamily? family))
                 {
-                    family = new TextfileCollector.Family(familyName, typed.GetValueOrDefault(familyName, "untyped"));
+                    family = new TextFamily(familyName, typed.GetValueOrDefault(familyName, "untyped"));
                     string? help = helps.GetValueOrDefault(familyName);
                     family.Help = string.IsNullOrEmpty(help) ? null : help;
                     byName[familyName] = family;
                     families.Add(family);
                 }
 
-                family.Samples.Add((name, labels, value));
+                family.Samples.Add(new TextSample(name, labels, value));
             }
 
-            foreach (TextfileCollector.Family family in families)
+            foreach (TextFamily family in families)
             {
                 if (Shape(family) is { } why)
                 {
@@ -137,21 +135,21 @@ internal static class TextFormat
     /// every quantile sample has a quantile in [0, 1], every bucket an le, the buckets of one metric
     /// come in increasing le with counts that do not decrease, ending at +Inf.
     /// </summary>
-    private static string? Shape(TextfileCollector.Family family)
+    private static string? Shape(TextFamily family)
     {
         if (family.Type == "summary")
         {
-            foreach ((string name, List<KeyValuePair<string, string>> labels, _) in family.Samples)
+            foreach (TextSample sample in family.Samples)
             {
-                if (name != family.Name)
+                if (sample.Name != family.Name)
                 {
-                    continue;
+                    continue; // _sum, _count
                 }
 
-                string? q = LabelValue(labels, "quantile");
+                string? q = sample.Label("quantile");
                 if (q is null || !double.TryParse(q, NumberStyles.Float, CultureInfo.InvariantCulture, out double quantile) || quantile is < 0 or > 1 || double.IsNaN(quantile))
                 {
-                    return $"a sample of summary {name} without a quantile in [0, 1]";
+                    return $"a sample of summary {sample.Name} without a quantile in [0, 1]";
                 }
             }
         }
@@ -159,32 +157,34 @@ internal static class TextFormat
         {
             string bucket = family.Name + "_bucket";
             var last = new Dictionary<string, (double Le, double Count)>(StringComparer.Ordinal);
-            foreach ((string name, List<KeyValuePair<string, string>> labels, double value) in family.Samples)
+            foreach (TextSample sample in family.Samples)
             {
-                if (name != bucket)
+                if (sample.Name != bucket)
                 {
                     continue;
                 }
 
-                string? text = LabelValue(labels, "le");
+                string? text = sample.Label("le");
                 double le = text is "+Inf" ? double.PositiveInfinity : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) ? parsed : double.NaN;
                 if (double.IsNaN(le))
                 {
                     return $"a bucket of histogram {family.Name} without a valid le";
                 }
 
-                string metric = SeriesKey(family.Name, labels.FindAll(l => l.Key != "le"));
-                if (last.TryGetValue(metric, out (double Le, double Count) previous) && (le <= previous.Le || value < previous.Count))
+                var others = new List<KeyValuePair<string, string>>(sample.Labels);
+                others.RemoveAll(static l => l.Key == "le");
+                string metric = TextSample.SeriesKey(family.Name, others);
+                if (last.TryGetValue(metric, out (double Le, double Count) previous) && (le <= previous.Le || sample.Value < previous.Count))
                 {
                     return $"the buckets of histogram {family.Name} are not in increasing le with counts that do not decrease";
                 }
 
-                last[metric] = (le, value);
+                last[metric] = (le, sample.Value);
             }
 
-            foreach ((double le, _) in last.Values)
+            foreach ((double Le, double Count) highest in last.Values)
             {
-                if (!double.IsPositiveInfinity(le))
+                if (!double.IsPositiveInfinity(highest.Le))
                 {
                     return $"histogram {family.Name} has a metric without its +Inf bucket";
                 }
@@ -194,49 +194,8 @@ internal static class TextFormat
         return null;
     }
 
-    /// <summary>The sample's name and its labels in name order: equal for the same series.</summary>
-    internal static string SeriesKey(string name, List<KeyValuePair<string, string>> labels)
-    {
-        // A stable sort (a name given twice keeps its order), with the position as the tie-break.
-        var sorted = new (KeyValuePair<string, string> Label, int Index)[labels.Count];
-        for (int i = 0; i < sorted.Length; i++)
-        {
-            sorted[i] = (labels[i], i);
-        }
-
-        Array.Sort(sorted, (a, b) => StringComparer.Ordinal.Compare(a.Label.Key, b.Label.Key) is int order and not 0 ? order : a.Index.CompareTo(b.Index));
-        var key = new StringBuilder(name).Append('\0');
-        for (int i = 0; i < sorted.Length; i++)
-        {
-            key.Append(i == 0 ? "" : "\0").Append(sorted[i].Label.Key).Append('\0').Append(sorted[i].Label.Value);
-        }
-
-        return key.ToString();
-    }
-
-    /// <summary>The value of the first label named <paramref name="name"/>, or null.</summary>
-    private static string? LabelValue(List<KeyValuePair<string, string>> labels, string name)
-    {
-        foreach (KeyValuePair<string, string> label in labels)
-        {
-            if (label.Key == name)
-            {
-                return label.Value;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>[a-zA-Z_:][a-zA-Z0-9_:]* (Prometheus data model).</summary>
-    private static bool IsMetricName(string name) =>
-        name.Length > 0 && !char.IsAsciiDigit(name[0]) && !name.AsSpan().ContainsAnyExcept(MetricNameChars);
-
-    private static readonly SearchValues<char> MetricNameChars =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:");
-
     /// <summary>A name from the file as it may be shown in a log line: control characters escaped, cut short.</summary>
-    internal static string Quote(string text)
+    private static string Quote(string text)
     {
         var quoted = new System.Text.StringBuilder("\"");
         foreach (char c in text.Length > 64 ? text[..64] : text)
@@ -341,7 +300,7 @@ internal static class TextFormat
                 }
 
                 i++; // closing quote
-                if (labels.Exists(l => l.Key == label))
+                if (TextSample.Label(labels, label) is not null)
                 {
                     why = $"label {Quote(label)} given twice";
                     return false;

@@ -20,7 +20,7 @@ public class ParserConformanceTests
     public void Promtool_accepts_the_text_corpus_without_lint_problems()
     {
         string promtool = Tools.Require("promtool");
-        (int code, string stdout, string stderr) = Tools.Run(promtool, ["check", "metrics"], stdin: Render(ExpositionFormat.Text));
+        (int code, string stdout, string stderr) = Tools.Run(promtool, ["check", "metrics"], stdin: Corpus(ExpositionFormat.Text));
         Assert.True(code == 0 && (stdout + stderr).Trim().Length == 0, $"promtool exited {code}: {stdout}{stderr}");
     }
 
@@ -32,7 +32,7 @@ public class ParserConformanceTests
         Skip.IfNot(File.Exists(Python) || Tools.InCi, "Debian's python3 is not installed");
         Assert.True(File.Exists(Python), "python3 missing");
         string script = Path.Combine(RepoPaths.TestData, "parse_exposition.py");
-        (int code, string stdout, string stderr) = Tools.Run(Python, [script, mode], stdin: Render(format));
+        (int code, string stdout, string stderr) = Tools.Run(Python, [script, mode], stdin: Corpus(format));
         if (code != 0 && stderr.Contains("No module named 'prometheus_client'", StringComparison.Ordinal))
         {
             Assert.False(Tools.InCi, "python3-prometheus-client is not installed");
@@ -71,7 +71,7 @@ public class ParserConformanceTests
     }
 
     /// <summary>The corpus.</summary>
-    private static string Render(ExpositionFormat format)
+    private static string Corpus(ExpositionFormat format)
     {
         var store = new MetricStore();
         store.AddFamily("hostile_info", "Help with \\ backslash\nand a new line", MetricType.Gauge, "note").AddSeries(Hostile).Set(1);
@@ -92,7 +92,7 @@ public class ParserConformanceTests
         latency.Observe(0.25);
         latency.Observe(0.75);
         latency.Observe(1);
-        return HistogramAndSummaryTests.Render(store, format);
+        return RenderText(store, format);
     }
 }
 

@@ -3,7 +3,8 @@ using System.Text;
 namespace EdgeExporter.Metrics;
 
 /// <summary>
-/// The one escaper and sample-prefix builder of both formats, on bytes. Label values escape
+/// The sample-prefix and HELP-line builder of both formats, on bytes, escaping through
+/// <see cref="ByteWriter.EscapedValue"/>. Label values escape
 /// backslash, double quote and line feed (text 0.0.4 and OpenMetrics alike). HELP escapes backslash
 /// and line feed, and in OpenMetrics also the double quote (its escaped-string excludes a bare <c>"</c>).
 /// </summary>
@@ -104,74 +105,18 @@ internal static class LabelText
         return buffer[..writer.Position].ToArray();
     }
 
-    public static byte[] Line(string text) => Encoding.UTF8.GetBytes(text);
-
-    private ref struct ByteWriter(Span<byte> destination)
+    /// <summary>
+    /// <c>le</c> and <c>quantile</c> values: the sample-value text; in OpenMetrics integral values get
+    /// ".0", as client_golang's OpenMetrics encoder writes them.
+    /// </summary>
+    public static string FloatLabel(double value, bool openMetrics)
     {
-        private readonly Span<byte> _destination = destination;
-
-        public int Position { get; private set; }
-
-        public bool Overflowed { get; private set; }
-
-        public void Byte(byte b)
-        {
-            if (Position < _destination.Length)
-            {
-                _destination[Position++] = b;
-            }
-            else
-            {
-                Overflowed = true;
-            }
-        }
-
-        public void Ascii(string text)
-        {
-            foreach (char c in text)
-            {
-                Byte((byte)c);
-            }
-        }
-
-        public void EscapedValue(string value, bool escapeQuote)
-        {
-            int ascii = 0;
-            while (ascii < value.Length && value[ascii] < 0x80)
-            {
-                char c = value[ascii++];
-                switch (c)
-                {
-                    case '\\': Byte((byte)'\\'); Byte((byte)'\\'); break;
-                    case '\n': Byte((byte)'\\'); Byte((byte)'n'); break;
-                    case '"' when escapeQuote: Byte((byte)'\\'); Byte((byte)'"'); break;
-                    default: Byte((byte)c); break;
-                }
-            }
-
-            if (ascii == value.Length)
-            {
-                return; // names, help and most label values: ASCII, no rune decoding
-            }
-
-            Span<byte> utf8 = stackalloc byte[4];
-            foreach (Rune rune in value.AsSpan(ascii).EnumerateRunes())
-            {
-                switch (rune.Value)
-                {
-                    case '\\': Byte((byte)'\\'); Byte((byte)'\\'); break;
-                    case '\n': Byte((byte)'\\'); Byte((byte)'n'); break;
-                    case '"' when escapeQuote: Byte((byte)'\\'); Byte((byte)'"'); break;
-                    default:
-                        int n = rune.EncodeToUtf8(utf8);
-                        for (int i = 0; i < n; i++)
-                        {
-                            Byte(utf8[i]);
-                        }
-
-                        break;
-                }
-            }
-        }
+        Span<byte> buffer = stackalloc byte[32];
+        string text = System.Text.Encoding.ASCII.GetString(buffer[..SampleValue.Format(value, buffer)]);
+        return openMetrics && double.IsFinite(value) && !text.Contains('.', StringComparison.Ordinal) && !text.Contains('e', StringComparison.Ordinal)
+            ? text + ".0"
+            : text;
     }
+
+    public static byte[] Line(string text) => Encoding.UTF8.GetBytes(text);
 }
