@@ -154,14 +154,16 @@ public sealed class TextfileCollector : Collector
             }
         }
 
-        _files = [.. Directory.EnumerateFiles(_directory!, "*.prom").Order(StringComparer.Ordinal)];
+        var found = new List<string>(Directory.EnumerateFiles(_directory!, "*.prom"));
+        found.Sort(StringComparer.Ordinal);
+        _files = [.. found];
         if (_files.Length > _mtimes.Capacity)
         {
             Refused($"{_files.Length} files, more than the {_mtimes.Capacity} read; the rest are left out", null);
             _files = _files[.._mtimes.Capacity];
         }
 
-        _filePaths = [.. _files.Select(f => Encoding.UTF8.GetBytes(f + "\0"))];
+        _filePaths = Array.ConvertAll(_files, f => Encoding.UTF8.GetBytes(f + "\0"));
         _seen = new (long, long)[_files.Length];
         var accepted = new List<(string File, List<TextFamily> Families)>();
         int samples = 0;
@@ -192,7 +194,12 @@ public sealed class TextfileCollector : Collector
                 continue;
             }
 
-            int fileSamples = parsed.Sum(f => f.Samples.Count);
+            int fileSamples = 0;
+            foreach (TextFamily family in parsed)
+            {
+                fileSamples += family.Samples.Count;
+            }
+
             if (samples + fileSamples > _maxSamples)
             {
                 Refused($"{fileSamples} samples, more than the {_maxSamples - samples} left of the {_maxSamples} read at most", file);
@@ -216,7 +223,7 @@ public sealed class TextfileCollector : Collector
             var families = new Dictionary<string, TextFamily>(StringComparer.Ordinal);
             var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             var seriesKeys = new HashSet<string>(StringComparer.Ordinal);
-            foreach ((string file, List<TextFamily> parsed) in accepted.Take(count))
+            foreach ((string file, List<TextFamily> parsed) in accepted[..count])
             {
                 string? problem = Merge(families, files, seriesKeys, parsed, file);
                 if (problem is not null && count == accepted.Count)
@@ -228,7 +235,9 @@ public sealed class TextfileCollector : Collector
             int textLength = 0;
             int openMetricsLength = 0;
             bool fits = true;
-            foreach (TextFamily family in families.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
+            var ordered = new List<TextFamily>(families.Values);
+            ordered.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name)); // names are unique: no ties
+            foreach (TextFamily family in ordered)
             {
                 string help = family.Help ?? "Metric read from " + string.Join(", ", files[family.Name]);
                 if (!family.TryWrite(ExpositionFormat.Text, help, text, ref textLength) || !family.TryWrite(ExpositionFormat.OpenMetrics, help, openMetrics, ref openMetricsLength))

@@ -33,7 +33,9 @@ public sealed class TextFamily(string name, string type)
             }
         }
 
-        return [.. names];
+        var array = new string[names.Count];
+        names.CopyTo(array);
+        return array;
     }
 
     /// <summary>
