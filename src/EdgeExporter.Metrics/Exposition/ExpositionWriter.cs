@@ -202,6 +202,7 @@ public static class ExpositionWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // the per-sample step: inlined under Size too
     private static void Sample(Span<byte> destination, ref int position, ReadOnlySpan<byte> prefix, double value)
     {
         Span<byte> rest = destination[position..];
@@ -219,6 +220,7 @@ public static class ExpositionWriter
     }
 
     /// <summary>A count: the same text as the double it converts to, without the double's checks below 2^53.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Sample(Span<byte> destination, ref int position, ReadOnlySpan<byte> prefix, long count)
     {
         Span<byte> rest = destination[position..];

@@ -234,6 +234,7 @@ public static class SampleValue
     ];
 
     /// <summary>The number of decimal digits of <paramref name="value"/> (&gt; 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int DigitCount(ulong value)
     {
         // log10 from log2 (1233/4096 ≈ log10 2), one too small for part of each power of two.
