@@ -3,7 +3,7 @@
 # location labels, a 20-series histogram with 10 buckets: 660 samples) in text format, counted by
 # valgrind's callgrind: the program runs twice, with few and with many writes, and the difference
 # divided by the extra writes is the cost of one write, without start-up.
-# The program is Native AOT (tests/EdgeExporter.Native.Benchmarks, Speed, like the shipped binary),
+# The program is Native AOT (tests/EdgeExporter.Native.Benchmarks, Size, like the shipped binary),
 # so what is counted is the code the exporter runs. Counting under the JIT (JIT=1, the benchmark
 # project with tiering off) overstates it: under valgrind 3.19 the JIT keeps MinOpts code (no
 # inlining, locals on the stack) for every writer method left with a call to another managed method

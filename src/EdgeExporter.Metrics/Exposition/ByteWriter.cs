@@ -27,8 +27,18 @@ internal ref struct ByteWriter(Span<byte> destination, int position = 0)
         }
     }
 
-    public void Ascii(string text)
+    public void Ascii(string text) => AsciiRun(text);
+
+    /// <summary>ASCII text, converted in bulk where it fits (names are ASCII by validation; a character beyond is cut to a byte, as before).</summary>
+    private void AsciiRun(ReadOnlySpan<char> text)
     {
+        if (text.Length <= _destination.Length - Position
+            && System.Text.Ascii.FromUtf16(text, _destination[Position..], out int written) == System.Buffers.OperationStatus.Done)
+        {
+            Position += written;
+            return;
+        }
+
         foreach (char c in text)
         {
             Byte((byte)c);
@@ -54,7 +64,38 @@ internal ref struct ByteWriter(Span<byte> destination, int position = 0)
     /// <summary>A label value (<paramref name="escapeQuote"/>) or HELP text, escaped as both formats want.</summary>
     public void EscapedValue(string value, bool escapeQuote)
     {
-        int ascii = 0;
+        // Runs between the characters to escape are converted in bulk (vectorised search and narrowing).
+        ReadOnlySpan<char> rest = value;
+        int done = 0;
+        while (true)
+        {
+            int special = escapeQuote ? rest.IndexOfAny('\\', '\n', '"') : rest.IndexOfAny('\\', '\n');
+            ReadOnlySpan<char> run = special < 0 ? rest : rest[..special];
+            if (run.Length > _destination.Length - Position)
+            {
+                break; // no room for it: the careful path below sets Overflowed
+            }
+
+            System.Buffers.OperationStatus status = System.Text.Ascii.FromUtf16(run, _destination[Position..], out int written);
+            Position += written;
+            done += written;
+            if (status != System.Buffers.OperationStatus.Done)
+            {
+                break; // a character beyond ASCII: the careful path from it
+            }
+
+            if (special < 0)
+            {
+                return; // names, help and most label values: ASCII, no rune decoding
+            }
+
+            Byte((byte)'\\');
+            Byte(rest[special] == '\n' ? (byte)'n' : (byte)rest[special]);
+            done++;
+            rest = rest[(special + 1)..];
+        }
+
+        int ascii = done;
         while (ascii < value.Length && value[ascii] < 0x80)
         {
             char c = value[ascii++];
@@ -69,7 +110,7 @@ internal ref struct ByteWriter(Span<byte> destination, int position = 0)
 
         if (ascii == value.Length)
         {
-            return; // names, help and most label values: ASCII, no rune decoding
+            return;
         }
 
         Span<byte> utf8 = stackalloc byte[4];
