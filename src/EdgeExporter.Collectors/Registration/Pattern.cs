@@ -32,28 +32,12 @@ public sealed class Pattern
 
     private readonly bool _anchored; // begins with \A or ^ (not multi-line): a match can only start at 0
 
-    // For anchored patterns: the character instructions reachable from the start at position 0 of a text
-    // that does not begin with a line feed, and whether the match itself is (then every such text
-    // matches). Null where that closure holds a word-boundary assertion, whose outcome depends on the
-    // character. The closure of a long alternation (node_exporter's netstat fields: 400 instructions)
-    // was most of a match's cost, paid again for every name.
-    private readonly int[]? _startChars;
-    private readonly bool _matchesAtStart;
-
-    // Per ASCII first character: the instructions after it (successors of the start characters whose set holds it), made on first use.
-    private readonly int[]?[] _afterFirst = new int[128][];
-
     private Pattern(string text, Instruction[] program, CharSet[] sets)
     {
         Text = text;
         _program = program;
         _sets = sets;
         _anchored = program[0] is { Op: Op.Assert, X: (int)Assertion.BeginText };
-        if (_anchored)
-        {
-            _startChars = StartClosure(out _matchesAtStart);
-        }
-
     }
 
     // Made on the first match, not at parse: a pattern parsed only to check a flag's value needs none.
@@ -75,79 +59,6 @@ public sealed class Pattern
         }
 
         return _dfa;
-    }
-
-    /// <summary>The closure from the start at position 0 of a non-empty text not beginning with '\n'; null if it depends on the character.</summary>
-    private int[]? StartClosure(out bool matches)
-    {
-        matches = false;
-        var chars = new List<int>();
-        var seen = new bool[_program.Length];
-        var stack = new Stack<int>();
-        stack.Push(0);
-        while (stack.Count > 0)
-        {
-            int pc = stack.Pop();
-            if (seen[pc])
-            {
-                continue;
-            }
-
-            seen[pc] = true;
-            Instruction instruction = _program[pc];
-            switch (instruction.Op)
-            {
-                case Op.Match:
-                    matches = true;
-                    break;
-                case Op.Char:
-                    chars.Add(pc);
-                    break;
-                case Op.Jump:
-                    stack.Push(instruction.X);
-                    break;
-                case Op.Split:
-                    stack.Push(instruction.Y);
-                    stack.Push(instruction.X);
-                    break;
-                case Op.Assert:
-                    switch ((Assertion)instruction.X)
-                    {
-                        case Assertion.BeginText or Assertion.BeginLine:
-                            stack.Push(pc + 1);
-                            break;
-                        case Assertion.EndText or Assertion.EndLine:
-                            break; // false: the text goes on, and not with a line feed
-                        default:
-                            return null;
-                    }
-
-                    break;
-            }
-        }
-
-        return [.. chars];
-    }
-
-    private int[] AfterFirst(char c)
-    {
-        int[]? after = Volatile.Read(ref _afterFirst[c]);
-        if (after is null)
-        {
-            var list = new List<int>();
-            foreach (int pc in _startChars!)
-            {
-                if (_sets[_program[pc].X].Contains(c))
-                {
-                    list.Add(pc + 1);
-                }
-            }
-
-            after = [.. list];
-            Volatile.Write(ref _afterFirst[c], after); // the same array whoever wins
-        }
-
-        return after;
     }
 
     /// <summary>The pattern as given.</summary>
@@ -204,42 +115,7 @@ public sealed class Pattern
         seen.Fill(-1);
         int currentCount = 0;
         int step = 0;
-        int start = 0;
-        if (_startChars is not null && text.Length > 0 && text[0] != '\n')
-        {
-            // An anchored pattern's first step from what was worked out when it was compiled.
-            if (_matchesAtStart)
-            {
-                return true;
-            }
-
-            char first = text[0];
-            step = 1;
-            if (first < 128)
-            {
-                foreach (int pc in AfterFirst(first))
-                {
-                    if (Add(text, 1, pc, current, ref currentCount, seen, step, stack))
-                    {
-                        return true;
-                    }
-                }
-            }
-            else
-            {
-                foreach (int pc in _startChars)
-                {
-                    if (_sets[_program[pc].X].Contains(first) && Add(text, 1, pc + 1, current, ref currentCount, seen, step, stack))
-                    {
-                        return true;
-                    }
-                }
-            }
-
-            start = 1;
-        }
-
-        for (int position = start; ; position++)
+        for (int position = 0; ; position++)
         {
             // A thread starts at every position: the match may begin anywhere (at 0 only when anchored).
             if ((position == 0 || !_anchored) && Add(text, position, 0, current, ref currentCount, seen, step, stack))
