@@ -236,6 +236,7 @@ public sealed class Pattern
         private readonly Stack<int> _stack = new();
         private readonly List<int> _advanced = [];
         private readonly List<int> _set = [];
+        private readonly List<int> _afterEnd = [];
         private char[] _key = new char[64];
         private int _count;
 
@@ -376,6 +377,36 @@ public sealed class Pattern
         /// <summary>The instructions reached from <paramref name="starts"/> without reading a character: Char and EndText instructions, and whether the match is among them.</summary>
         private (List<int> Set, bool Matched, bool AtEnd) Closure(List<int> starts, bool begin)
         {
+            List<int> set = _set;
+            set.Clear();
+            bool matched = Walk(starts, begin, atEnd: false, set);
+            set.Sort();
+            if (matched)
+            {
+                return (set, true, false);
+            }
+
+            // At the end of the text the EndText assertions among them hold: does one lead to the match?
+            List<int> afterEnd = _afterEnd;
+            afterEnd.Clear();
+            foreach (int pc in set)
+            {
+                if (_pattern._program[pc].Op == Op.Assert)
+                {
+                    afterEnd.Add(pc + 1);
+                }
+            }
+
+            return (set, false, afterEnd.Count > 0 && Walk(afterEnd, begin: false, atEnd: true, null));
+        }
+
+        /// <summary>
+        /// Follows the instructions that read no character from <paramref name="starts"/>: ^ holds when
+        /// <paramref name="begin"/>, $ when <paramref name="atEnd"/> (otherwise it is added to
+        /// <paramref name="set"/>, with the Char instructions, to be decided later). True when the match is reached.
+        /// </summary>
+        private bool Walk(List<int> starts, bool begin, bool atEnd, List<int>? set)
+        {
             Instruction[] program = _pattern._program;
             bool[] seen = _seen;
             Array.Clear(seen);
@@ -386,8 +417,6 @@ public sealed class Pattern
                 stack.Push(starts[i]);
             }
 
-            List<int> set = _set;
-            set.Clear();
             bool matched = false;
             while (stack.Count > 0)
             {
@@ -405,7 +434,7 @@ public sealed class Pattern
                         matched = true;
                         break;
                     case Op.Char:
-                        set.Add(pc);
+                        set?.Add(pc);
                         break;
                     case Op.Jump:
                         stack.Push(instruction.X);
@@ -421,60 +450,16 @@ public sealed class Pattern
                         }
 
                         break;
+                    case Op.Assert when atEnd:
+                        stack.Push(pc + 1); // EndText, at the end
+                        break;
                     case Op.Assert:
-                        set.Add(pc); // EndText: decided when the text ends
+                        set?.Add(pc); // EndText: decided when the text ends
                         break;
                 }
             }
 
-            set.Sort();
-            return (set, matched, !matched && AcceptsAtEnd(set));
-        }
-
-        /// <summary>Whether, at the end of the text, the EndText assertions among <paramref name="set"/> lead to the match.</summary>
-        private bool AcceptsAtEnd(List<int> set)
-        {
-            Instruction[] program = _pattern._program;
-            bool[] seen = _seen;
-            Array.Clear(seen);
-            Stack<int> stack = _stack;
-            stack.Clear();
-            foreach (int pc in set)
-            {
-                if (program[pc].Op == Op.Assert)
-                {
-                    stack.Push(pc + 1);
-                }
-            }
-
-            while (stack.Count > 0)
-            {
-                int pc = stack.Pop();
-                if (seen[pc])
-                {
-                    continue;
-                }
-
-                seen[pc] = true;
-                Instruction instruction = program[pc];
-                switch (instruction.Op)
-                {
-                    case Op.Match:
-                        return true;
-                    case Op.Jump:
-                        stack.Push(instruction.X);
-                        break;
-                    case Op.Split:
-                        stack.Push(instruction.Y);
-                        stack.Push(instruction.X);
-                        break;
-                    case Op.Assert when (Assertion)instruction.X == Assertion.EndText:
-                        stack.Push(pc + 1);
-                        break;
-                }
-            }
-
-            return false;
+            return matched;
         }
 
         /// <summary>The number of the state with this set, made if new; <see cref="Full"/> when there is no room.</summary>
