@@ -66,7 +66,7 @@ public sealed class MetricStore
     /// a GPS epoch), and by <see cref="ExpositionWriter"/> for the whole of a body: a body shows all
     /// of such a group or none of it. Writers hold it only for their stores into the slots (microseconds).
     /// </summary>
-    public Lock GroupGate { get; } = new();
+    public SpinGate GroupGate { get; } = new();
 
     public MetricFamily AddFamily(string name, string help, MetricType type, params string[] labelNames)
     {

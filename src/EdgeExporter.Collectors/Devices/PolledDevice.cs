@@ -118,7 +118,7 @@ public abstract class PolledDevice
             ConsecutiveFailures = 0;
             long validUntil = Metrics.Store.After(Staleness);
             double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
-            lock (Metrics.Store.GroupGate)
+            using (Metrics.Store.GroupGate.Enter())
             {
                 for (int i = 0; i < _staged; i++)
                 {

@@ -169,7 +169,7 @@ public sealed class PulseCounterSensor : PolledDevice
     private void Publish(long validUntil)
     {
         long count = Count;
-        lock (Metrics.Store.GroupGate) // the count and what it measures, together
+        using (Metrics.Store.GroupGate.Enter()) // the count and what it measures, together
         {
             _pulses.SetUntil(count, validUntil);
             if (_quantity.Exists)

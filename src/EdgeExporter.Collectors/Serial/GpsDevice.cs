@@ -243,7 +243,7 @@ public sealed class GpsDevice : PolledDevice
     private void Publish(long now, long lines)
     {
         long validUntil = Metrics.Store.After(Staleness);
-        lock (Metrics.Store.GroupGate) // one epoch, one picture
+        using (Metrics.Store.GroupGate.Enter()) // one epoch, one picture
         {
             Write(_fixQuality, _state.FixQuality, validUntil);
             Write(_fixMode, _state.FixMode, validUntil);

@@ -30,7 +30,7 @@ public static class ExpositionWriter
     public static int Write(MetricStore store, ExpositionFormat format, Span<byte> destination)
     {
         store.ThrowIfNotSealed();
-        lock (store.GroupGate)
+        using (store.GroupGate.Enter())
         {
             return WriteSealed(store, format, destination);
         }
