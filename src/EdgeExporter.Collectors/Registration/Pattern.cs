@@ -90,14 +90,14 @@ public sealed class Pattern
         int n = _program.Length;
         if (n <= StackInstructions)
         {
-            Span<int> scratch = stackalloc int[n * 4]; // no need to clear it (SkipLocalsInit): Run sets what it reads
+            Span<int> scratch = stackalloc int[n * 5]; // no need to clear it (SkipLocalsInit): Run sets what it reads
             return Run(text, scratch);
         }
 
-        int[] rented = ArrayPool<int>.Shared.Rent(n * 4);
+        int[] rented = ArrayPool<int>.Shared.Rent(n * 5);
         try
         {
-            return Run(text, rented.AsSpan(0, n * 4));
+            return Run(text, rented.AsSpan(0, n * 5));
         }
         finally
         {
@@ -111,7 +111,7 @@ public sealed class Pattern
         Span<int> current = scratch[..n];
         Span<int> next = scratch.Slice(n, n);
         Span<int> seen = scratch.Slice(2 * n, n); // the step at which an instruction was last added
-        Span<int> stack = scratch.Slice(3 * n, n);
+        Span<int> stack = scratch.Slice(3 * n, 2 * n); // a Split pushes two: room for every push, not just one per instruction
         seen.Fill(-1);
         int currentCount = 0;
         int step = 0;
