@@ -39,7 +39,7 @@ public sealed class SeriesPool
     internal Series Dropped { get; set; }
 
     /// <summary>Held while a slot's text changes and while a writer copies it.</summary>
-    internal object Gate { get; } = new();
+    internal SpinGate Gate { get; } = new(); // collectors and the renderer: no allocation when they meet
 
     internal bool IsTaken(int slot) => _taken[slot];
 
@@ -66,7 +66,7 @@ public sealed class SeriesPool
 
         Span<byte> candidate = stackalloc byte[MaxPrefixBytes];
         int length = LabelText.WritePrefix(candidate, _family.Name, _family.LabelNameSpan, labelValues, omitEmpty: _family.OmitsEmptyLabels);
-        lock (Gate)
+        using (Gate.Enter())
         {
             int free = -1;
             for (int i = 0; i < _slots.Length; i++)
@@ -111,7 +111,7 @@ public sealed class SeriesPool
             return;
         }
 
-        lock (Gate)
+        using (Gate.Enter())
         {
             int slot = Array.IndexOf(_slots, series.Index);
             if (slot < 0 || series.Store != _store)
@@ -130,7 +130,7 @@ public sealed class SeriesPool
     /// </summary>
     public void HideAll()
     {
-        lock (Gate)
+        using (Gate.Enter())
         {
             for (int slot = 0; slot < _slots.Length; slot++)
             {

@@ -11,7 +11,7 @@ internal sealed class SummaryWindow
     private readonly double[] _values;
     private readonly long[] _times;
     private readonly double[] _sorted;
-    private readonly object _gate = new();
+    private readonly SpinGate _gate = new(); // observers (pollers) and the renderer: no allocation when they meet
     private int _start;
     private int _count;
     private int _sortedCount;
@@ -25,7 +25,7 @@ internal sealed class SummaryWindow
 
     public void Add(long now, double value)
     {
-        lock (_gate)
+        using (_gate.Enter())
         {
             if (_count == _values.Length)
             {
@@ -51,7 +51,7 @@ internal sealed class SummaryWindow
     /// <remarks>Observations older than <paramref name="oldest"/> leave for good: the window start only moves forward.</remarks>
     public void Quantiles(long oldest, IReadOnlyList<double> quantiles, Span<double> results)
     {
-        lock (_gate)
+        using (_gate.Enter())
         {
             while (_count > 0 && _times[_start] < oldest)
             {

@@ -80,7 +80,7 @@ public static class ExpositionWriter
 
             foreach (SeriesPool pool in family.Pools)
             {
-                lock (pool.Gate)
+                using (pool.Gate.Enter())
                 {
                     for (int slot = 0; slot < pool.Capacity; slot++)
                     {
