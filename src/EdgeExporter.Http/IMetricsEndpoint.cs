@@ -21,4 +21,16 @@ public interface IMetricsEndpoint
         problem = null;
         return WriteBody(destination, format);
     }
+
+    /// <summary>
+    /// The largest page <see cref="WriteStatusPage"/> writes; 0 when the endpoint has no status page
+    /// and <c>/</c> serves <see cref="HttpServerOptions.LandingPage"/>.
+    /// </summary>
+    int MaxStatusPageBytes => 0;
+
+    /// <summary>
+    /// Gathers the metrics and writes the HTML status page served at <c>/</c>; returns its length
+    /// (at most <see cref="MaxStatusPageBytes"/>). Rendered like a scrape, on the renderer thread.
+    /// </summary>
+    int WriteStatusPage(Span<byte> destination) => -1;
 }

@@ -146,7 +146,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         _headBuffers = (byte*)NativeMemory.Alloc((nuint)(_headBufferOwner.Length * _headBufferSize));
         _scratch = (byte*)NativeMemory.Alloc((nuint)_headBufferSize);
         _events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * SocketCalls.EpollEventSize));
-        int bodyBytes = Math.Max(_endpoint.MaxBodyBytes, 4096);
+        int bodyBytes = Math.Max(Math.Max(_endpoint.MaxBodyBytes, _endpoint.MaxStatusPageBytes), 4096);
         for (int i = 0; i < _bodies.Length; i++)
         {
             _bodies[i] = new BodyBuffer(bodyBytes);
@@ -693,7 +693,12 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         }
         else if (route == Route.Metrics)
         {
-            RequestScrape(connection, ref request, keepAlive, isHead, now);
+            RequestScrape(connection, ContentNegotiation.Choose(request.Accept), request.Query, statusPage: false, request.AcceptEncoding, keepAlive, isHead, now);
+        }
+        else if (route == Route.Landing && _endpoint.MaxStatusPageBytes > 0)
+        {
+            // The status page is a view of a scrape: rendered the same way, one render for every page asked meanwhile.
+            RequestScrape(connection, ExpositionFormat.Text, default, statusPage: true, request.AcceptEncoding, keepAlive, isHead, now);
         }
         else
         {
@@ -733,12 +738,11 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private void Respond(Connection connection, int status, ReadOnlySpan<byte> contentType, byte[] body, bool keepAlive, bool isHead, ResponseHeaders extra, long now) =>
         StartResponse(connection, status, contentType, PointerOf(body), body.Length, null, keepAlive, isHead, extra, now);
 
-    private void RequestScrape(Connection connection, ref HttpRequestHead request, bool keepAlive, bool isHead, long now)
+    private void RequestScrape(Connection connection, ExpositionFormat format, ReadOnlySpan<byte> query, bool statusPage, ReadOnlySpan<byte> acceptEncoding, bool keepAlive, bool isHead, long now)
     {
-        ExpositionFormat format = ContentNegotiation.Choose(request.Accept);
         ScrapeJob? job = _pendingFirst;
         int collections = _renderer!.Busy ? 1 : 0;
-        while (job is not null && !job.Matches(format, request.Query))
+        while (job is not null && !job.Matches(format, query, statusPage))
         {
             job = job.Next;
             collections++;
@@ -758,8 +762,9 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             _freeJobs = job.Next;
             job.Next = null;
             job.Format = format;
-            request.Query.CopyTo(job.Query);
-            job.QueryLength = request.Query.Length;
+            job.StatusPage = statusPage;
+            query.CopyTo(job.Query);
+            job.QueryLength = query.Length;
             job.WantGzip = false;
             job.FirstWaiter = null;
             job.LastWaiter = null;
@@ -775,7 +780,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             _pendingLast = job;
         }
 
-        connection.WantGzip = ContentNegotiation.PrefersGzip(request.AcceptEncoding);
+        connection.WantGzip = ContentNegotiation.PrefersGzip(acceptEncoding);
         job.WantGzip |= connection.WantGzip;
         connection.KeepAlive = keepAlive;
         connection.IsHead = isHead;
@@ -856,6 +861,9 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     {
         BodyBuffer buffer = job.Buffer!;
         buffer.Rendering = false;
+        // Read before the job goes back to the free list: a waiter's pipelined request may take it.
+        ReadOnlySpan<byte> contentType = job.StatusPage ? ResponseHead.Html : ContentType(job.Format);
+        ResponseHeaders headers = job.StatusPage ? ResponseHeaders.Vary | ResponseHeaders.Page : ResponseHeaders.Vary;
         Connection? waiter = job.FirstWaiter;
         job.FirstWaiter = null;
         job.LastWaiter = null;
@@ -878,11 +886,11 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             }
             else if (connection.WantGzip && buffer.GzipLength >= 0)
             {
-                StartResponse(connection, 200, ContentType(job.Format), buffer.Gzip, buffer.GzipLength, buffer, connection.KeepAlive, connection.IsHead, ResponseHeaders.Vary | ResponseHeaders.Gzip, now);
+                StartResponse(connection, 200, contentType, buffer.Gzip, buffer.GzipLength, buffer, connection.KeepAlive, connection.IsHead, headers | ResponseHeaders.Gzip, now);
             }
             else
             {
-                StartResponse(connection, 200, ContentType(job.Format), buffer.Plain, buffer.PlainLength, buffer, connection.KeepAlive, connection.IsHead, ResponseHeaders.Vary, now);
+                StartResponse(connection, 200, contentType, buffer.Plain, buffer.PlainLength, buffer, connection.KeepAlive, connection.IsHead, headers, now);
             }
 
             if (connection.State == ConnectionState.Reading && connection.KeptLength > 0)

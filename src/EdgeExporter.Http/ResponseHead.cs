@@ -11,13 +11,16 @@ internal enum ResponseHeaders
     AllowGetHead = 1,
     Gzip = 2,
     Vary = 4,
+
+    /// <summary>An HTML page: never cached (it shows the moment), and no script, frame or outside asset.</summary>
+    Page = 8,
 }
 
 /// <summary>Writes a status line and header block; the one place response heads are made.</summary>
 internal static class ResponseHead
 {
     /// <summary>Room a head needs: the longest status line and content type plus every optional line.</summary>
-    public const int MaxLength = 384;
+    public const int MaxLength = 512;
 
     public static ReadOnlySpan<byte> PlainText => "text/plain; charset=utf-8"u8;
 
@@ -52,6 +55,11 @@ internal static class ResponseHead
         {
             // The metrics body differs by Accept (format) and Accept-Encoding (gzip).
             Put(destination, ref n, "\r\nVary: Accept, Accept-Encoding"u8);
+        }
+
+        if ((extra & ResponseHeaders.Page) != 0)
+        {
+            Put(destination, ref n, "\r\nCache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'\r\nReferrer-Policy: no-referrer"u8);
         }
 
         if (close)

@@ -61,6 +61,9 @@ internal sealed class ScrapeJob(int maxQueryBytes)
 {
     public ExpositionFormat Format;
 
+    /// <summary>The HTML status page rather than a metrics body (<see cref="Format"/> and the query then unused).</summary>
+    public bool StatusPage;
+
     public readonly byte[] Query = new byte[maxQueryBytes];
 
     public int QueryLength;
@@ -77,8 +80,8 @@ internal sealed class ScrapeJob(int maxQueryBytes)
     /// <summary>The next job in the pending queue, or in the free list.</summary>
     public ScrapeJob? Next;
 
-    public bool Matches(ExpositionFormat format, ReadOnlySpan<byte> query) =>
-        Format == format && query.SequenceEqual(Query.AsSpan(0, QueryLength));
+    public bool Matches(ExpositionFormat format, ReadOnlySpan<byte> query, bool statusPage) =>
+        StatusPage == statusPage && (statusPage || (Format == format && query.SequenceEqual(Query.AsSpan(0, QueryLength))));
 }
 
 /// <summary>
@@ -183,7 +186,15 @@ internal sealed unsafe class ScrapeRenderer : IDisposable
         var plain = new Span<byte>(buffer.Plain, buffer.PlainCapacity);
         try
         {
-            int length = _endpoint.WriteBody(plain, job.Format, job.Query.AsSpan(0, job.QueryLength), out byte[]? problem);
+            byte[]? problem = null;
+            int length = job.StatusPage
+                ? _endpoint.WriteStatusPage(plain)
+                : _endpoint.WriteBody(plain, job.Format, job.Query.AsSpan(0, job.QueryLength), out problem);
+            if (length < 0 && job.StatusPage)
+            {
+                throw new InvalidOperationException("the endpoint wrote no status page");
+            }
+
             if (length < 0)
             {
                 buffer.Status = 400;

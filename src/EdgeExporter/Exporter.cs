@@ -26,11 +26,16 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     private readonly Histogram[] _scrapeDuration;
     private readonly DeviceSet _devices;
     private readonly object _collectGate = new();
+    private readonly byte[] _telemetryPath;
+    // The scrape the status page is made from: native, committed page by page as bodies reach it,
+    // allocated on the first page asked for. The renderer thread alone uses it.
+    private unsafe byte* _pageScrape;
     private MetricsServer? _server;
 
     public Exporter(ExporterOptions options, ExporterConfig config, Logger log)
     {
         _options = options;
+        _telemetryPath = System.Text.Encoding.UTF8.GetBytes(options.TelemetryPath);
         _log = log;
 
         _store.AddFamily(
@@ -132,6 +137,8 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         var other => other.ToString().ToLowerInvariant(),
     };
 
+    public int MaxStatusPageBytes => Status.StatusPage.MaxBytes;
+
     public int MaxBodyBytes => Math.Max(_store.MaxBytes(ExpositionFormat.Text), _store.MaxBytes(ExpositionFormat.OpenMetrics));
 
     public IReadOnlyList<System.Net.EndPoint> LocalEndpoints => _server?.LocalEndpoints ?? [];
@@ -154,7 +161,6 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
                 // Within the descriptor limit, leaving room for the files, ports and devices the
                 // collectors hold: past it, the stalled connection goes rather than accept failing.
                 MaxConnections = (int)Math.Clamp((long)Math.Min(ProcessLimits.OpenFiles, int.MaxValue) - 48, 4, 1024),
-                LandingPage = LandingPage.Html(_options.TelemetryPath, GoArch),
             },
             this)
         {
@@ -209,6 +215,21 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         return length;
     }
 
+    /// <summary>The page at <c>/</c>: a text scrape (which runs the collectors as any scrape does), shown as HTML.</summary>
+    public unsafe int WriteStatusPage(Span<byte> destination)
+    {
+        int capacity = _store.MaxBytes(ExpositionFormat.Text);
+        if (_pageScrape is null)
+        {
+            _pageScrape = (byte*)NativeMemory.Alloc((nuint)capacity);
+        }
+
+        var scrape = new Span<byte>(_pageScrape, capacity);
+        int length = WriteBody(scrape, ExpositionFormat.Text);
+        double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        return Status.StatusPage.Write(scrape[..length], destination, now, _telemetryPath);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_server is not null)
@@ -216,8 +237,19 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             await _server.StopAsync(TimeSpan.FromSeconds(5));
         }
 
+        FreePageScrape();
+
         _devices.Dispose();
         _host.Dispose();
+    }
+
+    private unsafe void FreePageScrape()
+    {
+        if (_pageScrape is not null)
+        {
+            NativeMemory.Free(_pageScrape);
+            _pageScrape = null;
+        }
     }
 
     private static bool HasFault(IReadOnlyList<DeviceConfig> devices)

@@ -184,6 +184,67 @@ public class MetricsServerTests
     }
 
     [Fact]
+    public async Task A_status_page_is_rendered_like_a_scrape_and_never_cached()
+    {
+        const string page = "<!DOCTYPE html><title>status</title>";
+        await using TestServer server = TestServer.Start(endpoint: new TestServer.Endpoint { StatusPage = page });
+        using Socket socket = server.Connect();
+        socket.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        (string head, string body) = TestServer.ReadResponse(socket);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/html; charset=utf-8\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("Cache-Control: no-store\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("X-Content-Type-Options: nosniff\r\n", head, StringComparison.Ordinal);
+        Assert.Equal(page, body);
+        Assert.Equal(1, server.Scrapes.Count);
+
+        // HEAD, gzip and a query (ignored: the page has none) on the same kept-alive connection.
+        socket.Send("HEAD /?x=1 HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        (head, body) = TestServer.ReadResponse(socket, head: true);
+        Assert.Contains($"Content-Length: {page.Length}\r\n", head, StringComparison.Ordinal);
+        Assert.Empty(body);
+        socket.Send("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"u8);
+        (head, _) = TestServer.ReadResponse(socket);
+        Assert.Contains("Content-Encoding: gzip\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("Cache-Control: no-store\r\n", head, StringComparison.Ordinal);
+
+        // The metrics are served as before, and a POST to the page is refused.
+        Assert.EndsWith(TestServer.Body, server.Exchange("GET /metrics HTTP/1.0\r\n\r\n"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 405 ", server.Exchange("POST / HTTP/1.0\r\n\r\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pages_asked_for_during_one_render_share_it_and_a_scrape_is_not_mixed_with_them()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        await using TestServer server = TestServer.Start(endpoint: new TestServer.Endpoint { StatusPage = "<p>page</p>", Gate = gate });
+        using Socket first = server.Connect();
+        first.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"u8); // holds the renderer
+        Assert.True(SpinWait.SpinUntil(() => server.Scrapes.Count == 1, 5000));
+        var pages = new Socket[3];
+        for (int i = 0; i < pages.Length; i++)
+        {
+            pages[i] = server.Connect();
+            pages[i].Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        }
+
+        using Socket scrape = server.Connect();
+        scrape.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+        Thread.Sleep(200);
+        gate.Set();
+        Assert.EndsWith(TestServer.Body, TestServer.ReadResponse(first).Body, StringComparison.Ordinal);
+        foreach (Socket page in pages)
+        {
+            Assert.Equal("<p>page</p>", TestServer.ReadResponse(page).Body);
+            page.Dispose();
+        }
+
+        Assert.Equal(TestServer.Body, TestServer.ReadResponse(scrape).Body);
+        Assert.Equal(3, server.Scrapes.Count); // the first scrape, one page for three, one scrape
+    }
+
+    [Fact]
     public async Task Stopping_closes_idle_connections_and_finishes_a_scrape_in_progress()
     {
         TestServer server = TestServer.Start();

@@ -86,6 +86,18 @@ internal sealed class TestServer : IAsyncDisposable
 
         public bool Throw { get; set; }
 
+        /// <summary>When set, <c>/</c> is a status page rendered like a scrape (counted in <see cref="Count"/>) with this HTML.</summary>
+        public string? StatusPage { get; init; }
+
+        public int MaxStatusPageBytes => StatusPage is null ? 0 : 4096;
+
+        public int WriteStatusPage(Span<byte> destination)
+        {
+            Interlocked.Increment(ref _count);
+            Gate?.Wait(TimeSpan.FromSeconds(10));
+            return Encoding.UTF8.GetBytes(StatusPage, destination);
+        }
+
         public int WriteBody(Span<byte> destination, ExpositionFormat format, ReadOnlySpan<byte> query, out byte[]? problem)
         {
             problem = null;

@@ -39,6 +39,11 @@ public sealed class DeviceMetrics
                 "device")
             .WithUnit("seconds")
             .WithCreated();
+        Info = store.AddFamily(
+            "edge_device_info",
+            "A configured device: its model, the bus and address it is on and the config's labels; value is always 1. Present whether or not the device answers.",
+            MetricType.Gauge,
+            _readingLabels).OmittingEmptyLabels();
         LastSuccess = store.AddFamily(
             "edge_device_last_success_timestamp_seconds",
             "Unix time of the device's last successful poll.",
@@ -85,6 +90,8 @@ public sealed class DeviceMetrics
 
     public MetricFamily Errors { get; }
 
+    public MetricFamily Info { get; }
+
     public MetricFamily LastSuccess { get; }
 
     public MetricFamily PollDuration { get; }
@@ -120,6 +127,24 @@ public sealed class DeviceMetrics
             "device",
             "kind")
         .WithCreated();
+
+    /// <summary>Declares the device's <c>edge_device_info</c> series: its identity and labels, always 1.</summary>
+    public void AddInfo(DeviceIdentity identity)
+    {
+        var values = new string[_readingLabels.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = i < IdentityLabels.Length ? IdentityLabels[i] switch
+            {
+                "device" => identity.Name,
+                "model" => identity.Model,
+                "bus" => identity.Bus,
+                _ => identity.Address,
+            } : identity.Label(_readingLabels[i]) ?? "";
+        }
+
+        Info.AddSeries(values).Set(1);
+    }
 
     /// <summary>Declares one reading series of a device (hidden until its first successful read).</summary>
     public Series AddReading(MetricFamily family, DeviceIdentity identity) => AddReading(family, identity, []);

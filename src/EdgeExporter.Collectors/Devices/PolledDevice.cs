@@ -57,6 +57,7 @@ public abstract class PolledDevice
         Settings = settings;
         _up = metrics.Up.AddSeries(identity.Name, identity.Model);
         _up.Set(0);
+        metrics.AddInfo(identity);
         _errors = Array.ConvertAll(_errorKinds, kind => metrics.Errors.AddSeries(identity.Name, kind.ToString().ToLowerInvariant()));
         _lastSuccess = metrics.LastSuccess.AddSeries(identity.Name);
         _lastSuccess.Hide();

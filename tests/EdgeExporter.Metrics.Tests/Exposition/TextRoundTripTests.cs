@@ -144,6 +144,7 @@ public class TextRoundTripTests
         }
 
         Assert.Equal(text, Serve(again, ExpositionFormat.Text));
+        AgreesWithSampleReader(text, again);
         string openMetrics = Serve(families, ExpositionFormat.OpenMetrics);
         Assert.EndsWith("# EOF\n", openMetrics, StringComparison.Ordinal);
         Assert.Equal(SampleLines(text), SampleLines(openMetrics));
@@ -151,6 +152,36 @@ public class TextRoundTripTests
     }
 
     private const string Fallback = "Metric read from round-trip.prom";
+
+    /// <summary>The allocation-free reader the status page uses sees every sample of our own body as the full reader does.</summary>
+    private static void AgreesWithSampleReader(string text, List<TextFamily> families)
+    {
+        var expected = new List<TextSample>();
+        foreach (TextFamily family in families)
+        {
+            expected.AddRange(family.Samples);
+        }
+
+        byte[] body = Encoding.UTF8.GetBytes(text);
+        var reader = new TextSampleReader(body);
+        int i = 0;
+        byte[] plain = new byte[body.Length];
+        while (reader.Next(out TextSampleLine line))
+        {
+            Assert.True(i < expected.Count, $"the sample reader found more samples than the {expected.Count} in\n{text}");
+            TextSample sample = expected[i++];
+            Assert.Equal(sample.Name, Encoding.UTF8.GetString(line.Name));
+            Assert.True(SameValue(sample.Value, line.Value), $"{sample.Name}: {sample.Value:R} read as {line.Value:R}");
+            foreach ((string name, string value) in sample.Labels)
+            {
+                bool found = line.TryLabel(Encoding.UTF8.GetBytes(name), out ReadOnlySpan<byte> escaped);
+                Assert.True(found || value.Length == 0, $"{sample.Name} lacks label {name}");
+                Assert.Equal(value, found ? Encoding.UTF8.GetString(plain, 0, TextSampleReader.Unescape(escaped, plain)) : "");
+            }
+        }
+
+        Assert.Equal(expected.Count, i);
+    }
 
     private static List<TextFamily>? Read(string text) => TextFormatReader.Parse(text, 64, out _);
 
