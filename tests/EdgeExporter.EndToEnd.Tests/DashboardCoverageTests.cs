@@ -48,17 +48,6 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
 {
     private const string Job = "node";
 
-    private static readonly Dictionary<string, string> GrafanaIntervals = new(StringComparer.Ordinal)
-    {
-        ["__rate_interval"] = "15s",
-        ["__interval"] = "5s",
-        ["__range"] = "1m",
-        ["__rate_interval_ms"] = "15000",
-        ["__interval_ms"] = "5000",
-        ["__range_ms"] = "60000",
-        ["__range_s"] = "60",
-    };
-
     /// <summary>
     /// Why expressions have no data under node_exporter, as seen on the project's VM (the machine CI
     /// runs on): Debian's 1.5.0 (collectors off by default, fields newer than it) or the host (hardware
@@ -199,7 +188,7 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
                 using JsonDocument rules = JsonDocument.Parse(await server.Http.GetStringAsync("/api/v1/rules"));
                 JsonElement[] groups = rules.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray().ToArray();
                 if (groups.Select(g => g.GetProperty("file").GetString()).Distinct().Count() == ruleFiles &&
-                    groups.All(g => UnixSeconds(g.GetProperty("lastEvaluation").GetString()!) > ready + 1))
+                    groups.All(g => PrometheusServer.UnixSeconds(g.GetProperty("lastEvaluation").GetString()!) > ready + 1))
                 {
                     return now;
                 }
@@ -211,17 +200,13 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
         throw new TimeoutException($"the targets did not get 8 successful scrapes in 15 s, or the rules no evaluation after that; last up × scrapes: {last}\n{server.Log}");
     }
 
-    /// <summary>An RFC 3339 time as Prometheus writes it (nanoseconds: .NET parses 7 digits at most).</summary>
-    private static double UnixSeconds(string rfc3339) =>
-        DateTimeOffset.Parse(Nanoseconds().Replace(rfc3339, "$1"), CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() / 1000.0;
-
     /// <summary>Every target of every panel, rows' nested panels included, and the template variables' queries.</summary>
     private static List<Check> DashboardChecks(string file)
     {
         using JsonDocument dashboard = JsonDocument.Parse(File.ReadAllText(file));
         var checks = new List<Check>();
         string source = Path.GetFileName(file);
-        foreach ((JsonElement panel, string row) in Panels(dashboard.RootElement))
+        foreach ((JsonElement panel, string row) in GrafanaDashboard.Panels(dashboard.RootElement))
         {
             if (!panel.TryGetProperty("targets", out JsonElement queries))
             {
@@ -240,39 +225,15 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
             }
         }
 
-        foreach (JsonElement variable in dashboard.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray())
+        foreach (JsonElement variable in GrafanaDashboard.Variables(dashboard.RootElement))
         {
-            if (LabelValuesQuery(variable) is string query)
+            if (GrafanaDashboard.LabelValuesQuery(variable) is string query)
             {
                 checks.Add(new Check(CheckKind.Variable, source, "$" + variable.GetProperty("name").GetString(), "variable $" + variable.GetProperty("name").GetString(), query));
             }
         }
 
         return checks;
-    }
-
-    /// <summary>Top-level panels and those nested in rows (<c>panels[].panels[]</c>), with the row's title.</summary>
-    private static IEnumerable<(JsonElement Panel, string Row)> Panels(JsonElement dashboard)
-    {
-        string row = "(top)";
-        foreach (JsonElement panel in dashboard.GetProperty("panels").EnumerateArray())
-        {
-            if (panel.TryGetProperty("type", out JsonElement type) && type.GetString() == "row")
-            {
-                row = panel.GetProperty("title").GetString()!;
-                if (panel.TryGetProperty("panels", out JsonElement nested))
-                {
-                    foreach (JsonElement inner in nested.EnumerateArray())
-                    {
-                        yield return (inner, row);
-                    }
-                }
-            }
-            else
-            {
-                yield return (panel, row);
-            }
-        }
     }
 
     /// <summary>The alerts and recording rules Prometheus loaded, per file.</summary>
@@ -301,14 +262,14 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
     /// </summary>
     private static async Task<Dictionary<string, string>> DashboardVariablesAsync(PrometheusServer server, string file, Target target, double time)
     {
-        var values = new Dictionary<string, string>(GrafanaIntervals, StringComparer.Ordinal)
+        var values = new Dictionary<string, string>(GrafanaDashboard.Intervals, StringComparer.Ordinal)
         {
             ["job"] = Job,
             ["node"] = target.Instance,
             ["instance"] = target.Instance,
         };
         using JsonDocument dashboard = JsonDocument.Parse(File.ReadAllText(file));
-        foreach (JsonElement variable in dashboard.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray())
+        foreach (JsonElement variable in GrafanaDashboard.Variables(dashboard.RootElement))
         {
             string name = variable.GetProperty("name").GetString()!;
             string type = variable.TryGetProperty("type", out JsonElement t) ? t.GetString()! : "";
@@ -321,7 +282,7 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
             {
                 values[name] = value;
             }
-            else if (LabelValuesQuery(variable) is string query)
+            else if (GrafanaDashboard.LabelValuesQuery(variable) is string query)
             {
                 Outcome outcome = await EvaluateAsync(server, new Check(CheckKind.Variable, "", name, name, query), target, values, time);
                 string[] found = outcome.LabelValues;
@@ -344,40 +305,16 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
         };
     }
 
-    /// <summary>A <c>label_values(selector, label)</c> variable as PromQL: <c>group by (label) (selector)</c>.</summary>
-    private static string? LabelValuesQuery(JsonElement variable)
-    {
-        if (!variable.TryGetProperty("query", out JsonElement query))
-        {
-            return null;
-        }
-
-        string? text = query.ValueKind == JsonValueKind.Object && query.TryGetProperty("query", out JsonElement inner) ? inner.GetString() : query.ValueKind == JsonValueKind.String ? query.GetString() : null;
-        Match labelValues = LabelValues().Match(text ?? "");
-        if (!labelValues.Success)
-        {
-            return null;
-        }
-
-        string label = labelValues.Groups[2].Value;
-        string selector = labelValues.Groups[1].Success ? labelValues.Groups[1].Value : $"{{{label}!=\"\"}}";
-        return $"group by ({label}) ({selector})";
-    }
-
     /// <summary>
     /// One expression for one target: variables substituted, comparisons made non-filtering, every
     /// selector scoped to the target's instance, evaluated at <paramref name="time"/>.
     /// </summary>
     private static async Task<Outcome> EvaluateAsync(PrometheusServer server, Check check, Target target, Dictionary<string, string> variables, double time)
     {
-        string text = Variable().Replace(check.Expression, m =>
+        string text = GrafanaDashboard.Substitute(check.Expression, variables);
+        if (GrafanaDashboard.Unresolved(text) is string unknown && check.Kind is CheckKind.Panel or CheckKind.Variable)
         {
-            string name = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value;
-            return variables.TryGetValue(name, out string? value) ? value : m.Value;
-        });
-        if (Variable().Match(text) is { Success: true } unknown && check.Kind is CheckKind.Panel or CheckKind.Variable)
-        {
-            return new Outcome(text, false, [], $"template variable {unknown.Value} has no value");
+            return new Outcome(text, false, [], $"template variable {unknown} has no value");
         }
 
         PromQlExpression expression;
@@ -585,18 +522,8 @@ public partial class DashboardCoverageTests(ITestOutputHelper output)
         };
     }
 
-    // $var, ${var}, ${var:format} and [[var]], as Grafana writes them.
-    [GeneratedRegex(@"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)|\[\[(\w+)\]\]")]
-    private static partial Regex Variable();
-
-    [GeneratedRegex(@"^\s*label_values\(\s*(?:(.+?)\s*,\s*)?(\w+)\s*\)\s*$", RegexOptions.Singleline)]
-    private static partial Regex LabelValues();
-
     [GeneratedRegex(@"instance=""[^""]*"",?\s*")]
     private static partial Regex InstanceMatcher();
-
-    [GeneratedRegex(@"(\.\d{7})\d+")]
-    private static partial Regex Nanoseconds();
 
     [GeneratedRegex(@"^node_[a-zA-Z0-9]+_")]
     private static partial Regex Subsystem();

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace EdgeExporter.EndToEnd.Tests;
 
@@ -11,7 +12,7 @@ namespace EdgeExporter.EndToEnd.Tests;
 /// Debian's Prometheus server as a child process: a temporary folder for its config and TSDB, and
 /// 127.0.0.1 on a free port. Killed and its folder deleted on dispose.
 /// </summary>
-internal sealed class PrometheusServer : IDisposable
+internal sealed partial class PrometheusServer : IDisposable
 {
     private readonly Process _process;
     private readonly Queue<string> _log = new();
@@ -129,6 +130,10 @@ internal sealed class PrometheusServer : IDisposable
         throw new TimeoutException($"no sample for {query} within 60 s; last answer: {last}\n{Log}");
     }
 
+    /// <summary>An RFC 3339 time as Prometheus writes it (nanoseconds: .NET parses 7 digits at most), as Unix seconds.</summary>
+    public static double UnixSeconds(string rfc3339) =>
+        DateTimeOffset.Parse(Nanoseconds().Replace(rfc3339, "$1"), CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() / 1000.0;
+
     public void Dispose()
     {
         Http.Dispose();
@@ -194,6 +199,9 @@ internal sealed class PrometheusServer : IDisposable
             }
         }
     }
+
+    [GeneratedRegex(@"(\.\d{7})\d+")]
+    private static partial Regex Nanoseconds();
 
     private static int FreePort()
     {
