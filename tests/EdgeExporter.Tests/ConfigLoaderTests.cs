@@ -227,4 +227,23 @@ public class ConfigLoaderTests
         Assert.False(Durations.TryParse("10", out _));
         Assert.False(Durations.TryParse("5 s", out _));
     }
+
+    [Fact]
+    public void Every_fault_a_profile_lists_is_one_the_simulation_knows_and_reads_back_as_written()
+    {
+        foreach (DeviceProfile profile in HardwareProfiles.Embedded.Devices.Values)
+        {
+            foreach (string fault in profile.Faults)
+            {
+                Assert.True(SimulatedFaults.TryParse(fault, out SimulatedFault parsed), $"{profile.Model} lists fault '{fault}'");
+                Assert.Equal(fault, SimulatedFaults.Name(parsed));
+            }
+        }
+
+        // --config.check echoes a fault under the name the config gave it (it printed "crcerror" for "crc").
+        ExporterConfig config = ConfigLoader.Load("devices:\n  - { name: a, model: sht3x, bus: 1, address: 0x44, fault: crc }\n  - { name: b, model: sdm120, port: /dev/ttyUSB0, slave: 1, fault: { kind: wrong_slave, after: 5s } }\n", "test.yml");
+        string summary = ConfigSource.Summary(config);
+        Assert.Contains(" fault=crc\n", summary, StringComparison.Ordinal);
+        Assert.Contains(" fault=wrong_slave\n", summary, StringComparison.Ordinal);
+    }
 }

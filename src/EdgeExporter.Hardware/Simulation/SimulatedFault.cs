@@ -32,3 +32,52 @@ public enum SimulatedFault
     /// <summary>A Modbus slave answers with an exception response (code from <see cref="FaultSource.ExceptionCode"/>).</summary>
     Exception,
 }
+
+/// <summary>
+/// The names faults have in the config (<c>fault: crc</c>) and in what <c>--config.check</c> prints:
+/// one table, so a fault reads back as it was written.
+/// </summary>
+public static class SimulatedFaults
+{
+    private static readonly (string Name, SimulatedFault Fault)[] Names =
+    [
+        ("nack", SimulatedFault.Nack),
+        ("crc", SimulatedFault.CrcError),
+        ("timeout", SimulatedFault.Timeout),
+        ("stuck", SimulatedFault.Stuck),
+        ("disconnect", SimulatedFault.Disconnect),
+        ("garbage", SimulatedFault.Garbage),
+        ("truncated", SimulatedFault.Truncated),
+        ("wrong_slave", SimulatedFault.WrongSlave),
+        ("exception", SimulatedFault.Exception),
+    ];
+
+    /// <summary>The config's name of <paramref name="fault"/> ("none" for <see cref="SimulatedFault.None"/>).</summary>
+    public static string Name(SimulatedFault fault)
+    {
+        foreach ((string name, SimulatedFault value) in Names)
+        {
+            if (value == fault)
+            {
+                return name;
+            }
+        }
+
+        return "none";
+    }
+
+    public static bool TryParse(string name, out SimulatedFault fault)
+    {
+        foreach ((string candidate, SimulatedFault value) in Names)
+        {
+            if (candidate == name)
+            {
+                fault = value;
+                return true;
+            }
+        }
+
+        fault = SimulatedFault.None;
+        return false;
+    }
+}

@@ -1,5 +1,6 @@
 using System.Text;
 using EdgeExporter.Collectors;
+using EdgeExporter.Hardware.Simulation;
 
 namespace EdgeExporter.Config;
 
@@ -52,7 +53,7 @@ public static class ConfigSource
 
             if (device.Fault is { } fault)
             {
-                text.Append(" fault=").Append(fault.Kind.ToString().ToLowerInvariant());
+                text.Append(" fault=").Append(SimulatedFaults.Name(fault.Kind));
             }
 
             text.Append('\n');

@@ -684,18 +684,12 @@ public static partial class ConfigLoader
             return null;
         }
 
-        SimulatedFault fault = kind switch
+        if (!SimulatedFaults.TryParse(kind, out SimulatedFault fault))
         {
-            "nack" => SimulatedFault.Nack,
-            "crc" => SimulatedFault.CrcError,
-            "timeout" => SimulatedFault.Timeout,
-            "stuck" => SimulatedFault.Stuck,
-            "garbage" => SimulatedFault.Garbage,
-            "truncated" => SimulatedFault.Truncated,
-            "wrong_slave" => SimulatedFault.WrongSlave,
-            "exception" => SimulatedFault.Exception,
-            _ => SimulatedFault.Disconnect,
-        };
+            errors.Add(kindNode, $"'{kind}' is not a fault the simulation knows; the profile of {profile.Model} lists it by mistake");
+            return null;
+        }
+
         return new FaultSchedule(fault, after, duration, every);
     }
 
