@@ -10,7 +10,7 @@ namespace EdgeExporter.Hardware.Net;
 /// wait is bounded: the connect (non-blocking, then poll(2) until the caller's timeout), each read
 /// (poll(2) until the deadline, then one recv into the caller's buffer, so at most its size),
 /// and each send (SO_SNDTIMEO). What the network does wrong (refused, reset, closed by the peer,
-/// unreachable) is an <see cref="IOException"/> saying so; a read that only times out returns 0 and
+/// unreachable) is an <see cref="IOException"/> saying so (without the address: the caller names it); a read that only times out returns 0 and
 /// leaves the connection as it is.
 /// </summary>
 public sealed class TcpStreamChannel : IByteChannel
@@ -79,13 +79,13 @@ public sealed class TcpStreamChannel : IByteChannel
             {
                 if (!socket.Poll(Microseconds(timeout), SelectMode.SelectWrite))
                 {
-                    throw new IOException($"connecting to {remote} timed out after {(int)timeout.TotalMilliseconds} ms");
+                    throw new IOException($"connect timed out after {(int)timeout.TotalMilliseconds} ms");
                 }
 
                 var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
                 if (error != SocketError.Success)
                 {
-                    throw new IOException($"cannot connect to {remote}: {Describe(error)}");
+                    throw new IOException($"cannot connect: {Describe(error)}");
                 }
             }
 
@@ -95,7 +95,7 @@ public sealed class TcpStreamChannel : IByteChannel
         catch (SocketException error)
         {
             socket.Dispose();
-            throw new IOException($"cannot connect to {remote}: {Describe(error.SocketErrorCode)}", error);
+            throw new IOException($"cannot connect: {Describe(error.SocketErrorCode)}", error);
         }
         catch
         {
@@ -122,12 +122,12 @@ public sealed class TcpStreamChannel : IByteChannel
             int read = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
             if (error != SocketError.Success)
             {
-                throw new IOException($"connection to {Remote}: {Describe(error)}");
+                throw new IOException($"connection failed: {Describe(error)}");
             }
 
             if (read == 0)
             {
-                throw new IOException($"{Remote} closed the connection");
+                throw new IOException("the peer closed the connection");
             }
 
             return read;
@@ -141,7 +141,7 @@ public sealed class TcpStreamChannel : IByteChannel
             int sent = _socket.Send(data, SocketFlags.None, out SocketError error);
             if (error != SocketError.Success)
             {
-                throw new IOException($"sending to {Remote}: {Describe(error)}");
+                throw new IOException($"send failed: {Describe(error)}");
             }
 
             data = data[sent..];
@@ -161,12 +161,12 @@ public sealed class TcpStreamChannel : IByteChannel
             int read = _socket.Receive(_discard, SocketFlags.None, out SocketError error);
             if (error != SocketError.Success)
             {
-                throw new IOException($"connection to {Remote}: {Describe(error)}");
+                throw new IOException($"connection failed: {Describe(error)}");
             }
 
             if (read == 0)
             {
-                throw new IOException($"{Remote} closed the connection");
+                throw new IOException("the peer closed the connection");
             }
         }
     }
@@ -182,7 +182,7 @@ public sealed class TcpStreamChannel : IByteChannel
         }
         catch (SocketException error)
         {
-            throw new IOException($"connection to {Remote}: {Describe(error.SocketErrorCode)}", error);
+            throw new IOException($"connection failed: {Describe(error.SocketErrorCode)}", error);
         }
     }
 

@@ -141,7 +141,7 @@ public static partial class ConfigLoader
     private static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
 
     /// <summary>A serial line's settings: behind a gateway they belong to the gateway, which runs the line.</summary>
-    private static readonly string[] LineKeys = ["baud", "parity", "data_bits", "stop_bits", "rs485"];
+    internal static readonly string[] LineKeys = ["baud", "parity", "data_bits", "stop_bits", "rs485"];
 
     /// <summary>The largest config file read (a config of hundreds of devices is tens of KiB).</summary>
     public const int MaxFileBytes = 1024 * 1024;
