@@ -18,7 +18,8 @@ public enum ModbusFraming
 /// itself), reached over one TCP connection shared by every slave configured behind it, one request
 /// at a time. The connection is opened on first use; when it is refused, reset or closed by the
 /// gateway it is dropped and the next attempt waits its <see cref="ReconnectBackoff"/> (polls in
-/// between fail at once as <see cref="ModbusStatus.Disconnected"/>, touching nothing). A slave that
+/// between fail at once as <see cref="ModbusStatus.Disconnected"/>, touching nothing); one the
+/// gateway closed while idle is replaced before the request, without a failure. A slave that
 /// does not answer is a timeout for that slave only: the connection stays, and the next slave's
 /// request goes out on it. Every wait is bounded by the request's timeout: the connect, and each read.
 /// </summary>
@@ -72,6 +73,14 @@ public sealed class ModbusGateway : IModbusLink, IDisposable
     public ModbusStatus Read(byte slave, ModbusTable table, ushort start, ushort count, TimeSpan timeout, TimeSpan minimumGap)
     {
         _problem = null;
+        if (_channel is { PeerClosed: true })
+        {
+            // Closed while idle (the gateway restarted between polls): open a new one now, rather
+            // than fail this poll on the old one.
+            Close();
+            Lost?.Invoke(this, "the gateway closed the idle connection");
+        }
+
         if (_channel is null)
         {
             long wait = _retryAt - Stopwatch.GetTimestamp();

@@ -104,6 +104,25 @@ public sealed class TcpStreamChannel : IByteChannel
         }
     }
 
+    /// <summary>
+    /// True when the other end closed or reset the connection while it was idle (poll(2) says
+    /// readable and there is nothing to read): a gateway that restarted between two polls.
+    /// </summary>
+    public bool PeerClosed
+    {
+        get
+        {
+            try
+            {
+                return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+            }
+            catch (SocketException)
+            {
+                return true;
+            }
+        }
+    }
+
     public int Read(Span<byte> buffer, long deadline)
     {
         while (true)

@@ -3,6 +3,7 @@ using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
+using Xunit.Abstractions;
 
 namespace EdgeExporter.Collectors.Tests.Serial;
 
@@ -12,7 +13,7 @@ namespace EdgeExporter.Collectors.Tests.Serial;
 /// float32 values. The real devices and the real gateway link read them over a real socket; the
 /// server is killed and restarted, and told to stop answering one slave.
 /// </summary>
-public class ModbusGatewayTests
+public class ModbusGatewayTests(ITestOutputHelper output)
 {
     private static readonly ModbusRegister[] SinglePhase =
     [
@@ -80,6 +81,7 @@ public class ModbusGatewayTests
 
         Assert.False(bench.Gateway.IsConnected);
         Assert.Contains("gateway 127.0.0.1:", bench.Meter.Problem);
+        Assert.InRange(bench.Failures, 3, 7); // 60 polls, but attempts only after 0, 100, 200, 400 and 800 ms (and the lost connection)
         bench.Time.Advance(TimeSpan.FromSeconds(31));
         IReadOnlyDictionary<string, double> gone = bench.Samples();
         Assert.False(gone.ContainsKey(bench.Reading("edge_voltage_volts", "meter", 1)), "a dead gateway's readings must disappear");
@@ -99,12 +101,27 @@ public class ModbusGatewayTests
             Thread.Sleep(20);
         }
 
+        output.WriteLine($"{framing}: reading again {back.Elapsed.TotalMilliseconds:F0} ms after the restart, {down.Elapsed.TotalMilliseconds:F0} ms after the kill");
         Assert.Equal(DeviceError.None, bench.House.Poll());
         IReadOnlyDictionary<string, double> again = bench.Samples();
         Assert.Equal(229.8, again[bench.Reading("edge_voltage_volts", "meter", 1)]);
         Assert.Equal(231.5, again[bench.Reading("edge_voltage_volts", "house", 2, "l1")]);
         Assert.Equal(1, again["edge_device_up{device=\"house\",model=\"sdm630\"}"]);
         Assert.Equal(2, bench.Gateway.Connections);
+        Assert.Equal(2, bench.Server.Connections);
+    }
+
+    [SkippableTheory]
+    [InlineData("tcp")]
+    [InlineData("rtu")]
+    public void A_gateway_that_restarts_between_polls_costs_no_failed_poll(string framing)
+    {
+        using var bench = new GatewayBench(framing);
+        Assert.Equal(DeviceError.None, bench.Meter.Poll());
+        bench.Server.Restart(); // the old connection is closed by the kernel; the gateway is back before the next poll
+        Assert.True(bench.Meter.Poll() == DeviceError.None, bench.Meter.Problem); // the idle connection is seen closed and replaced first
+        Assert.Equal(DeviceError.None, bench.House.Poll());
+        Assert.Equal(0, bench.Samples()["edge_device_errors_total{device=\"meter\",kind=\"disconnected\"}"]);
         Assert.Equal(2, bench.Server.Connections);
     }
 
@@ -158,6 +175,31 @@ public class ModbusGatewayTests
         Assert.Equal(1, bench.Server.Connections);
     }
 
+    [SkippableTheory]
+    [InlineData("tcp")]
+    [InlineData("rtu")]
+    public void Polls_over_a_gateway_allocate_nothing_once_connected(string framing)
+    {
+        using var bench = new GatewayBench(framing);
+        for (int warm = 0; warm < 20; warm++)
+        {
+            Assert.Equal(DeviceError.None, bench.Meter.Poll());
+            Assert.Equal(DeviceError.None, bench.House.Poll());
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int poll = 0; poll < 200; poll++)
+        {
+            bench.Meter.Poll();
+            bench.House.Poll();
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        output.WriteLine($"{framing}: {allocated} B allocated over 400 polls (600 requests)");
+        Assert.Equal(0, allocated);
+        Assert.Equal(1, bench.Server.Connections);
+    }
+
     private static PollSettings Poll => new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
 
     /// <summary>The pymodbus gateway, one link to it, and an SDM120-like meter (unit 1) and a three-phase one (unit 2) behind it.</summary>
@@ -168,7 +210,7 @@ public class ModbusGatewayTests
             Server = new PymodbusGateway(framing, Slaves);
             Store = new MetricStore(Time);
             var metrics = new DeviceMetrics(Store, ["phase"]);
-            Gateway = new ModbusGateway("127.0.0.1", Server.Port, framing == "tcp" ? ModbusFraming.Tcp : ModbusFraming.Rtu);
+            Gateway = new ModbusGateway("127.0.0.1", Server.Port, framing == "tcp" ? ModbusFraming.Tcp : ModbusFraming.Rtu) { Lost = (_, _) => Failures++ };
             TimeSpan timeout = TimeSpan.FromMilliseconds(300);
             Meter = new ModbusDevice(metrics, Identity("meter", "sdm120", 1), Poll, Gateway, new ModbusOptions(1, timeout, MaxGap: 8), SinglePhase);
             House = new ModbusDevice(metrics, Identity("house", "sdm630", 2), Poll, Gateway, new ModbusOptions(2, timeout), ThreePhase);
@@ -187,6 +229,9 @@ public class ModbusGatewayTests
         public MetricStore Store { get; }
 
         public ModbusGateway Gateway { get; }
+
+        /// <summary>Connections lost or refused: attempts the backoff let through.</summary>
+        public int Failures { get; private set; }
 
         public ModbusDevice Meter { get; }
 
