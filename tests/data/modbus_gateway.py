@@ -12,7 +12,8 @@ addresses; a slave's input registers run from 0 to 0x4F, so a read beyond them i
 exception 0x02 (illegal data address). Lines on stdout, flushed: "listening PORT" once the socket
 listens, "connected HOST:PORT" and "closed HOST:PORT" for each client connection. Commands on
 stdin, each answered "ok COMMAND": "silence UNIT" (the unit gets no answer at all, as behind a
-gateway whose RS-485 device went quiet), "answer UNIT" (it answers again). End of stdin stops the
+gateway whose RS-485 device went quiet), "answer UNIT" (it answers again), anything else (a
+"sync": every line printed before the answer has been written). End of stdin stops the
 server; so does SIGTERM or SIGKILL.
 """
 

@@ -33,11 +33,20 @@ public sealed class PymodbusGateway : IDisposable
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
-    /// <summary>Client connections the server has accepted, over all its runs.</summary>
+    /// <summary>
+    /// Client connections the server has accepted, over all its runs. The server says "connected"
+    /// before it answers on a connection, but stdout is read on another thread: a round trip
+    /// through stdin first makes sure every line it wrote before is in.
+    /// </summary>
     public int Connections
     {
         get
         {
+            if (_process is { HasExited: false })
+            {
+                Command("sync");
+            }
+
             lock (_lines)
             {
                 return _lines.Count(line => line.StartsWith("connected ", StringComparison.Ordinal));
