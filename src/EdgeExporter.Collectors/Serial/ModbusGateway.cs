@@ -3,16 +3,6 @@ using EdgeExporter.Hardware.Net;
 
 namespace EdgeExporter.Collectors.Serial;
 
-/// <summary>How a gateway frames Modbus on its TCP connections.</summary>
-public enum ModbusFraming
-{
-    /// <summary>Modbus TCP: the MBAP header, no CRC (the registered port 502).</summary>
-    Tcp,
-
-    /// <summary>RTU over TCP: the serial line's frames, slave id and CRC, carried as they are.</summary>
-    Rtu,
-}
-
 /// <summary>
 /// A Modbus gateway at host:port (an RS-485 line on Ethernet, or a device that speaks Modbus TCP
 /// itself), reached over one TCP connection shared by every slave configured behind it, one request
