@@ -34,38 +34,53 @@ public sealed class TcpStreamChannel : IByteChannel
     public EndPoint? Local => _socket.LocalEndPoint;
 
     /// <summary>
-    /// Connects to <paramref name="host"/> (an IP address, or a name resolved now) and
+    /// Connects to <paramref name="host"/> (an IP address, or a name resolved now, each of its addresses in turn) and
     /// <paramref name="port"/>, giving up after <paramref name="timeout"/>.
     /// </summary>
     public static TcpStreamChannel Connect(string host, int port, TimeSpan timeout)
     {
-        IPAddress address;
-        if (!IPAddress.TryParse(host, out IPAddress? literal))
+        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        if (IPAddress.TryParse(host, out IPAddress? literal))
         {
-            IPAddress[] addresses;
+            return Connect(new IPEndPoint(literal, port), deadline, timeout);
+        }
+
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(host);
+        }
+        catch (SocketException error)
+        {
+            throw new IOException($"cannot resolve {host}: {Describe(error.SocketErrorCode)}", error);
+        }
+
+        if (addresses.Length == 0)
+        {
+            throw new IOException($"cannot resolve {host}: no address");
+        }
+
+        // A name with several addresses (localhost: ::1 and 127.0.0.1) is tried address by address,
+        // all within the one timeout.
+        IOException? last = null;
+        foreach (IPAddress address in addresses)
+        {
             try
             {
-                addresses = Dns.GetHostAddresses(host);
+                return Connect(new IPEndPoint(address, port), deadline, timeout);
             }
-            catch (SocketException error)
+            catch (IOException error)
             {
-                throw new IOException($"cannot resolve {host}: {Describe(error.SocketErrorCode)}", error);
+                last = error;
             }
-
-            if (addresses.Length == 0)
-            {
-                throw new IOException($"cannot resolve {host}: no address");
-            }
-
-            address = addresses[0];
-        }
-        else
-        {
-            address = literal;
         }
 
-        var remote = new IPEndPoint(address, port);
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        throw last!;
+    }
+
+    private static TcpStreamChannel Connect(IPEndPoint remote, long deadline, TimeSpan timeout)
+    {
+        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             socket.NoDelay = true; // a request is one small segment: no Nagle delay before it leaves
@@ -77,7 +92,8 @@ public sealed class TcpStreamChannel : IByteChannel
             }
             catch (SocketException pending) when (pending.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
             {
-                if (!socket.Poll(Microseconds(timeout), SelectMode.SelectWrite))
+                long remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0 || !socket.Poll(Microseconds(remaining), SelectMode.SelectWrite))
                 {
                     throw new IOException($"connect timed out after {(int)timeout.TotalMilliseconds} ms");
                 }
@@ -211,8 +227,6 @@ public sealed class TcpStreamChannel : IByteChannel
         long milliseconds = ((ticks * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
         return (int)Math.Min(milliseconds * 1000, int.MaxValue);
     }
-
-    private static int Microseconds(TimeSpan timeout) => Microseconds((long)(timeout.TotalSeconds * Stopwatch.Frequency));
 
     private static string Describe(SocketError error) => error switch
     {

@@ -58,7 +58,29 @@ public class ModbusGatewayTests(ITestOutputHelper output)
         Assert.Equal(2, bench.Meter.Batches.Count);
         Assert.Equal(1, bench.Gateway.Connections);
         Assert.Equal(1, bench.Server.Connections);
+        Assert.Equal(1, EstablishedTo(bench.Server.Port)); // and as the kernel sees it
         Assert.Equal(bench.Meter.SharedChannel, bench.House.SharedChannel); // one poller thread for the gateway's slaves
+    }
+
+    [SkippableFact]
+    public void A_gateway_named_by_host_name_is_reached_on_whichever_of_its_addresses_listens()
+    {
+        using var server = new PymodbusGateway("tcp", Slaves);
+        using var gateway = new ModbusGateway("localhost", server.Port, ModbusFraming.Tcp); // resolved at the connect; the server listens on 127.0.0.1 only, so an ::1 first is passed over
+        var store = new MetricStore(new FakeTime());
+        var meter = new ModbusDevice(new DeviceMetrics(store), new DeviceIdentity("meter", "sdm120", gateway.Name, "1"), Poll, gateway, new ModbusOptions(1, TimeSpan.FromMilliseconds(300)), SinglePhase[..1]);
+        store.Seal();
+        Assert.True(meter.Poll() == DeviceError.None, meter.Problem);
+        Assert.Equal(229.8, Render(store).Samples[$"edge_voltage_volts{{address=\"1\",bus=\"localhost:{server.Port}\",device=\"meter\",model=\"sdm120\"}}"]);
+    }
+
+    /// <summary>Established TCP connections to the local <paramref name="port"/>, from ss(8): the kernel's count, not the server's.</summary>
+    private static int EstablishedTo(int port)
+    {
+        string ss = Tools.Require("ss");
+        (int exit, string stdout, string stderr) = Tools.Run(ss, ["-Htn", "state", "established", $"( dport = :{port} )"]);
+        Assert.True(exit == 0, stderr);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
     [SkippableTheory]
