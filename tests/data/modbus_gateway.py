@@ -74,7 +74,10 @@ async def main():
     # ignore_missing_slaves: a unit the gateway does not have gets silence, not exception 0x0B.
     server = ModbusTcpServer(context, framer, None, ("127.0.0.1", args.port), handler=LoggingHandler, allow_reuse_address=True, ignore_missing_slaves=True)
     serving = asyncio.create_task(server.serve_forever())
-    await server.serving
+    # A port that cannot be bound fails serve_forever before it ever reports serving: exit then.
+    await asyncio.wait({serving, server.serving}, return_when=asyncio.FIRST_COMPLETED)
+    if serving.done():
+        serving.result()
     say("listening", server.server.sockets[0].getsockname()[1])
 
     loop = asyncio.get_running_loop()
