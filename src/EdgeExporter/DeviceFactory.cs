@@ -7,6 +7,7 @@ using EdgeExporter.Config;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Gpio;
 using EdgeExporter.Hardware.I2c;
+using EdgeExporter.Hardware.Net;
 using EdgeExporter.Hardware.Serial;
 using EdgeExporter.Hardware.Simulation;
 
@@ -26,12 +27,19 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     private readonly SimulatedSerialChannelFactory _simulatedPorts = new();
     private readonly Dictionary<string, SimulatedModbusLine> _simulatedLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SerialLink> _links = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ModbusGateway> _gateways = new(StringComparer.Ordinal);
 
     /// <summary>How real serial ports are opened: termios on libc unless told otherwise.</summary>
     public ISerialChannelFactory SerialPorts { get; } = serial ?? TermiosSerialChannelFactory.Instance;
 
     /// <summary>Called when a serial port is opened, with what it could not do (parity on a pty, RS-485 mode).</summary>
     public Action<ISerialChannel>? PortOpened { get; set; }
+
+    /// <summary>Called when a Modbus gateway's connection is opened (first, or again).</summary>
+    public Action<ModbusGateway, TcpStreamChannel>? GatewayConnected { get; set; }
+
+    /// <summary>Called when a Modbus gateway's connection fails or cannot be opened, with why.</summary>
+    public Action<ModbusGateway, string>? GatewayLost { get; set; }
 
     public IReadOnlyList<PolledDevice> Create(ExporterConfig config)
     {
@@ -118,10 +126,12 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
                 {
                     if (simulate)
                     {
-                        SimulatedLine(device.Port!).Add((byte)device.Slave!.Value, SimulatedBank(device, seed), faults);
+                        // Behind a gateway too: the simulated slaves sit on a simulated line named after it.
+                        SimulatedLine(device.Gateway?.Name ?? device.Port!).Add((byte)device.Slave!.Value, SimulatedBank(device, seed), faults);
                     }
 
-                    return new ModbusDevice(metrics, identity, device.Poll, Link(device), device.Modbus, device.Registers);
+                    IModbusLink link = device.Gateway is { } gateway && !simulate ? Gateway(gateway) : Link(device);
+                    return new ModbusDevice(metrics, identity, device.Poll, link, device.Modbus, device.Registers);
                 }
 
                 throw new InvalidOperationException($"no driver for model '{device.Profile.Model}'");
@@ -131,13 +141,30 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     /// <summary>One link per port: the slaves on it share it and are polled in turn.</summary>
     private SerialLink Link(DeviceConfig device)
     {
-        if (!_links.TryGetValue(device.Port!, out SerialLink? link))
+        string path = device.Gateway?.Name ?? device.Port!;
+        if (!_links.TryGetValue(path, out SerialLink? link))
         {
-            link = new SerialLink(device.Serial, simulate ? _simulatedPorts : SerialPorts) { Opened = channel => PortOpened?.Invoke(channel) };
-            _links[device.Port!] = link;
+            link = new SerialLink(device.Serial with { Path = path }, simulate ? _simulatedPorts : SerialPorts) { Opened = channel => PortOpened?.Invoke(channel) };
+            _links[path] = link;
         }
 
         return link;
+    }
+
+    /// <summary>One connection per gateway: the slaves behind it share it and are polled in turn.</summary>
+    private ModbusGateway Gateway(GatewayConfig config)
+    {
+        if (!_gateways.TryGetValue(config.Name, out ModbusGateway? gateway))
+        {
+            gateway = new ModbusGateway(config.Host, config.Port, config.Framing)
+            {
+                Connected = (g, channel) => GatewayConnected?.Invoke(g, channel),
+                Lost = (g, why) => GatewayLost?.Invoke(g, why),
+            };
+            _gateways[config.Name] = gateway;
+        }
+
+        return gateway;
     }
 
     private SimulatedModbusLine SimulatedLine(string port)

@@ -101,6 +101,8 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
                     log.Warn("serial driver has no RS-485 mode (TIOCSRS485); the adapter must switch the line itself", ("port", channel.Settings.Path));
                 }
             },
+            GatewayConnected = (gateway, channel) => log.Info("modbus gateway connected", ("gateway", gateway.Name), ("local", channel.Local?.ToString() ?? ""), ("framing", gateway.Framing == Collectors.Serial.ModbusFraming.Tcp ? "tcp" : "rtu")),
+            GatewayLost = (gateway, why) => log.Warn("modbus gateway connection failed", ("gateway", gateway.Name), ("err", why)),
         };
         IReadOnlyList<PolledDevice> devices = factory.Create(config);
         if (!options.Simulate && HasFault(config.Devices))

@@ -46,6 +46,36 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Modbus_devices_behind_a_gateway_keep_their_profiles_register_maps_and_share_one_link()
+    {
+        ExporterConfig config = ConfigLoader.Load(
+            """
+            devices:
+              - { name: a, model: sdm120, gateway: 192.168.1.50:502, slave: 1 }
+              - { name: b, model: sdm630, gateway: 192.168.1.50:502, slave: 2, response_timeout: 200ms }
+              - { name: c, model: modbus, gateway: gw.local, framing: rtu, slave: 1, registers: [{ name: edge_x, address: 1 }] }
+              - { name: d, model: sdm120, gateway: '[fd00::10]:1502', slave: 1 }
+              - { name: e, model: sdm120, port: /dev/ttyUSB0, slave: 1 }
+            """,
+            "test.yml");
+        Assert.Equal(new GatewayConfig("192.168.1.50", 502, Collectors.Serial.ModbusFraming.Tcp), config.Devices[0].Gateway);
+        Assert.Equal(new GatewayConfig("gw.local", 502, Collectors.Serial.ModbusFraming.Rtu), config.Devices[2].Gateway);
+        Assert.Equal(new GatewayConfig("fd00::10", 1502, Collectors.Serial.ModbusFraming.Tcp), config.Devices[3].Gateway);
+        Assert.Equal(["192.168.1.50:502", "192.168.1.50:502", "gw.local:502", "[fd00::10]:1502", "ttyUSB0"], config.Devices.Select(d => d.BusLabel));
+        Assert.Null(config.Devices[0].Port);
+        Assert.Equal(HardwareProfiles.Embedded.Devices["sdm120"].Registers, config.Devices[0].Registers); // the profile's map, unchanged
+        Assert.Equal(config.Devices[4].Registers, config.Devices[0].Registers);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), config.Devices[1].Modbus.ResponseTimeout);
+        // The watchdog's deadline covers a connect and every request with its retry.
+        int requests = Collectors.Serial.ModbusBatch.Plan(config.Devices[1].Registers, config.Devices[1].Modbus.MaxRegisters, config.Devices[1].Modbus.MaxGap).Count;
+        Assert.True(config.Devices[1].Poll.Timeout >= config.Devices[1].Modbus.WorstCaseOverTcp(requests));
+
+        var store = new Metrics.MetricStore();
+        IReadOnlyList<Collectors.Devices.PolledDevice> devices = new DeviceFactory(new Collectors.Devices.DeviceMetrics(store, config.UserLabels), new Hardware.Files.HostPaths(), simulate: false).Create(config);
+        Assert.Equal(["192.168.1.50:502", "192.168.1.50:502", "gw.local:502", "[fd00::10]:1502", "/dev/ttyUSB0"], devices.Select(d => d.SharedChannel));
+    }
+
+    [Fact]
     public void The_demo_config_holds_one_device_of_every_driver()
     {
         ExporterConfig demo = ConfigSource.Builtin("demo.yml", ConfigSource.DemoName);
@@ -143,6 +173,17 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 1 }\n", 3, 5, "same bus and address as 'a'")]
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: g, model: nmea_gps, port: /dev/ttyUSB0 }\n", 3, 5, "a GPS receiver talks on its port alone")]
     [InlineData("devices:\n  - { name: m, model: sdm630, port: /dev/ttyUSB0, slave: 1, baud: 2400, response_timeout: 2s, retries: 2, interval: 5s }\n", 2, 117, "needs up to")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1:502, port: /dev/ttyUSB0, slave: 1 }\n", 2, 60, "has both port and gateway")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1:502, slave: 1, baud: 9600 }\n", 2, 70, "baud of device 'm' belongs to the gateway, which runs the serial line")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 1, framing: tcp }\n", 2, 70, "framing of device 'm' applies to a gateway only")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1, slave: 1, framing: ascii }\n", 2, 69, "framing of device 'm' must be tcp (Modbus TCP, with the MBAP header) or rtu")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, gateway: '10.0.0.1:99999', slave: 1 }\n", 2, 40, "has port '99999'; a TCP port is 1 to 65535")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 'fd00::10:502', slave: 1 }\n", 2, 40, "an IPv6 address goes in brackets, like [fd00::10]:502")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 'gw_1:502', slave: 1 }\n", 2, 40, "must be host:port, like 192.168.1.50:502")]
+    [InlineData("devices:\n  - { name: m, model: sdm120, slave: 1 }\n", 2, 5, "or gateway: host:port for a Modbus TCP gateway")]
+    [InlineData("devices:\n  - { name: a, model: sdm120, gateway: 10.0.0.1, slave: 1 }\n  - { name: b, model: sdm630, gateway: '10.0.0.1:502', slave: 2, framing: rtu }\n", 3, 5, "wants framing rtu on gateway 10.0.0.1:502, but 'a' (line 2) framing tcp")]
+    [InlineData("devices:\n  - { name: a, model: sdm120, gateway: 10.0.0.1, slave: 1 }\n  - { name: b, model: sdm630, gateway: '10.0.0.1:502', slave: 1 }\n", 3, 5, "same bus and address as 'a'")]
+    [InlineData("devices:\n  - { name: m, model: sdm630, gateway: 10.0.0.1, slave: 1, response_timeout: 2s, retries: 2, interval: 5s }\n", 2, 104, "behind gateway 10.0.0.1:502); make interval longer")]
     [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 1, fault: nack }\n", 2, 68, "a sdm120 cannot show fault 'nack'")]
     [InlineData("devics: []\n", 1, 1, "unknown key 'devics' in the config; did you mean 'devices'?")]
     [InlineData("devices:\n  - { name: 'bad name', model: sht3x, bus: 1 }\n", 2, 13, "may contain only letters")]

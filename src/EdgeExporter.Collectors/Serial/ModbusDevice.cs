@@ -17,30 +17,39 @@ namespace EdgeExporter.Collectors.Serial;
 public sealed record ModbusOptions(byte Slave, TimeSpan ResponseTimeout, int Retries = 1, int MaxRegisters = 125, int MaxGap = 0, TimeSpan RequestDelay = default)
 {
     /// <summary>The longest a poll can take: every request, every retry, each waiting its delay, its full timeout and the line time.</summary>
-    public TimeSpan WorstCase(SerialSettings serial, int requests) =>
-        (RequestDelay + ResponseTimeout + serial.LineTime(ModbusRtuMaster.MaxFrame) + TimeSpan.FromMilliseconds(60)) * requests * (Retries + 1);
+    public TimeSpan WorstCase(SerialSettings serial, int requests) => WorstCase(serial.LineTime(ModbusRtuMaster.MaxFrame), requests);
+
+    /// <summary>
+    /// The same behind a gateway, where each attempt may first have to connect (bounded by the
+    /// response timeout too) and the gateway's own line time is part of its answer's.
+    /// </summary>
+    public TimeSpan WorstCaseOverTcp(int requests) => WorstCase(ResponseTimeout, requests);
+
+    private TimeSpan WorstCase(TimeSpan perAttempt, int requests) =>
+        (RequestDelay + ResponseTimeout + perAttempt + TimeSpan.FromMilliseconds(60)) * requests * (Retries + 1);
 }
 
 /// <summary>
-/// A Modbus RTU slave read from a register map: each poll sends the planned requests (contiguous
+/// A Modbus slave read from a register map, on a serial line (RTU) or behind a TCP gateway (Modbus
+/// TCP, RTU over TCP): the transport is the <see cref="IModbusLink"/>, everything else is the same: each poll sends the planned requests (contiguous
 /// values batched), decodes the values with their type, byte order, scale and offset, and writes
 /// them as gauges or counters, all of them when every request of the poll has been answered and
-/// none when one fails (<see cref="PolledDevice"/>: one poll, one picture). Slaves on one port share a <see cref="SerialLink"/> and are polled
-/// in turn. A failed request is retried; every failed attempt is counted by kind, exception
+/// none when one fails (<see cref="PolledDevice"/>: one poll, one picture). Slaves on one port or one gateway share its link and
+/// are polled in turn. A failed request is retried; every failed attempt is counted by kind, exception
 /// responses also by their code.
 /// </summary>
 public sealed class ModbusDevice : PolledDevice
 {
     private static readonly byte[] ExceptionCodes = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x0A, 0x0B];
 
-    private readonly SerialLink _link;
+    private readonly IModbusLink _link;
     private readonly ModbusOptions _options;
     private readonly IReadOnlyList<ModbusBatch> _batches;
     private readonly Series[][] _values;
     private readonly Series[] _exceptions;
     private string? _problem;
 
-    public ModbusDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings, SerialLink link, ModbusOptions options, IReadOnlyList<ModbusRegister> registers)
+    public ModbusDevice(DeviceMetrics metrics, DeviceIdentity identity, PollSettings settings, IModbusLink link, ModbusOptions options, IReadOnlyList<ModbusRegister> registers)
         : base(metrics, identity, settings with { Retries = 0 }, SerialErrorKinds)
     {
         _link = link;
@@ -57,7 +66,7 @@ public sealed class ModbusDevice : PolledDevice
             }
         }
         MetricFamily exceptions = metrics.ModbusExceptions;
-        _exceptions = Array.ConvertAll(ExceptionCodes, code => exceptions.AddSeries(identity.Name, $"0x{code:X2}", ModbusRtuMaster.ExceptionName(code).Replace(' ', '_')));
+        _exceptions = Array.ConvertAll(ExceptionCodes, code => exceptions.AddSeries(identity.Name, $"0x{code:X2}", ModbusPdu.ExceptionName(code).Replace(' ', '_')));
         foreach (Series series in _exceptions)
         {
             series.Hide(); // shown from the first exception of that code on
@@ -66,7 +75,7 @@ public sealed class ModbusDevice : PolledDevice
 
     public IReadOnlyList<ModbusBatch> Batches => _batches;
 
-    public override string? SharedChannel => _link.Settings.Path;
+    public override string? SharedChannel => _link.Name;
 
     /// <summary>What was wrong with the last failed request, for the log.</summary>
     public override string? Problem => _problem;
@@ -86,7 +95,7 @@ public sealed class ModbusDevice : PolledDevice
 
                 // Staged: the poll's values are shown together once every block has answered (a meter
                 // that is not ready reports NaN, which hides that value).
-                ReadOnlySpan<byte> data = _link.Modbus.Data;
+                ReadOnlySpan<byte> data = _link.Data;
                 Series[] values = _values[b];
                 for (int i = 0; i < values.Length; i++)
                 {
@@ -105,19 +114,19 @@ public sealed class ModbusDevice : PolledDevice
             DeviceError error;
             try
             {
-                ISerialChannel channel = _link.Channel();
-                ModbusStatus status = _link.Modbus.Read(channel, _options.Slave, batch.Table, batch.Start, batch.Count, _options.ResponseTimeout, _options.RequestDelay);
+                ModbusStatus status = _link.Read(_options.Slave, batch.Table, batch.Start, batch.Count, _options.ResponseTimeout, _options.RequestDelay);
                 error = status switch
                 {
                     ModbusStatus.Ok => DeviceError.None,
                     ModbusStatus.Timeout => DeviceError.Timeout,
                     ModbusStatus.Crc => DeviceError.Crc,
                     ModbusStatus.Exception => DeviceError.Exception,
+                    ModbusStatus.Disconnected => DeviceError.Disconnected,
                     _ => DeviceError.Framing,
                 };
                 if (status == ModbusStatus.Exception)
                 {
-                    int code = Array.IndexOf(ExceptionCodes, _link.Modbus.ExceptionCode);
+                    int code = Array.IndexOf(ExceptionCodes, _link.ExceptionCode);
                     if (code >= 0)
                     {
                         _exceptions[code].Increment();
@@ -126,20 +135,19 @@ public sealed class ModbusDevice : PolledDevice
 
                 if (error != DeviceError.None)
                 {
-                    _problem = _link.Modbus.Problem;
+                    _problem = _link.Problem;
                 }
             }
-            catch (SerialException failure)
+            catch (IOException failure)
             {
-                // The port failed or is gone: close it, so that a later poll opens it again.
-                _link.Reset();
+                // The port failed or is gone (the link has closed it, so that a later poll opens it again).
                 _problem = failure.Message;
                 throw;
             }
 
             // Repeat what a repeat can fix; an exception is the slave's considered answer, except "busy".
             bool retry = error is DeviceError.Timeout or DeviceError.Crc or DeviceError.Framing
-                || (error == DeviceError.Exception && _link.Modbus.ExceptionCode is 0x05 or 0x06);
+                || (error == DeviceError.Exception && _link.ExceptionCode is 0x05 or 0x06);
             if (error == DeviceError.None || !retry || attempt >= _options.Retries)
             {
                 return error;

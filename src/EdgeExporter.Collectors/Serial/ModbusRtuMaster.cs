@@ -15,15 +15,19 @@ public enum ModbusStatus
     /// <summary>A frame of the expected shape came back with a wrong CRC.</summary>
     Crc,
 
-    /// <summary>Something came back that is not the answer: garbage, a truncated frame, another slave, another function.</summary>
+    /// <summary>Something came back that is not the answer: garbage, a truncated frame, another slave, another function, another transaction.</summary>
     Framing,
 
-    /// <summary>The slave answered with an exception response; see <see cref="ModbusRtuMaster.ExceptionCode"/>.</summary>
+    /// <summary>The slave answered with an exception response; see <see cref="IModbusLink.ExceptionCode"/>.</summary>
     Exception,
+
+    /// <summary>The connection to a gateway was refused, reset or closed, or is waiting out its reconnect backoff.</summary>
+    Disconnected,
 }
 
 /// <summary>
-/// The master side of Modbus RTU over one serial channel (Modbus over Serial Line V1.02): read
+/// The master side of Modbus RTU over one serial channel (Modbus over Serial Line V1.02), or over
+/// a TCP connection to a gateway that carries RTU frames as they are ("RTU over TCP"): read
 /// requests for function codes 01-04, CRC-16, at least 3.5 character times of silence before each
 /// request (1.75 ms above 19200 baud, §2.5.1.1), and a response that is accepted only when its
 /// slave id, function, byte count and CRC all match. Leading noise before a valid answer is
@@ -43,17 +47,22 @@ public sealed class ModbusRtuMaster
     private int _frameStart;
 
     public ModbusRtuMaster(SerialSettings settings)
-    {
-        Settings = settings;
         // t3.5: 3.5 characters, fixed at 1.75 ms above 19200 baud where timers cannot resolve it.
-        TimeSpan silence = settings.BaudRate > 19200 ? TimeSpan.FromMicroseconds(1750) : settings.CharacterTime * 3.5;
+        : this(settings.BaudRate > 19200 ? TimeSpan.FromMicroseconds(1750) : settings.CharacterTime * 3.5)
+    {
+    }
+
+    /// <summary>
+    /// A master that keeps <paramref name="silence"/> between frames: t3.5 on a serial line, nothing
+    /// over TCP to a gateway, which keeps the silence on its own line.
+    /// </summary>
+    public ModbusRtuMaster(TimeSpan silence)
+    {
         _silenceTicks = (long)(silence.TotalSeconds * Stopwatch.Frequency);
         // End of a response: silence after the last byte. USB adapters deliver in bursts up to their
         // latency timer (16 ms on FTDI), so a reply is only judged after 50 ms (or t3.5, if longer) without a byte.
         _gapTicks = Math.Max(_silenceTicks, Stopwatch.Frequency / 20);
     }
-
-    public SerialSettings Settings { get; }
 
     /// <summary>The exception code of the last <see cref="ModbusStatus.Exception"/>.</summary>
     public byte ExceptionCode { get; private set; }
@@ -71,10 +80,10 @@ public sealed class ModbusRtuMaster
     /// the line has been silent for 3.5 characters, or for <paramref name="minimumGap"/> if that is
     /// longer (a slave whose manual asks for a pause between requests).
     /// </summary>
-    public ModbusStatus Read(ISerialChannel channel, byte slave, ModbusTable table, ushort start, ushort count, TimeSpan timeout, TimeSpan minimumGap = default)
+    public ModbusStatus Read(IByteChannel channel, byte slave, ModbusTable table, ushort start, ushort count, TimeSpan timeout, TimeSpan minimumGap = default)
     {
         int length = BuildRequest(_request, slave, table, start, count);
-        int expected = 5 + (ModbusRegister.IsBitTable(table) ? (count + 7) / 8 : 2 * count);
+        int expected = 5 + ModbusPdu.DataLength(table, count);
         Problem = null;
         ExceptionCode = 0;
 
@@ -104,7 +113,7 @@ public sealed class ModbusRtuMaster
                 if (found.Exception)
                 {
                     ExceptionCode = _response[found.Start + 2];
-                    Problem = $"exception 0x{ExceptionCode:X2} ({ExceptionName(ExceptionCode)}) from slave {slave}";
+                    Problem = $"exception 0x{ExceptionCode:X2} ({ModbusPdu.ExceptionName(ExceptionCode)}) from slave {slave}";
                     return ModbusStatus.Exception;
                 }
 
@@ -119,28 +128,8 @@ public sealed class ModbusRtuMaster
     public static int BuildRequest(Span<byte> frame, byte slave, ModbusTable table, ushort start, ushort count)
     {
         frame[0] = slave;
-        frame[1] = (byte)table;
-        frame[2] = (byte)(start >> 8);
-        frame[3] = (byte)start;
-        frame[4] = (byte)(count >> 8);
-        frame[5] = (byte)count;
-        return ModbusCrc16.Append(frame, 6);
+        return ModbusCrc16.Append(frame, 1 + ModbusPdu.BuildReadRequest(frame[1..], table, start, count));
     }
-
-    /// <summary>The name of an exception code (Modbus Application Protocol V1.1b3, §7).</summary>
-    public static string ExceptionName(byte code) => code switch
-    {
-        0x01 => "illegal function",
-        0x02 => "illegal data address",
-        0x03 => "illegal data value",
-        0x04 => "server device failure",
-        0x05 => "acknowledge",
-        0x06 => "server device busy",
-        0x08 => "memory parity error",
-        0x0A => "gateway path unavailable",
-        0x0B => "gateway target device failed to respond",
-        _ => "unknown exception",
-    };
 
     /// <summary>A valid answer from <paramref name="slave"/> anywhere in what was received (noise before it is skipped).</summary>
     private (int Start, bool Exception)? Find(byte slave, byte function, int expected)

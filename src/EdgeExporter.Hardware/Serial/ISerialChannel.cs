@@ -5,7 +5,7 @@ namespace EdgeExporter.Hardware.Serial;
 /// passes (no busy polling); a port that goes away throws <see cref="SerialException"/> with
 /// <see cref="SerialFailure.Disconnected"/>. Not thread-safe: one owner at a time.
 /// </summary>
-public interface ISerialChannel : IDisposable
+public interface ISerialChannel : IByteChannel
 {
     SerialSettings Settings { get; }
 
@@ -14,22 +14,6 @@ public interface ISerialChannel : IDisposable
 
     /// <summary>True when the kernel driver took RS-485 mode (only asked for when <see cref="SerialSettings.Rs485"/>).</summary>
     bool Rs485Applied { get; }
-
-    /// <summary>
-    /// Reads what is available into <paramref name="buffer"/>, waiting until
-    /// <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) for the
-    /// first byte. Returns the number of bytes read, 0 when the deadline passed.
-    /// </summary>
-    int Read(Span<byte> buffer, long deadline);
-
-    /// <summary>Writes all of <paramref name="data"/> (waiting for room in the kernel's buffer, never longer than the bytes' line time plus a second).</summary>
-    void Write(ReadOnlySpan<byte> data);
-
-    /// <summary>Waits until everything written has left the transmitter.</summary>
-    void Drain();
-
-    /// <summary>Drops whatever was received and not yet read.</summary>
-    void DiscardInput();
 }
 
 /// <summary>Opens serial ports; one implementation per way of reaching them.</summary>

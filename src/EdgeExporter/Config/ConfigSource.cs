@@ -44,10 +44,20 @@ public static class ConfigSource
                 .Append(" bus=").Append(device.BusLabel).Append(" address=").Append(device.AddressLabel)
                 .Append(" interval=").Append(Durations.Format(device.Poll.Interval))
                 .Append(" timeout=").Append(Durations.Format(device.Poll.Timeout));
+            if (device.Gateway is { } gateway)
+            {
+                text.Append(" framing=").Append(gateway.Framing == Collectors.Serial.ModbusFraming.Tcp ? "tcp" : "rtu");
+            }
+
             var settings = new List<KeyValuePair<string, string>>(device.Settings);
             settings.Sort((a, b) => StringComparer.Ordinal.Compare(a.Key, b.Key)); // keys are unique: no order to keep among equals
             foreach (KeyValuePair<string, string> setting in settings)
             {
+                if (device.Gateway is not null && Array.IndexOf(ConfigLoader.LineKeys, setting.Key) >= 0)
+                {
+                    continue; // the gateway's line settings, not the exporter's
+                }
+
                 text.Append(' ').Append(setting.Key).Append('=').Append(setting.Value);
             }
 

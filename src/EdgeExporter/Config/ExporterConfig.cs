@@ -61,6 +61,9 @@ public sealed record DeviceConfig(
     /// <summary>A serial device's port: a path like /dev/ttyUSB0 or /dev/serial/by-id/...</summary>
     public string? Port { get; init; }
 
+    /// <summary>A Modbus device behind a TCP gateway (instead of a port): where, and how it frames.</summary>
+    public GatewayConfig? Gateway { get; init; }
+
     /// <summary>A Modbus device's unit id, 1 to 247.</summary>
     public int? Slave { get; init; }
 
@@ -100,7 +103,7 @@ public sealed record DeviceConfig(
     {
         BusKind.I2c => $"i2c-{I2cBus}",
         BusKind.OneWire => "w1",
-        BusKind.Serial => System.IO.Path.GetFileName(Port) ?? "",
+        BusKind.Serial => Gateway?.Name ?? System.IO.Path.GetFileName(Port) ?? "",
         _ => Chip ?? "",
     };
 
@@ -112,6 +115,15 @@ public sealed record DeviceConfig(
         BusKind.Serial => Slave?.ToString(CultureInfo.InvariantCulture) ?? "",
         _ => Pin?.ToString(CultureInfo.InvariantCulture) ?? "",
     };
+}
+
+/// <summary>A Modbus gateway's address and framing; <see cref="Name"/> is how it is written in labels and logs.</summary>
+public sealed record GatewayConfig(string Host, int Port, ModbusFraming Framing)
+{
+    /// <summary>The registered port of Modbus TCP (MODBUS Messaging on TCP/IP Implementation Guide V1.0b).</summary>
+    public const int DefaultPort = 502;
+
+    public string Name => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }
 
 /// <summary>
@@ -127,6 +139,9 @@ public static partial class ConfigLoader
     private static readonly string[] CommonKeys = ["name", "model", "interval", "timeout", "retries", "stuck_after", "labels", "fault"];
     private static readonly string[] FaultKeys = ["kind", "after", "for", "every"];
     private static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
+
+    /// <summary>A serial line's settings: behind a gateway they belong to the gateway, which runs the line.</summary>
+    internal static readonly string[] LineKeys = ["baud", "parity", "data_bits", "stop_bits", "rs485"];
 
     /// <summary>The largest config file read (a config of hundreds of devices is tens of KiB).</summary>
     public const int MaxFileBytes = 1024 * 1024;
@@ -216,7 +231,9 @@ public static partial class ConfigLoader
             }
 
             names[device.Name] = map["name"]!.Mark;
-            string endpoint = device.Port is { } devicePort ? $"serial:{devicePort}:{device.Slave}" : $"{device.Profile.Bus}:{device.BusLabel}:{device.AddressLabel}";
+            string endpoint = device.Gateway is { } onGateway ? $"gateway:{onGateway.Name}:{device.Slave}"
+                : device.Port is { } devicePort ? $"serial:{devicePort}:{device.Slave}"
+                : $"{device.Profile.Bus}:{device.BusLabel}:{device.AddressLabel}";
             if (endpoints.TryGetValue(endpoint, out (string Name, YamlMark Mark) other))
             {
                 errors.Add(map, $"device '{device.Name}' is on the same bus and address as '{other.Name}' (line {other.Mark.Line}); one part answers at one address");
@@ -228,6 +245,7 @@ public static partial class ConfigLoader
         }
 
         CheckPorts(devices, errors);
+        CheckGateways(devices, errors);
         errors.ThrowIfAny();
         return new ExporterConfig(source, board, devices);
     }
@@ -262,7 +280,7 @@ public static partial class ConfigLoader
         {
             BusKind.I2c => ["bus", "address"],
             BusKind.OneWire => ["id"],
-            BusKind.Serial when profile.Protocol == "modbus" => ["port", "slave", "registers"],
+            BusKind.Serial when profile.Protocol == "modbus" => ["port", "gateway", "framing", "slave", "registers"],
             BusKind.Serial => ["port"],
             _ => ["pin", "chip"],
         };
@@ -277,18 +295,43 @@ public static partial class ConfigLoader
 
         int? i2cBus = null, address = null, pin = null, slave = null;
         string? w1Id = null, chip = null, port = null;
+        GatewayConfig? gateway = null;
         List<ModbusRegister> registers = [];
         switch (profile.Bus)
         {
             case BusKind.Serial:
-                port = errors.Text(map["port"], "port");
-                if (port is null)
+                if (profile.Protocol == "modbus" && map["gateway"] is not null)
                 {
-                    errors.Add(map, $"{where} needs port: the serial device, like /dev/ttyUSB0 or /dev/serial/by-id/usb-... (which survives re-plugging)");
+                    gateway = Gateway(map, where, errors);
+                    if (map["port"] is not null)
+                    {
+                        errors.Add(map["port"]!, $"{where} has both port and gateway; a Modbus device is on a serial port or behind a gateway: keep one");
+                    }
+
+                    foreach (string lineKey in LineKeys)
+                    {
+                        if (map[lineKey] is { } lineNode)
+                        {
+                            errors.Add(lineNode, $"{lineKey} of {where} belongs to the gateway, which runs the serial line: set it on the gateway and remove it here");
+                        }
+                    }
                 }
-                else if (!port.StartsWith('/'))
+                else
                 {
-                    errors.Add(map["port"]!, $"port '{port}' must be an absolute path, like /dev/ttyUSB0");
+                    if (map["framing"] is not null)
+                    {
+                        errors.Add(map["framing"]!, $"framing of {where} applies to a gateway only: add gateway: host:port, or remove framing (a serial port is always RTU)");
+                    }
+
+                    port = errors.Text(map["port"], "port");
+                    if (port is null)
+                    {
+                        errors.Add(map, $"{where} needs port: the serial device, like /dev/ttyUSB0 or /dev/serial/by-id/usb-... (which survives re-plugging){(profile.Protocol == "modbus" ? ", or gateway: host:port for a Modbus TCP gateway" : "")}");
+                    }
+                    else if (!port.StartsWith('/'))
+                    {
+                        errors.Add(map["port"]!, $"port '{port}' must be an absolute path, like /dev/ttyUSB0");
+                    }
                 }
 
                 if (profile.Protocol == "modbus")
@@ -375,17 +418,19 @@ public static partial class ConfigLoader
         var device = new DeviceConfig(name, profile, map.Mark, i2cBus, address, w1Id, pin, chip, poll, labels, settings, fault)
         {
             Port = port,
+            Gateway = gateway,
             Slave = slave,
             Registers = registers,
         };
-        if (profile.Protocol == "modbus" && port is not null && slave is not null && !errors.Any)
+        if (profile.Protocol == "modbus" && (port is not null || gateway is not null) && slave is not null && !errors.Any)
         {
-            // The watchdog's deadline: every request with every retry waiting its full response timeout.
+            // The watchdog's deadline: every request with every retry waiting its full response timeout
+            // (behind a gateway, each also connecting first, within the same timeout).
             int requests = ModbusBatch.Plan(registers, device.Modbus.MaxRegisters, device.Modbus.MaxGap).Count;
-            TimeSpan worst = device.Modbus.WorstCase(device.Serial, requests);
+            TimeSpan worst = gateway is null ? device.Modbus.WorstCase(device.Serial, requests) : device.Modbus.WorstCaseOverTcp(requests);
             if (worst >= poll.Interval)
             {
-                errors.Add(map["interval"] ?? map, $"{where} needs up to {Durations.Format(worst)} per poll ({requests} request(s), {device.Modbus.Retries} retries, response_timeout {Durations.Format(device.Modbus.ResponseTimeout)}, at {device.Serial.Format}); make interval longer than that, or response_timeout or retries smaller");
+                errors.Add(map["interval"] ?? map, $"{where} needs up to {Durations.Format(worst)} per poll ({requests} request(s), {device.Modbus.Retries} retries, response_timeout {Durations.Format(device.Modbus.ResponseTimeout)}, {(gateway is null ? $"at {device.Serial.Format}" : $"behind gateway {gateway.Name}")}); make interval longer than that, or response_timeout or retries smaller");
             }
 
             device = device with { Poll = poll with { Timeout = poll.Timeout > worst ? poll.Timeout : worst } };
@@ -431,6 +476,124 @@ public static partial class ConfigLoader
                 }
             }
         }
+    }
+
+    /// <summary>The slaves behind one gateway share its connection, so they share its framing too.</summary>
+    private static void CheckGateways(List<DeviceConfig> devices, ConfigErrors errors)
+    {
+        var first = new Dictionary<string, DeviceConfig>(StringComparer.Ordinal);
+        foreach (DeviceConfig device in devices)
+        {
+            if (device.Gateway is not { } gateway)
+            {
+                continue;
+            }
+
+            if (!first.TryGetValue(gateway.Name, out DeviceConfig? earlier))
+            {
+                first.Add(gateway.Name, device);
+            }
+            else if (earlier.Gateway!.Framing != gateway.Framing)
+            {
+                errors.Add(device.Mark, $"device '{device.Name}' wants framing {Framing(gateway.Framing)} on gateway {gateway.Name}, but '{earlier.Name}' (line {earlier.Mark.Line}) framing {Framing(earlier.Gateway.Framing)}; the slaves behind one gateway share its connection and its framing");
+            }
+        }
+    }
+
+    private static string Framing(ModbusFraming framing) => framing == ModbusFraming.Tcp ? "tcp" : "rtu";
+
+    /// <summary>
+    /// <c>gateway: host:port</c> (a name, an IPv4 address, or an IPv6 address in brackets; the port
+    /// 502 when left out) and <c>framing: tcp | rtu</c> (tcp when left out).
+    /// </summary>
+    private static GatewayConfig? Gateway(YamlMapping map, string where, ConfigErrors errors)
+    {
+        ModbusFraming framing = ModbusFraming.Tcp;
+        if (errors.Text(map["framing"], "framing") is { } framingText)
+        {
+            if (framingText is not ("tcp" or "rtu"))
+            {
+                errors.Add(map["framing"]!, $"framing of {where} must be tcp (Modbus TCP, with the MBAP header) or rtu (RTU frames with their CRC carried over TCP), not '{framingText}'");
+            }
+
+            framing = framingText == "rtu" ? ModbusFraming.Rtu : ModbusFraming.Tcp;
+        }
+
+        YamlNode node = map["gateway"]!;
+        string? text = errors.Text(node, "gateway");
+        if (text is null)
+        {
+            return null;
+        }
+
+        string host = text;
+        string? portText = null;
+        if (text.StartsWith('['))
+        {
+            int close = text.IndexOf(']', StringComparison.Ordinal);
+            host = close < 0 ? "" : text[1..close];
+            string rest = close < 0 ? "" : text[(close + 1)..];
+            if (close < 0 || !System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? v6) || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || (rest.Length > 0 && !rest.StartsWith(':')))
+            {
+                errors.Add(node, $"gateway '{text}' of {where} is not [IPv6 address]:port, like [fd00::10]:502");
+                return null;
+            }
+
+            portText = rest.Length > 0 ? rest[1..] : null;
+        }
+        else if (text.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0)
+        {
+            if (text.IndexOf(':', colon + 1) >= 0)
+            {
+                errors.Add(node, $"gateway '{text}' of {where}: an IPv6 address goes in brackets, like [fd00::10]:502");
+                return null;
+            }
+
+            host = text[..colon];
+            portText = text[(colon + 1)..];
+        }
+
+        if (!text.StartsWith('[') && !IsHostName(host))
+        {
+            errors.Add(node, $"gateway '{text}' of {where} must be host:port, like 192.168.1.50:502 or gw.local:502 (host: a name or an IP address)");
+            return null;
+        }
+
+        int port = GatewayConfig.DefaultPort;
+        if (portText is not null && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
+        {
+            errors.Add(node, $"gateway '{text}' of {where} has port '{portText}'; a TCP port is 1 to 65535 (Modbus TCP's is 502)");
+            return null;
+        }
+
+        return new GatewayConfig(host, port, framing);
+    }
+
+    /// <summary>A DNS name or an IPv4 address: labels of letters, digits and '-', not starting or ending with '-', joined by dots.</summary>
+    private static bool IsHostName(string host)
+    {
+        if (host.Length is 0 or > 253)
+        {
+            return false;
+        }
+
+        foreach (string label in host.Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-')
+            {
+                return false;
+            }
+
+            foreach (char c in label)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c != '-')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The models whose profile brings a register map.</summary>
