@@ -40,6 +40,30 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Status_pages_allocate_nothing()
+    {
+        // The page at / is a scrape written as HTML from the scrape's own text body, with the demo's
+        // devices polling: the same shared buffers, nothing per request, gzip or not.
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", "--simulate"]).AfterStartupRelease();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        socket.Connect(IPAddress.Loopback, exporter.Port);
+        double Allocated() => double.Parse(
+            exporter.GetAsync("/metrics").Result.Split('\n').Single(l => l.StartsWith("edge_exporter_runtime_allocated_bytes_total ", StringComparison.Ordinal)).Split(' ')[1],
+            CultureInfo.InvariantCulture);
+        int pages = 0;
+        void Page()
+        {
+            socket.Send(pages++ % 2 == 0 ? "GET / HTTP/1.1\r\nHost: edge\r\n\r\n"u8 : "GET / HTTP/1.1\r\nHost: edge\r\nAccept-Encoding: gzip\r\n\r\n"u8);
+            (string head, string body) = RawHttp.ReadResponse(socket);
+            Assert.Contains("Content-Type: text/html; charset=utf-8", head);
+            Assert.True(head.Contains("Content-Encoding: gzip", StringComparison.Ordinal) || body.Contains("</html>", StringComparison.Ordinal), head);
+        }
+
+        long median = SteadyAllocation.Bytes(Page, 5 * 100, out long[] blocks, allocated: () => (long)Allocated(), warmUp: 100);
+        Assert.True(median == 0, "median block of 100 status pages allocated bytes; blocks: " + string.Join(", ", blocks));
+    }
+
+    [Fact]
     public void New_connections_allocate_nothing_after_warm_up()
     {
         // Each connection: accept, one scrape, Connection: close. The event loop owns the sockets and
