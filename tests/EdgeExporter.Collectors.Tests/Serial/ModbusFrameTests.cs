@@ -101,6 +101,35 @@ public class ModbusFrameTests
         Assert.Equal(0, coil.Decode([0xFF, 0xFD], 0));
     }
 
+    [Theory]
+    [InlineData(ModbusDataType.Float32, false, false, 1, 230.0, "43660000", 230.0)]
+    [InlineData(ModbusDataType.Float32, false, true, 1, 230.0, "00004366", 230.0)]
+    [InlineData(ModbusDataType.Float32, true, true, 1, 230.0, "00006643", 230.0)]
+    [InlineData(ModbusDataType.Int32, false, true, 0.1, 230.5, "09010000", 230.5)]        // EM24 volts x10: 2305 = 0x00000901, low word first
+    [InlineData(ModbusDataType.Int32, false, true, 0.1, -1234.5, "CFC7FFFF", -1234.5)]    // -12345 = 0xFFFFCFC7
+    [InlineData(ModbusDataType.Int16, false, false, 0.001, -0.98, "FC2C", -0.98)]         // PF x1000: -980 = 0x10000 - 980
+    [InlineData(ModbusDataType.UInt16, true, false, 0.01, 50.02, "8A13", 50.02)]          // 5002 = 0x138A, bytes swapped
+    [InlineData(ModbusDataType.UInt64, false, false, 36000, 123456.78 * 3_600_000, "0000000000BC614E", 123456.78 * 3_600_000)] // 12345678 hundredths of a kWh
+    [InlineData(ModbusDataType.UInt32, false, false, 0.01, -5, "00000000", 0)]            // an unsigned counter cannot go below 0
+    [InlineData(ModbusDataType.Int16, false, false, 1, 40000, "7FFF", 32767)]             // saturates
+    public void Encoding_is_the_inverse_of_decoding(ModbusDataType type, bool byteSwap, bool wordSwap, double scale, double value, string hex, double decoded)
+    {
+        var register = new ModbusRegister("edge_x", "", ModbusTable.HoldingRegisters, 3, type, byteSwap, wordSwap, Scale: scale);
+        var table = new ushort[8];
+        register.Encode(value, table);
+        var bytes = new byte[2 * register.Width];
+        for (int i = 0; i < register.Width; i++)
+        {
+            bytes[2 * i] = (byte)(table[3 + i] >> 8);
+            bytes[(2 * i) + 1] = (byte)table[3 + i];
+        }
+
+        Assert.Equal(hex, Convert.ToHexString(bytes));
+        Assert.Equal(0, table[2]);
+        Assert.Equal(0, table[3 + register.Width]); // nothing written beside the value
+        Assert.Equal(decoded, register.Decode(bytes, 3), Math.Abs(decoded) * 1e-12);
+    }
+
     [Fact]
     public void Contiguous_values_are_batched_within_the_limits()
     {
