@@ -125,6 +125,7 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: t, model: pulse_counter, pin: 4, chip: gpiochip0, quantity: Energy }\n", 2, 73, "must be a metric name part in base units")]
     [InlineData("devices:\n  - { name: t, model: bme280, bus: 1, oversampling: 3 }\n", 2, 53, "oversampling of device 't' must be one of 1, 2, 4, 8, 16")]
     [InlineData("devices:\n  - { name: a, model: sht3x, bus: 1 }\n  - { name: b, model: sht4x, bus: 1 }\n", 3, 5, "same bus and address as 'a' (line 2)")]
+    [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 2, parity: mark }\n", 3, 69, "parity of device 'b' must be one of none, even, odd, not 'mark'")] // not a crash comparing the line's settings
     [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0 }\n", 2, 5, "needs slave: the unit id")]
     [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 248 }\n", 2, 58, "slave 248 is out of range")]
     [InlineData("devices:\n  - { name: m, model: sdm120, port: ttyUSB0, slave: 1 }\n", 2, 37, "must be an absolute path")]
