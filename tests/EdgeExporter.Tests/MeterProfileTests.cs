@@ -64,6 +64,20 @@ public class MeterProfileTests
         Assert.All(bench.Requests, quantity => Assert.InRange(quantity, 1, device.Modbus.MaxRegisters));
     }
 
+    [Theory]
+    [MemberData(nameof(MeterModels))]
+    public void The_double_of_a_profile_allocates_nothing_when_it_brings_its_registers_up_to_date(string model)
+    {
+        // It answers every request of the demo under --simulate, whose scrapes and polls must not allocate.
+        var time = new FakeTime();
+        IReadOnlyList<ModbusRegister> registers = Configure(model).Registers;
+        var meter = new ProfileEnergyMeter(registers, time: time);
+        Assert.Equal(0, SteadyAllocation.Bytes(meter.Refresh, 2_000, out _, between: () => time.Advance(TimeSpan.FromSeconds(1))));
+        ModbusRegister import = registers.Single(r => r.Metric == "edge_energy_import_joules_total");
+        ushort[] table = import.Table == ModbusTable.HoldingRegisters ? meter.Holding : meter.Input;
+        Assert.Contains(table.AsSpan(import.Address, import.Width).ToArray(), word => word != 0); // it did write
+    }
+
     [Fact]
     public void Em24_words_are_int32_low_word_first_in_tenths_thousandths_and_tenths_of_a_kwh()
     {
