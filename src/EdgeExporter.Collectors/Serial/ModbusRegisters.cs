@@ -94,7 +94,15 @@ public sealed record ModbusRegister(
             };
         }
 
-        return Scale == 1 && Offset == 0 ? raw : (raw * Scale) + Offset;
+        if (Scale == 1 && Offset == 0)
+        {
+            return raw;
+        }
+
+        // A meter's tenths, hundredths and thousandths (scale 0.1, 0.01, 0.001) are divided out: 2312 / 10
+        // is 231.2, where 2312 × 0.1 is 231.20000000000002 (the float noise of influxdata/telegraf#7148 again).
+        double divisor = 1 / Scale;
+        return (Scale < 1 && divisor == Math.Round(divisor) ? raw / divisor : raw * Scale) + Offset;
     }
 
     /// <summary>

@@ -102,6 +102,21 @@ public class ModbusFrameTests
     }
 
     [Theory]
+    [InlineData(2312, 0.1, 231.2)]       // 2312 × 0.1 would be 231.20000000000002
+    [InlineData(577, 0.01, 5.77)]        // 577 × 0.01 would be 5.7700000000000005
+    [InlineData(941, 0.001, 0.941)]      // 941 × 0.001 would be 0.9410000000000001
+    [InlineData(-12345, 0.1, -1234.5)]
+    [InlineData(7, 0.25, 1.75)]          // not a tenth, hundredth, ...: multiplied, exactly
+    [InlineData(3, 3600000, 10800000)]
+    public void Decimal_scales_give_the_decimal_not_its_float_noise(int raw, double scale, double expected)
+    {
+        var register = new ModbusRegister("edge_x", "", ModbusTable.HoldingRegisters, 0, ModbusDataType.Int32, Scale: scale);
+        byte[] data = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data, raw);
+        Assert.Equal(expected, register.Decode(data, 0)); // exact
+    }
+
+    [Theory]
     [InlineData(ModbusDataType.Float32, false, false, 1, 230.0, "43660000", 230.0)]
     [InlineData(ModbusDataType.Float32, false, true, 1, 230.0, "00004366", 230.0)]
     [InlineData(ModbusDataType.Float32, true, true, 1, 230.0, "00006643", 230.0)]
