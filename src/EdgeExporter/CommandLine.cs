@@ -220,7 +220,8 @@ public static class CommandLine
             EnabledCollectors = enabled,
             Simulate = Bool("simulate"),
             ConfigFile = values.TryGetValue("config.file", out List<string>? config) ? config[^1] : null,
-            ConfigCheck = Bool("config.check"),
+            ConfigCheck = Bool("config.check") || Bool("config.profiles"),
+            ConfigProfiles = Bool("config.profiles"),
             LogLevel = logLevel,
             LogJson = format == "json",
         };
@@ -254,6 +255,7 @@ public static class CommandLine
         .. CollectorCatalog.Flags,
         Flag.Text("config.file", "YAML configuration file listing the devices to poll. Without it, the built-in configuration (no devices; with --simulate, a demo device of every driver).", "", "<path>"),
         Flag.Bool("config.check", "Validate the configuration, print what it configures and exit (0 if valid, 1 if not).", false),
+        Flag.Bool("config.profiles", "As --config.check, then list every built-in hardware profile and, for Modbus meters, their registers.", false),
         Flag.Bool("simulate", "Run the configured devices on simulated hardware (registers, w1 files, GPIO edges, Modbus frames and NMEA sentences answered in process).", false),
         Flag.Text("serial.channel", $"How serial ports are opened. One of: [{string.Join(", ", SerialChannels.Available)}]", SerialChannels.Default, "<channel>"),
         Flag.Text("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", "<level>"),

@@ -179,11 +179,15 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         return line;
     }
 
-    /// <summary>An Eastron meter for the Eastron models; for a generic map, registers that ramp slowly.</summary>
+    /// <summary>
+    /// The SDM120 and SDM630 have their own simulation; any other profile that brings a register map
+    /// (a meter) gets one built from that map; a generic map gets registers that ramp slowly.
+    /// </summary>
     private ModbusRegisterBank SimulatedBank(DeviceConfig device, double seed) => device.Profile.Model switch
     {
         "sdm120" => new SimulatedEnergyMeter(phases: 1, seed, _time),
         "sdm630" => new SimulatedEnergyMeter(phases: 3, seed, _time),
+        _ when device.Profile.Registers.Count > 0 => new ProfileEnergyMeter(device.Registers, seed, _time),
         _ => new RampingRegisters(_time),
     };
 

@@ -38,6 +38,13 @@ public sealed record ExporterOptions
     /// <summary>Validate the config, print a summary and exit.</summary>
     public bool ConfigCheck { get; init; }
 
+    /// <summary>
+    /// With the config check, also list the hardware profiles built into the binary and their
+    /// register maps: a flag of its own, so that the check a service runs before each start
+    /// (rootfs' edge_exporter.service) stays one line per device.
+    /// </summary>
+    public bool ConfigProfiles { get; init; }
+
     /// <summary>How serial ports are opened: termios, or system.io.ports in builds that include it.</summary>
     public string SerialChannel { get; init; } = SerialChannels.Default;
 

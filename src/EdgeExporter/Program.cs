@@ -36,6 +36,11 @@ try
     if (options.ConfigCheck)
     {
         Console.Out.Write(ConfigSource.Summary(config));
+        if (options.ConfigProfiles)
+        {
+            Console.Out.Write(ProfileListing.Render(HardwareProfiles.Embedded));
+        }
+
         return 0;
     }
 

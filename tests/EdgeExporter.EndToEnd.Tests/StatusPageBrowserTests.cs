@@ -18,7 +18,7 @@ namespace EdgeExporter.EndToEnd.Tests;
 /// </summary>
 public partial class StatusPageBrowserTests(ITestOutputHelper output)
 {
-    private const int FaultAfterSeconds = 8;
+    private const int FaultAfterSeconds = 15; // after the first poll of every demo device, the 15 s meter's included
     private const int IntervalSeconds = 1;
     private const int StalenessSeconds = 3 * IntervalSeconds; // PolledDevice.Staleness
 
@@ -34,6 +34,10 @@ public partial class StatusPageBrowserTests(ITestOutputHelper output)
         ("energy-s0", "pulses", ""),
         ("house-sdm630", "voltage", "V"),
         ("heatpump-sdm120", "energy import", "kWh"),
+        ("garage-sdm72", "power", "W"),
+        ("wallbox-sdm230", "current", "A"),
+        ("workshop-em24", "energy import", "kWh"),
+        ("solar-b23", "current", "A"),
         ("boiler", "boiler temperature", "°C"),
         ("gps", "gps latitude", "°"),
         ("failing-ina219", "voltage", "V"),

@@ -10,10 +10,15 @@ public class ConfigLoaderTests
     public void Every_embedded_profile_loads_and_every_model_has_a_driver()
     {
         HardwareProfiles profiles = HardwareProfiles.Embedded;
-        Assert.Equal(["bme280", "ds18b20", "gpio_input", "ina219", "modbus", "nmea_gps", "pulse_counter", "sdm120", "sdm630", "sht3x", "sht4x"], profiles.Devices.Keys);
+        Assert.Equal(["b2x", "bme280", "ds18b20", "em24", "gpio_input", "ina219", "modbus", "nmea_gps", "pulse_counter", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht3x", "sht4x"], profiles.Devices.Keys);
         Assert.Equal(10, profiles.Devices["sdm120"].Registers.Count);
         Assert.Equal(18, profiles.Devices["sdm630"].Registers.Count);
+        Assert.Equal(11, profiles.Devices["sdm230"].Registers.Count);
+        Assert.Equal(4, profiles.Devices["sdm72d_m"].Registers.Count);
+        Assert.Equal(18, profiles.Devices["em24"].Registers.Count);
+        Assert.Equal(19, profiles.Devices["b2x"].Registers.Count);
         Assert.All(profiles.Devices["sdm630"].Registers, r => Assert.Equal(Collectors.Serial.ModbusTable.InputRegisters, r.Table));
+        Assert.All(profiles.Devices["b2x"].Registers, r => Assert.Equal(Collectors.Serial.ModbusTable.HoldingRegisters, r.Table));
         Assert.Equal(["generic-arm64", "raspberry-pi-4", "raspberry-pi-5"], profiles.Boards.Keys);
         Assert.Equal([0x76, 0x77], profiles.Devices["bme280"].Addresses);
         Assert.Equal("pinctrl-bcm2711", profiles.Boards["raspberry-pi-4"].GpioChipLabel);
@@ -141,7 +146,7 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, interval: 100ms }\n", 2, 48, "interval 100ms of device 't' is out of range")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, interval: 10 }\n", 2, 48, "interval must be a duration like 500ms")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, interval: 5s, timeout: 5s }\n", 2, 61, "shorter than its interval 5s")]
-    [InlineData("devices:\n  - { name: t, model: sht99, bus: 1 }\n", 2, 23, "unknown model 'sht99'; supported models: bme280, ds18b20")]
+    [InlineData("devices:\n  - { name: t, model: sht99, bus: 1 }\n", 2, 23, "unknown model 'sht99'; supported models: b2x, bme280, ds18b20")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, labels: { device: x } }\n", 2, 48, "label 'device' is set by the exporter")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, labels: { 9x: y } }\n", 2, 48, "'9x' is not a valid label name")]
     [InlineData("devices:\n  - { name: t, model: bme280, bus: 1, fault: crc }\n", 2, 46, "a bme280 cannot show fault 'crc'")]
@@ -171,6 +176,7 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 1, registers: [{ name: edge_voltage_volts, address: 2 }] }\n", 2, 72, "edge_voltage_volts is read twice (once from the sdm120 profile)")]
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 2, baud: 19200 }\n", 3, 5, "wants /dev/ttyUSB0 at 19200 8N1, but 'a' (line 2) at 9600 8N1")]
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 1 }\n", 3, 5, "same bus and address as 'a'")]
+    [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 2, parity: mark }\n", 3, 69, "parity of device 'b' must be one of none, even, odd, not 'mark'")] // not a crash comparing the line's settings
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: g, model: nmea_gps, port: /dev/ttyUSB0 }\n", 3, 5, "a GPS receiver talks on its port alone")]
     [InlineData("devices:\n  - { name: m, model: sdm630, port: /dev/ttyUSB0, slave: 1, baud: 2400, response_timeout: 2s, retries: 2, interval: 5s }\n", 2, 117, "needs up to")]
     [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1:502, port: /dev/ttyUSB0, slave: 1 }\n", 2, 60, "has both port and gateway")]

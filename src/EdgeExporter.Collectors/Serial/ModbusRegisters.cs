@@ -94,7 +94,68 @@ public sealed record ModbusRegister(
             };
         }
 
-        return Scale == 1 && Offset == 0 ? raw : (raw * Scale) + Offset;
+        if (Scale == 1 && Offset == 0)
+        {
+            return raw;
+        }
+
+        // A meter's tenths, hundredths and thousandths (scale 0.1, 0.01, 0.001) are divided out: 2312 / 10
+        // is 231.2, where 2312 × 0.1 is 231.20000000000002 (the float noise of influxdata/telegraf#7148 again).
+        double divisor = 1 / Scale;
+        return (Scale < 1 && divisor == Math.Round(divisor) ? raw / divisor : raw * Scale) + Offset;
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="Decode"/>, for simulated slaves that are built from a register map:
+    /// writes <paramref name="value"/> (in the metric's unit) into <paramref name="table"/> as the
+    /// device would hold it, in this entry's type, word and byte order. Integer types are rounded to
+    /// the nearest raw step and saturate at their range, as a meter's own counter would stop.
+    /// </summary>
+    public void Encode(double value, ushort[] table)
+    {
+        if (IsBitTable(Table))
+        {
+            throw new InvalidOperationException($"{Metric} is a single bit ({Table}), not a register");
+        }
+
+        double raw = Scale == 1 && Offset == 0 ? value : (value - Offset) / Scale;
+        double whole = Math.Round(raw);
+        Span<byte> bytes = stackalloc byte[8];
+        switch (Type)
+        {
+            case ModbusDataType.Int16:
+                BinaryPrimitives.WriteInt16BigEndian(bytes, (short)Math.Clamp(whole, short.MinValue, short.MaxValue));
+                break;
+            case ModbusDataType.UInt16 or ModbusDataType.Bool:
+                BinaryPrimitives.WriteUInt16BigEndian(bytes, (ushort)Math.Clamp(whole, 0, ushort.MaxValue));
+                break;
+            case ModbusDataType.Int32:
+                BinaryPrimitives.WriteInt32BigEndian(bytes, (int)Math.Clamp(whole, int.MinValue, int.MaxValue));
+                break;
+            case ModbusDataType.UInt32:
+                BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)Math.Clamp(whole, 0, uint.MaxValue));
+                break;
+            case ModbusDataType.Int64:
+                BinaryPrimitives.WriteInt64BigEndian(bytes, (long)Math.Clamp(whole, long.MinValue, long.MaxValue));
+                break;
+            case ModbusDataType.UInt64:
+                BinaryPrimitives.WriteUInt64BigEndian(bytes, (ulong)Math.Clamp(whole, 0, ulong.MaxValue));
+                break;
+            case ModbusDataType.Float32:
+                BinaryPrimitives.WriteSingleBigEndian(bytes, (float)raw);
+                break;
+            default:
+                BinaryPrimitives.WriteDoubleBigEndian(bytes, raw);
+                break;
+        }
+
+        int words = Width;
+        for (int i = 0; i < words; i++)
+        {
+            int word = Address + (WordSwap ? words - 1 - i : i);
+            byte high = bytes[2 * i], low = bytes[(2 * i) + 1];
+            table[word] = ByteSwap ? (ushort)((low << 8) | high) : (ushort)((high << 8) | low);
+        }
     }
 
     /// <summary>

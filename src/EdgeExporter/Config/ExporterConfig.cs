@@ -446,9 +446,9 @@ public static partial class ConfigLoader
         var onPort = new Dictionary<string, List<DeviceConfig>>(StringComparer.Ordinal);
         foreach (DeviceConfig device in devices)
         {
-            if (device.Port is null)
+            if (device.Port is null || !HasLineSettings(device))
             {
-                continue;
+                continue; // a bad baud, parity, data_bits or stop_bits was reported where it is written (found by ConfigFuzzTests)
             }
 
             if (!onPort.TryGetValue(device.Port, out List<DeviceConfig>? sharing))
@@ -595,6 +595,9 @@ public static partial class ConfigLoader
 
         return true;
     }
+
+    private static bool HasLineSettings(DeviceConfig device) =>
+        device.Settings.ContainsKey("baud") && device.Settings.ContainsKey("data_bits") && device.Settings.ContainsKey("parity") && device.Settings.ContainsKey("stop_bits");
 
     /// <summary>The models whose profile brings a register map.</summary>
     private static List<string> WithRegisterMap(HardwareProfiles profiles)

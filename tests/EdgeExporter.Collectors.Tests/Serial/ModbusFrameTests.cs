@@ -101,6 +101,50 @@ public class ModbusFrameTests
         Assert.Equal(0, coil.Decode([0xFF, 0xFD], 0));
     }
 
+    [Theory]
+    [InlineData(2312, 0.1, 231.2)]       // 2312 × 0.1 would be 231.20000000000002
+    [InlineData(577, 0.01, 5.77)]        // 577 × 0.01 would be 5.7700000000000005
+    [InlineData(941, 0.001, 0.941)]      // 941 × 0.001 would be 0.9410000000000001
+    [InlineData(-12345, 0.1, -1234.5)]
+    [InlineData(7, 0.25, 1.75)]          // not a tenth, hundredth, ...: multiplied, exactly
+    [InlineData(3, 3600000, 10800000)]
+    public void Decimal_scales_give_the_decimal_not_its_float_noise(int raw, double scale, double expected)
+    {
+        var register = new ModbusRegister("edge_x", "", ModbusTable.HoldingRegisters, 0, ModbusDataType.Int32, Scale: scale);
+        byte[] data = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data, raw);
+        Assert.Equal(expected, register.Decode(data, 0)); // exact
+    }
+
+    [Theory]
+    [InlineData(ModbusDataType.Float32, false, false, 1, 230.0, "43660000", 230.0)]
+    [InlineData(ModbusDataType.Float32, false, true, 1, 230.0, "00004366", 230.0)]
+    [InlineData(ModbusDataType.Float32, true, true, 1, 230.0, "00006643", 230.0)]
+    [InlineData(ModbusDataType.Int32, false, true, 0.1, 230.5, "09010000", 230.5)]        // EM24 volts x10: 2305 = 0x00000901, low word first
+    [InlineData(ModbusDataType.Int32, false, true, 0.1, -1234.5, "CFC7FFFF", -1234.5)]    // -12345 = 0xFFFFCFC7
+    [InlineData(ModbusDataType.Int16, false, false, 0.001, -0.98, "FC2C", -0.98)]         // PF x1000: -980 = 0x10000 - 980
+    [InlineData(ModbusDataType.UInt16, true, false, 0.01, 50.02, "8A13", 50.02)]          // 5002 = 0x138A, bytes swapped
+    [InlineData(ModbusDataType.UInt64, false, false, 36000, 123456.78 * 3_600_000, "0000000000BC614E", 123456.78 * 3_600_000)] // 12345678 hundredths of a kWh
+    [InlineData(ModbusDataType.UInt32, false, false, 0.01, -5, "00000000", 0)]            // an unsigned counter cannot go below 0
+    [InlineData(ModbusDataType.Int16, false, false, 1, 40000, "7FFF", 32767)]             // saturates
+    public void Encoding_is_the_inverse_of_decoding(ModbusDataType type, bool byteSwap, bool wordSwap, double scale, double value, string hex, double decoded)
+    {
+        var register = new ModbusRegister("edge_x", "", ModbusTable.HoldingRegisters, 3, type, byteSwap, wordSwap, Scale: scale);
+        var table = new ushort[8];
+        register.Encode(value, table);
+        var bytes = new byte[2 * register.Width];
+        for (int i = 0; i < register.Width; i++)
+        {
+            bytes[2 * i] = (byte)(table[3 + i] >> 8);
+            bytes[(2 * i) + 1] = (byte)table[3 + i];
+        }
+
+        Assert.Equal(hex, Convert.ToHexString(bytes));
+        Assert.Equal(0, table[2]);
+        Assert.Equal(0, table[3 + register.Width]); // nothing written beside the value
+        Assert.Equal(decoded, register.Decode(bytes, 3), Math.Abs(decoded) * 1e-12);
+    }
+
     [Fact]
     public void Contiguous_values_are_batched_within_the_limits()
     {
