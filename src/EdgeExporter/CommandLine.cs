@@ -130,10 +130,12 @@ public static class CommandLine
         return text.ToString();
     }
 
+    /// <summary>node_exporter's layout (prometheus/common's version.Print): the build date is the commit's, for reproducible builds; no build user, for the same reason.</summary>
     public static string VersionText(string goarch) =>
-        $"{ProgramName}, version {BuildInfo.Version} (revision: {BuildInfo.Revision})\n"
-        + $"  dotnet version: {Environment.Version}\n"
-        + $"  platform: linux/{goarch}\n";
+        $"{ProgramName}, version {BuildInfo.Version} (branch: {BuildInfo.Branch}, revision: {BuildInfo.Revision})\n"
+        + $"  build date:       {BuildInfo.BuildDate}\n"
+        + $"  dotnet version:   {Environment.Version}\n"
+        + $"  platform:         linux/{goarch}\n";
 
     private static ExporterOptions Build(Dictionary<string, List<string>> values, Dictionary<string, bool> bools)
     {

@@ -123,7 +123,7 @@ public class EdgeDashboardTests(ITestOutputHelper output)
 
                   - name: faulty-meter
                     model: sdm120
-                    port: /dev/ttyUSB1
+                    port: /dev/ttyUSB2           # a line of its own: ttyUSB0 and ttyUSB1 are the demo's
                     slave: 1
                     interval: 5s
                     fault: exception

@@ -172,7 +172,8 @@ public class CommandLineTests
 
         Assert.Contains("Enable the cpu collector (default: enabled).", help);
         Assert.StartsWith("edge_exporter, version ", CommandLine.VersionText("arm64"));
-        Assert.Contains("platform: linux/arm64", CommandLine.VersionText("arm64"));
+        Assert.Contains("\n  platform:         linux/arm64\n", CommandLine.VersionText("arm64"));
+        Assert.Matches(@"^edge_exporter, version [0-9][^ ]* \(branch: [^,]+, revision: [0-9a-f]{12,40}\)\n  build date:       [0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}\n  dotnet version:   [0-9.]+\n", CommandLine.VersionText("arm64"));
     }
 
     [Theory]
