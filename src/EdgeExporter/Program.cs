@@ -40,6 +40,10 @@ try
         {
             Console.Out.Write(ProfileListing.Render(HardwareProfiles.Embedded));
         }
+        else
+        {
+            Console.Out.Write(ProfileListing.Names(HardwareProfiles.Embedded));
+        }
 
         return 0;
     }

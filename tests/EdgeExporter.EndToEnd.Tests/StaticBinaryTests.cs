@@ -77,7 +77,7 @@ public class StaticBinaryTests
 
         (code, stdout, _) = Tools.Run(binary, ["--version"]);
         Assert.Equal(0, code);
-        Assert.Matches(@"^edge_exporter, version \d+\.\d+\.\d+ \(revision: [0-9a-f]{7,40}\)\n", stdout);
+        Assert.Matches(@"^edge_exporter, version \d+\.\d+\.\d+ \(branch: [^,]+, revision: [0-9a-f]{7,40}\)\n  build date:       \d{8}-\d\d:\d\d:\d\d\n", stdout);
         Assert.Contains("platform: linux/amd64", stdout);
 
         (code, _, string stderr) = Tools.Run(binary, ["--no-such-flag"]);
@@ -116,7 +116,7 @@ public class StaticBinaryTests
         using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", "--web.telemetry-path=/custom"]);
         string landing = await exporter.GetAsync("/");
         Assert.Contains("<a href=\"/custom\">Metrics</a>", landing);
-        Assert.Contains("Version: ", landing);
+        Assert.Contains("<p class=\"build\">Version ", landing); // the status page, with the telemetry path it was given
         Assert.Contains("node_load1 ", await exporter.GetAsync("/custom"));
         Assert.Equal("Healthy\n", await exporter.GetAsync("/-/healthy"));
     }

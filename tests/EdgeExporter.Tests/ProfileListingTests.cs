@@ -19,6 +19,18 @@ public class ProfileListingTests
     }
 
     [Fact]
+    public void The_check_alone_names_every_profile_on_one_line_and_points_at_the_flag()
+    {
+        string line = ProfileListing.Names(HardwareProfiles.Embedded);
+        Assert.EndsWith("; --config.profiles lists each with its registers\n", line, StringComparison.Ordinal);
+        Assert.Single(line.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        foreach (string model in HardwareProfiles.Embedded.Devices.Keys)
+        {
+            Assert.Contains($" {model}", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Every_embedded_profile_has_a_row_with_vendor_bus_protocol_and_source()
     {
         HardwareProfiles profiles = HardwareProfiles.Embedded;

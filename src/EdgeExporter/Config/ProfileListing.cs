@@ -12,6 +12,18 @@ namespace EdgeExporter.Config;
 /// </summary>
 public static class ProfileListing
 {
+    /// <summary>
+    /// The one line --config.check ends with: every built-in profile by name, and where their
+    /// registers are listed (a table per meter would fill the journal of a service that checks its
+    /// config at every start).
+    /// </summary>
+    public static string Names(HardwareProfiles profiles)
+    {
+        var names = new List<string>(profiles.Devices.Keys);
+        names.Sort(StringComparer.Ordinal);
+        return $"{names.Count} hardware profiles built in: {string.Join(", ", names)}; --config.profiles lists each with its registers\n";
+    }
+
     public static string Render(HardwareProfiles profiles)
     {
         var text = new StringBuilder();
