@@ -78,7 +78,7 @@ public class StaticBinaryTests
         (code, stdout, _) = Tools.Run(binary, ["--version"]);
         Assert.Equal(0, code);
         Assert.Matches(@"^edge_exporter, version \d+\.\d+\.\d+ \(branch: [^,]+, revision: [0-9a-f]{7,40}\)\n  build date:       \d{8}-\d\d:\d\d:\d\d\n", stdout);
-        Assert.Contains("platform: linux/amd64", stdout);
+        Assert.Contains("\n  platform:         linux/amd64\n", stdout);
 
         (code, _, string stderr) = Tools.Run(binary, ["--no-such-flag"]);
         Assert.Equal(1, code);
