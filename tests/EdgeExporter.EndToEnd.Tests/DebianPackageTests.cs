@@ -229,6 +229,59 @@ public class DebianPackageTests(DebianPackages packages, ITestOutputHelper outpu
         }
     }
 
+    /// <summary>
+    /// Where systemd is absent, postinst makes the same accounts with adduser. Run in a private mount
+    /// namespace over a copy of /etc and an empty /var/lib, with a PATH that has no systemd-sysusers,
+    /// so this machine's accounts are untouched.
+    /// </summary>
+    [SkippableFact]
+    public void Without_systemd_sysusers_postinst_creates_the_user_and_groups_with_adduser_twice_over()
+    {
+        string unshare = Tools.Require("unshare");
+        Tools.Require("adduser");
+        Tools.RequireRoot("a mount namespace over /etc");
+        DirectoryInfo scratch = Directory.CreateTempSubdirectory("edge-deb-adduser-");
+        try
+        {
+            string bin = Path.Combine(scratch.FullName, "bin");
+            Directory.CreateDirectory(bin);
+            // What postinst and adduser call, and nothing from systemd.
+            foreach (string tool in new[] { "sh", "getent", "addgroup", "adduser", "perl", "useradd", "groupadd", "usermod", "gpasswd", "chown", "chmod", "dpkg-statoverride", "deb-systemd-helper", "cat", "ls", "mkdir", "rm", "cp", "mv", "sed", "grep", "find", "id" })
+            {
+                string? path = new[] { "/usr/sbin", "/usr/bin", "/sbin", "/bin" }.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+                if (path is not null)
+                {
+                    File.CreateSymbolicLink(Path.Combine(bin, tool), path);
+                }
+            }
+
+            string script = $"""
+                set -e
+                cp -a /etc '{scratch.FullName}/etc' && mount --bind '{scratch.FullName}/etc' /etc
+                mkdir -p '{scratch.FullName}/varlib' && mount --bind '{scratch.FullName}/varlib' /var/lib
+                mkdir -p {TextfileDirectory}
+                for name in edge_exporter; do userdel "$name" 2>/dev/null || true; done
+                for name in edge_exporter i2c gpio; do groupdel "$name" 2>/dev/null || true; done
+                if PATH='{bin}' command -v systemd-sysusers; then echo 'systemd-sysusers is visible'; exit 1; fi
+                PATH='{bin}' sh '{Path.Combine(RepoPaths.Root, "packaging", "debian", "postinst")}' configure
+                PATH='{bin}' sh '{Path.Combine(RepoPaths.Root, "packaging", "debian", "postinst")}' configure
+                getent passwd edge_exporter; getent group i2c gpio edge_exporter
+                stat -c '%U:%G %a' {TextfileDirectory}
+                """;
+            (int code, string stdout, string stderr) = Tools.Run(unshare, ["-m", "--propagation", "private", "sh", "-c", script]);
+            output.WriteLine(stdout + stderr);
+            Assert.True(code == 0, stdout + stderr);
+            Assert.Matches(new Regex(@"^edge_exporter:x:\d+:\d+:EdgeExporter[,]*:/:/usr/sbin/nologin$", RegexOptions.Multiline), stdout);
+            Assert.Matches(new Regex(@"^i2c:x:\d+:$", RegexOptions.Multiline), stdout);
+            Assert.Matches(new Regex(@"^gpio:x:\d+:$", RegexOptions.Multiline), stdout);
+            Assert.EndsWith("edge_exporter:edge_exporter 755\n", stdout);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Which of <paramref name="paths"/> exist now (file, directory or link, dangling or not).</summary>
     private static IEnumerable<string> ExistingPaths(IEnumerable<string> paths) =>
         paths.Where(p => File.Exists(p) || Directory.Exists(p) || new FileInfo(p).LinkTarget is not null).Distinct();
