@@ -1,5 +1,5 @@
 #!/usr/bin/env pwsh
-# Builds the release: both static binaries (linux-x64, linux-arm64), one archive per target and
+# Builds the release: both static binaries (linux-x64, linux-arm64), one archive and one .deb per target and
 # SHA256SUMS in artifacts/release/. All logic is in packaging/release.proj (MSBuild); this script only
 # runs it, so the same build works without PowerShell:
 #   dotnet msbuild packaging/release.proj -restore

@@ -2,7 +2,7 @@ using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.EndToEnd.Tests;
 
-/// <summary>packaging/release.proj, which publish.ps1 wraps: one archive per target and SHA256SUMS.</summary>
+/// <summary>packaging/release.proj, which publish.ps1 wraps: one archive per target and SHA256SUMS (the .deb files: DebianPackageTests).</summary>
 public class ReleaseTests
 {
     [SkippableFact]
@@ -22,7 +22,8 @@ public class ReleaseTests
 
         (code, stdout, stderr) = Tools.Run(Tools.Require("sha256sum"), ["-c", "SHA256SUMS"], workingDirectory: release);
         Assert.True(code == 0, stdout + stderr);
-        Assert.Equal(2, stdout.Split('\n').Count(l => l.EndsWith(": OK", StringComparison.Ordinal)));
+        // Two archives and two .deb packages.
+        Assert.Equal(4, stdout.Split('\n').Count(l => l.EndsWith(": OK", StringComparison.Ordinal)));
 
         (code, stdout, _) = Tools.Run(Tools.Require("tar"), ["-tvzf", Path.Combine(release, archives[0])]);
         Assert.Equal(0, code);
