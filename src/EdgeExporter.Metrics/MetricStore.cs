@@ -186,7 +186,7 @@ public sealed class MetricStore
         _countOffset = new int[count];
         _windows = new SummaryWindow?[count];
         _bounds = new double[count][];
-        byte[][]?[][] fixedLines = [new byte[][]?[count], new byte[][]?[count]];
+        SampleText.Builder[] fixedLines = [FixedLines(ExpositionFormat.Text), FixedLines(ExpositionFormat.OpenMetrics)];
         double sealedAt = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         int counts = 0;
         for (int i = 0; i < count; i++)
@@ -209,6 +209,8 @@ public sealed class MetricStore
                 _windows[i] = new SummaryWindow(family.WindowCapacity);
             }
 
+            fixedLines[0].BeginSeries();
+            fixedLines[1].BeginSeries();
             if (planned.Pool is null)
             {
                 // A family that took more label names after this series was declared (WithLabels) has them empty here.
@@ -223,7 +225,7 @@ public sealed class MetricStore
 
                 for (int format = 0; format < 2; format++)
                 {
-                    fixedLines[format][i] = SampleLines.Build(family, labels, (ExpositionFormat)format);
+                    SampleLines.Write(family, labels, (ExpositionFormat)format, fixedLines[format]);
                 }
             }
         }
@@ -253,7 +255,7 @@ public sealed class MetricStore
             }
         }
 
-        _text = [SampleText.Build(fixedLines[0]), SampleText.Build(fixedLines[1])];
+        _text = [fixedLines[0].Build(), fixedLines[1].Build()];
         _counts = new long[counts];
         _familyText = [new FamilyText[_families.Length], new FamilyText[_families.Length]];
         for (int format = 0; format < 2; format++)
@@ -284,6 +286,40 @@ public sealed class MetricStore
         }
 
         IsSealed = true;
+    }
+
+    /// <summary>
+    /// Room for the fixed lines of every series declared in the plan, in one format: their exact
+    /// count, and a first guess at their bytes from the names and values as they are (escapes and
+    /// characters beyond ASCII grow the block).
+    /// </summary>
+    private SampleText.Builder FixedLines(ExpositionFormat format)
+    {
+        int lines = 0;
+        int bytes = 0;
+        for (int i = 0; i < _planned.Count; i++)
+        {
+            Planned planned = _planned[i];
+            if (planned.Pool is not null)
+            {
+                continue;
+            }
+
+            MetricFamily family = planned.Family;
+            int count = SampleLines.Count(family, format);
+            int length = family.Name.Length + 16; // braces, the bucket or quantile label, a suffix, the space
+            ReadOnlySpan<string> names = family.LabelNameSpan;
+            string[] labels = planned.Labels!;
+            for (int l = 0; l < names.Length && l < labels.Length; l++)
+            {
+                length += names[l].Length + 4 + (labels[l]?.Length ?? 0);
+            }
+
+            lines += count;
+            bytes += count * length;
+        }
+
+        return new SampleText.Builder(_planned.Count, lines, bytes);
     }
 
     internal ReadOnlySpan<FamilyText> FamilyTexts(ExpositionFormat format) => _familyText[(int)format];
