@@ -82,8 +82,8 @@ public sealed class FilesystemCollector : Collector, IDisposable
     {
         _stat = stat ?? new LibcMountStat();
         _paths = paths;
-        _mountinfo = new PseudoFile(paths.Proc("1/mountinfo"), 65536);
-        _selfMountinfo = new PseudoFile(paths.Proc("self/mountinfo"), 65536);
+        _mountinfo = PseudoFile.WithRoom(paths.Proc("1/mountinfo"), 128 * 1024);
+        _selfMountinfo = PseudoFile.WithRoom(paths.Proc("self/mountinfo"), 128 * 1024);
         _mountPoints = new DeviceFilter(mountPointsInclude, mountPointsExclude);
         _fsTypes = new DeviceFilter(fsTypesInclude, fsTypesExclude);
         _timeout = mountTimeout ?? TimeSpan.FromSeconds(5);
