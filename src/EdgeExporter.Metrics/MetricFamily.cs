@@ -95,7 +95,7 @@ public sealed class MetricFamily
     internal void ForgetFrom(int firstPlanned)
     {
         _series.RemoveAll(index => index >= firstPlanned);
-        _pools.RemoveAll(pool => pool.SeriesIndices.Count > 0 && pool.SeriesIndices[0] >= firstPlanned);
+        _pools.RemoveAll(pool => pool.FirstSeries >= firstPlanned);
     }
 
     internal IReadOnlyList<SeriesPool> Pools => _pools;

@@ -45,7 +45,7 @@ public sealed class PseudoFile : IReadableFile, IDisposable
 
     private int Capacity => _room?.Capacity ?? _buffer.Length;
 
-    private unsafe Span<byte> Buffer => _room is { } room ? new Span<byte>(room.Start, room.Capacity) : _buffer;
+    private Span<byte> Buffer => _room is { } room ? room.Span : _buffer;
 
     public string Path { get; }
 
@@ -64,7 +64,7 @@ public sealed class PseudoFile : IReadableFile, IDisposable
     /// </summary>
     public static PseudoFile OpenSized(string path)
     {
-        int length = BoundedFile.Read(path, MaxSizedBytes).Length;
+        int length = BoundedFile.Length(path, MaxSizedBytes);
         return new PseudoFile(path, length);
     }
 
@@ -211,18 +211,5 @@ public sealed class PseudoFile : IReadableFile, IDisposable
         // Whatever is open now was kept: a file read past the budget is closed after each read.
         CloseHandle(kept: true);
         CloseFd(kept: true);
-    }
-
-    /// <summary>Native memory for <see cref="WithRoom"/>, freed when the file is collected.</summary>
-    private sealed unsafe class NativeRoom(int capacity)
-    {
-        public int Capacity { get; } = capacity;
-
-        public byte* Start { get; } = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)capacity);
-
-        ~NativeRoom()
-        {
-            System.Runtime.InteropServices.NativeMemory.Free(Start);
-        }
     }
 }
