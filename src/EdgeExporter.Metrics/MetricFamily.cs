@@ -10,8 +10,11 @@ public sealed class MetricFamily
     private readonly MetricStore _store;
     private string[] _labelNames;
     private readonly List<int> _series = [];
-    private readonly HashSet<string> _seriesKeys = new(StringComparer.Ordinal);
+    private string[]? _firstLabels; // the first series' label values: most families have one series and need no set
+    private HashSet<string[]>? _seriesKeys; // every series' label values, from the second series on
     private readonly List<SeriesPool> _pools = [];
+    private string? _openMetricsName;
+    private string? _createdName;
 
     internal MetricFamily(MetricStore store, string name, string help, MetricType type, string[] labelNames, double[] buckets, double[] quantiles, TimeSpan window, int windowCapacity)
     {
@@ -28,11 +31,11 @@ public sealed class MetricFamily
             throw new ArgumentException($"invalid {type.ToString().ToLowerInvariant()} name '{name}': _bucket, _count, _sum, _total and _created are added by the format", nameof(name));
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string label in labelNames)
+        for (int i = 0; i < labelNames.Length; i++)
         {
+            string label = labelNames[i];
             MetricName.ValidateLabelName(name, label);
-            if (!seen.Add(label))
+            if (Array.IndexOf(labelNames, label, 0, i) >= 0)
             {
                 throw new ArgumentException($"duplicate label name '{label}' on metric '{name}'", nameof(labelNames));
             }
@@ -79,7 +82,10 @@ public sealed class MetricFamily
     public int WindowCapacity { get; }
 
     /// <summary>The name of the family in OpenMetrics: counters without their <c>_total</c>.</summary>
-    public string OpenMetricsName => Type == MetricType.Counter ? Name[..^"_total".Length] : Name;
+    public string OpenMetricsName => _openMetricsName ??= Type == MetricType.Counter ? Name[..^"_total".Length] : Name;
+
+    /// <summary>The name of a counter's <c>_created</c> samples in OpenMetrics.</summary>
+    internal string CreatedName => _createdName ??= OpenMetricsName + "_created";
 
     internal double[] BucketArray { get; }
 
@@ -89,7 +95,7 @@ public sealed class MetricFamily
     internal void ForgetFrom(int firstPlanned)
     {
         _series.RemoveAll(index => index >= firstPlanned);
-        _pools.RemoveAll(pool => pool.SeriesIndices.Count > 0 && pool.SeriesIndices[0] >= firstPlanned);
+        _pools.RemoveAll(pool => pool.FirstSeries >= firstPlanned);
     }
 
     internal IReadOnlyList<SeriesPool> Pools => _pools;
@@ -217,7 +223,27 @@ public sealed class MetricFamily
         return pool;
     }
 
-    internal bool IsNewSeriesKey(string key) => _seriesKeys.Add(key);
+    /// <summary>Whether no series of this family has these label values yet (if so, they are now taken).</summary>
+    private bool IsNewSeries(string[] labelValues)
+    {
+        if (_seriesKeys is null)
+        {
+            if (_firstLabels is null)
+            {
+                _firstLabels = labelValues;
+                return true;
+            }
+
+            if (SeriesKeyComparer.Instance.Equals(_firstLabels, labelValues))
+            {
+                return false;
+            }
+
+            _seriesKeys = new HashSet<string[]>(SeriesKeyComparer.Instance) { _firstLabels };
+        }
+
+        return _seriesKeys.Add(labelValues);
+    }
 
     private static bool HasReservedSuffix(string name) =>
         name.EndsWith("_bucket", StringComparison.Ordinal) || name.EndsWith("_count", StringComparison.Ordinal)
@@ -234,13 +260,14 @@ public sealed class MetricFamily
                 nameof(labelValues));
         }
 
-        string key = System.Text.Encoding.UTF8.GetString(LabelText.Prefix(Name, _labelNames, labelValues, omitEmpty: OmitsEmptyLabels));
-        if (!IsNewSeriesKey(key))
+        string[] labels = labelValues.ToArray();
+        if (!IsNewSeries(labels))
         {
+            string key = System.Text.Encoding.UTF8.GetString(LabelText.Prefix(Name, _labelNames, labelValues, omitEmpty: OmitsEmptyLabels));
             throw new ArgumentException($"duplicate series {key.TrimEnd()}", nameof(labelValues));
         }
 
-        int index = _store.AllocateSeries(this, labelValues.ToArray());
+        int index = _store.AllocateSeries(this, labels);
         _series.Add(index);
         return index;
     }
@@ -263,5 +290,55 @@ public sealed class MetricFamily
             throw new InvalidOperationException($"metric '{Name}' is a {Type.ToString().ToLowerInvariant()}: use the method for that type");
         }
     }
+}
 
+/// <summary>
+/// Label values of one family compared as the series they name, so that a duplicate is found
+/// without writing its text: ordinal, a null value the same as an empty one, and values missing at
+/// the end the same as empty ones (a series declared before <see cref="MetricFamily.WithLabels"/>
+/// added names). With the family's label names fixed, two series have the same text exactly when
+/// their values compare equal here (the escaping of label values loses nothing; only strings with
+/// unpaired surrogates, which UTF-8 cannot carry, could differ here and write alike).
+/// </summary>
+internal sealed class SeriesKeyComparer : IEqualityComparer<string[]>
+{
+    public static readonly SeriesKeyComparer Instance = new();
+
+    public bool Equals(string[]? x, string[]? y)
+    {
+        if (x is null || y is null)
+        {
+            return x == y;
+        }
+
+        int length = Math.Max(x.Length, y.Length);
+        for (int i = 0; i < length; i++)
+        {
+            if (!string.Equals(At(x, i), At(y, i), StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public int GetHashCode(string[] values)
+    {
+        int end = values.Length;
+        while (end > 0 && At(values, end - 1).Length == 0)
+        {
+            end--; // empty values at the end are the same as missing ones
+        }
+
+        var hash = default(HashCode);
+        for (int i = 0; i < end; i++)
+        {
+            hash.Add(string.GetHashCode(At(values, i), StringComparison.Ordinal));
+        }
+
+        return hash.ToHashCode();
+    }
+
+    private static string At(string[] values, int i) => i < values.Length ? values[i] ?? string.Empty : string.Empty;
 }

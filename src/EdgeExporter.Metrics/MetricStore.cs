@@ -30,8 +30,7 @@ public sealed class MetricStore
     private double[] _created = [];
     private int[] _countOffset = [];
     private long[] _counts = [];
-    private SummaryWindow?[] _windows = [];
-    private double[][] _bounds = [];
+    private SummaryWindow?[] _windows = []; // by count offset: only histograms and summaries have one, and only summaries a window
     private int[] _maxBytes = [0, 0];
     private readonly List<RawSection> _rawSections = [];
 
@@ -184,9 +183,7 @@ public sealed class MetricStore
         _visibility = new long[count];
         _created = new double[count];
         _countOffset = new int[count];
-        _windows = new SummaryWindow?[count];
-        _bounds = new double[count][];
-        byte[][]?[][] fixedLines = [new byte[][]?[count], new byte[][]?[count]];
+        SampleText.Builder[] fixedLines = [FixedLines(ExpositionFormat.Text), FixedLines(ExpositionFormat.OpenMetrics)];
         double sealedAt = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         int counts = 0;
         for (int i = 0; i < count; i++)
@@ -197,18 +194,15 @@ public sealed class MetricStore
             _visibility[i] = planned.Visibility;
             _created[i] = sealedAt;
             _countOffset[i] = counts;
-            _bounds[i] = family.BucketArray;
             counts += family.Type switch
             {
                 MetricType.Histogram => family.Buckets.Count + 1,
                 MetricType.Summary => 1,
                 _ => 0,
             };
-            if (family.Type == MetricType.Summary)
-            {
-                _windows[i] = new SummaryWindow(family.WindowCapacity);
-            }
 
+            fixedLines[0].BeginSeries();
+            fixedLines[1].BeginSeries();
             if (planned.Pool is null)
             {
                 // A family that took more label names after this series was declared (WithLabels) has them empty here.
@@ -223,7 +217,7 @@ public sealed class MetricStore
 
                 for (int format = 0; format < 2; format++)
                 {
-                    fixedLines[format][i] = SampleLines.Build(family, labels, (ExpositionFormat)format);
+                    SampleLines.Write(family, labels, (ExpositionFormat)format, fixedLines[format]);
                 }
             }
         }
@@ -253,8 +247,16 @@ public sealed class MetricStore
             }
         }
 
-        _text = [SampleText.Build(fixedLines[0]), SampleText.Build(fixedLines[1])];
+        _text = [fixedLines[0].Build(), fixedLines[1].Build()];
         _counts = new long[counts];
+        _windows = new SummaryWindow?[counts];
+        for (int i = 0; i < count; i++)
+        {
+            if (_planned[i].Family is { Type: MetricType.Summary } summary)
+            {
+                _windows[_countOffset[i]] = new SummaryWindow(summary.WindowCapacity);
+            }
+        }
         _familyText = [new FamilyText[_families.Length], new FamilyText[_families.Length]];
         for (int format = 0; format < 2; format++)
         {
@@ -263,7 +265,9 @@ public sealed class MetricStore
             {
                 MetricFamily family = _families[f];
                 byte[] header = SampleLines.Header(family, (ExpositionFormat)format);
-                _familyText[format][f] = new FamilyText(header, ToArray(family.SeriesIndices), ToArray(family.Pools), family.Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped);
+                _familyText[format][f] = format == 0
+                    ? new FamilyText(header, ToArray(family.SeriesIndices), ToArray(family.Pools), family.Type is MetricType.Counter or MetricType.Gauge or MetricType.Untyped)
+                    : _familyText[0][f] with { Header = header }; // the same series and pools in both formats
                 bytes += header.Length;
                 SampleText text = _text[format];
                 foreach (int s in family.SeriesIndices)
@@ -284,6 +288,40 @@ public sealed class MetricStore
         }
 
         IsSealed = true;
+    }
+
+    /// <summary>
+    /// Room for the fixed lines of every series declared in the plan, in one format: their exact
+    /// count, and a first guess at their bytes from the names and values as they are (escapes and
+    /// characters beyond ASCII grow the block).
+    /// </summary>
+    private SampleText.Builder FixedLines(ExpositionFormat format)
+    {
+        int lines = 0;
+        int bytes = 0;
+        for (int i = 0; i < _planned.Count; i++)
+        {
+            Planned planned = _planned[i];
+            if (planned.Pool is not null)
+            {
+                continue;
+            }
+
+            MetricFamily family = planned.Family;
+            int count = SampleLines.Count(family, format);
+            int length = family.Name.Length + 16; // braces, the bucket or quantile label, a suffix, the space
+            ReadOnlySpan<string> names = family.LabelNameSpan;
+            string[] labels = planned.Labels!;
+            for (int l = 0; l < names.Length && l < labels.Length; l++)
+            {
+                length += names[l].Length + 4 + (labels[l]?.Length ?? 0);
+            }
+
+            lines += count;
+            bytes += count * length;
+        }
+
+        return new SampleText.Builder(_planned.Count, lines, bytes);
     }
 
     internal ReadOnlySpan<FamilyText> FamilyTexts(ExpositionFormat format) => _familyText[(int)format];
@@ -326,7 +364,7 @@ public sealed class MetricStore
     internal ReadOnlySpan<double> Bounds(int series)
     {
         ThrowIfNotSealed();
-        return _bounds[series];
+        return _planned[series].Family.BucketArray;
     }
 
     /// <summary>The oldest timestamp still inside a summary family's window.</summary>
@@ -337,7 +375,7 @@ public sealed class MetricStore
     internal SummaryWindow Window(int series)
     {
         ThrowIfNotSealed();
-        return _windows[series]!;
+        return _windows[_countOffset[series]]!;
     }
 
     internal double Created(int series) => Volatile.Read(ref _created[series]);

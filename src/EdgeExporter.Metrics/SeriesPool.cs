@@ -10,7 +10,7 @@ public sealed class SeriesPool
 {
     private readonly MetricStore _store;
     private readonly MetricFamily _family;
-    private readonly int[] _slots;
+    private readonly int _first; // the slots are consecutive series of the plan, from this one
     private readonly bool[] _taken;
 
     internal SeriesPool(MetricStore store, MetricFamily family, int capacity, int maxPrefixBytes)
@@ -18,23 +18,19 @@ public sealed class SeriesPool
         _store = store;
         _family = family;
         MaxPrefixBytes = maxPrefixBytes;
-        _slots = new int[capacity];
         _taken = new bool[capacity];
-        int first = store.AllocatePoolSlots(family, this, capacity);
-        for (int i = 0; i < capacity; i++)
-        {
-            _slots[i] = first + i;
-        }
+        _first = store.AllocatePoolSlots(family, this, capacity);
     }
 
-    public int Capacity => _slots.Length;
+    public int Capacity => _taken.Length;
 
     /// <summary>The family the slots belong to (its label names are final once the store is sealed).</summary>
     public MetricFamily Family => _family;
 
     internal int MaxPrefixBytes { get; }
 
-    internal IReadOnlyList<int> SeriesIndices => _slots;
+    /// <summary>The plan's index of the first slot's series.</summary>
+    internal int FirstSeries => _first;
 
     internal Series Dropped { get; set; }
 
@@ -49,7 +45,7 @@ public sealed class SeriesPool
     /// <summary>A slot's lines in one format.</summary>
     internal LineSet Lines(ExpositionFormat format, int slot) => Rooms[(int)format].Slot(slot);
 
-    internal int SlotSeries(int slot) => _slots[slot];
+    internal int SlotSeries(int slot) => _first + slot;
 
     /// <summary>
     /// The series with these label values: the slot that already holds them, or a free one. When
@@ -69,7 +65,7 @@ public sealed class SeriesPool
         using (Gate.Enter())
         {
             int free = -1;
-            for (int i = 0; i < _slots.Length; i++)
+            for (int i = 0; i < _taken.Length; i++)
             {
                 if (!_taken[i])
                 {
@@ -79,7 +75,7 @@ public sealed class SeriesPool
 
                 if (length >= 0 && Lines(ExpositionFormat.Text, i)[0].SequenceEqual(candidate[..length]))
                 {
-                    series = new Series(_store, _slots[i]);
+                    series = new Series(_store, _first + i);
                     return true;
                 }
             }
@@ -89,7 +85,7 @@ public sealed class SeriesPool
                 && SampleLines.TryWrite(_family, labelValues, Lines(ExpositionFormat.OpenMetrics, free)))
             {
                 _taken[free] = true;
-                int index = _slots[free];
+                int index = _first + free;
                 Volatile.Write(ref _store.ValueSlot(index), 0);
                 Volatile.Write(ref _store.VisibilitySlot(index), MetricStore.Hidden);
                 _store.SetCreatedNow(index);
@@ -113,8 +109,8 @@ public sealed class SeriesPool
 
         using (Gate.Enter())
         {
-            int slot = Array.IndexOf(_slots, series.Index);
-            if (slot < 0 || series.Store != _store)
+            int slot = series.Index - _first;
+            if ((uint)slot >= (uint)_taken.Length || series.Store != _store)
             {
                 throw new ArgumentException("the series does not belong to this pool", nameof(series));
             }
@@ -132,11 +128,11 @@ public sealed class SeriesPool
     {
         using (Gate.Enter())
         {
-            for (int slot = 0; slot < _slots.Length; slot++)
+            for (int slot = 0; slot < _taken.Length; slot++)
             {
                 if (_taken[slot])
                 {
-                    new Series(_store, _slots[slot]).Hide();
+                    new Series(_store, _first + slot).Hide();
                 }
             }
         }

@@ -66,7 +66,7 @@ public sealed class DiskstatsCollector : Collector
         : base("diskstats")
     {
         _paths = paths;
-        _file = new PseudoFile(paths.Proc("diskstats"), 32768);
+        _file = PseudoFile.WithRoom(paths.Proc("diskstats"), 64 * 1024);
         _devices = new DeviceFilter(deviceInclude, string.IsNullOrEmpty(deviceInclude) ? deviceExclude : null);
         _pools = Array.ConvertAll(Fields, f => Own(store.AddFamily(f.Name, f.Help, f.Counter ? MetricType.Counter : MetricType.Gauge, "device").AddPool(maxDevices)));
         // Info series are set once, when a disk appears: hiding them on a failed read would leave

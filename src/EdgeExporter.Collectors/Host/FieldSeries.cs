@@ -86,8 +86,8 @@ internal sealed class FieldSeries
     }
 
     /// <summary>Whether a kernel field name can become part of a metric name as it is.</summary>
-    public static bool IsMetricNamePart(string name) =>
-        name.Length > 0 && !name.AsSpan().ContainsAnyExcept(MetricNamePart);
+    public static bool IsMetricNamePart(ReadOnlySpan<char> name) =>
+        name.Length > 0 && !name.ContainsAnyExcept(MetricNamePart);
 
     private static readonly System.Buffers.SearchValues<char> MetricNamePart =
         System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");

@@ -82,8 +82,8 @@ public sealed class FilesystemCollector : Collector, IDisposable
     {
         _stat = stat ?? new LibcMountStat();
         _paths = paths;
-        _mountinfo = new PseudoFile(paths.Proc("1/mountinfo"), 65536);
-        _selfMountinfo = new PseudoFile(paths.Proc("self/mountinfo"), 65536);
+        _mountinfo = PseudoFile.WithRoom(paths.Proc("1/mountinfo"), 128 * 1024);
+        _selfMountinfo = PseudoFile.WithRoom(paths.Proc("self/mountinfo"), 128 * 1024);
         _mountPoints = new DeviceFilter(mountPointsInclude, mountPointsExclude);
         _fsTypes = new DeviceFilter(fsTypesInclude, fsTypesExclude);
         _timeout = mountTimeout ?? TimeSpan.FromSeconds(5);
@@ -339,13 +339,18 @@ public sealed class FilesystemCollector : Collector, IDisposable
     /// <summary>
     /// Threads that call statfs, so that a hung mount blocks a worker, never the scrape. A mount
     /// whose statfs hangs keeps its worker until it returns; with every worker stuck, new requests
-    /// wait in the queue and time out, which is reported, not hidden.
+    /// wait in the queue and time out, which is reported, not hidden. Workers start when a request
+    /// finds more mounts waiting than free workers, up to the limit: none before the first scrape
+    /// (each start costs the start-up a thread's creation and the runtime's spin until it runs),
+    /// and as many as mounts that answer keep busy at once (two on a host with two mounts).
     /// </summary>
     private sealed class StatWorkers : IDisposable
     {
         private readonly Queue<Mount> _queue;
         private readonly Semaphore _queued;
         private readonly int _threads;
+        private int _started; // under _queue, as _free
+        private int _free; // started and not in a statfs
         private volatile bool _stopping;
 
         public StatWorkers(int threads, int capacity)
@@ -353,18 +358,26 @@ public sealed class FilesystemCollector : Collector, IDisposable
             _queue = new Queue<Mount>(capacity * 2);
             _queued = new Semaphore(0, int.MaxValue);
             _threads = threads;
-            for (int i = 0; i < threads; i++)
-            {
-                new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "statfs" }.Start();
-            }
         }
 
         public void Enqueue(Mount mount)
         {
             mount.Idle.Reset();
+            bool start;
             lock (_queue)
             {
                 _queue.Enqueue(mount);
+                start = _queue.Count > _free && _started < _threads;
+                if (start)
+                {
+                    _started++;
+                    _free++;
+                }
+            }
+
+            if (start)
+            {
+                new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "statfs" }.Start();
             }
 
             _queued.Release();
@@ -390,9 +403,15 @@ public sealed class FilesystemCollector : Collector, IDisposable
                 lock (_queue)
                 {
                     mount = _queue.Dequeue();
+                    _free--;
                 }
 
                 mount.Stat();
+                lock (_queue)
+                {
+                    _free++;
+                }
+
                 mount.Idle.Set();
             }
         }

@@ -171,7 +171,7 @@ public sealed class NetdevCollector : Collector
         }
 
         bool useNetlink = netlink && _socket is not null;
-        _file = useNetlink ? null : new PseudoFile(paths.Proc("net/dev"), 16384);
+        _file = useNetlink ? null : PseudoFile.WithRoom(paths.Proc("net/dev"), 32 * 1024);
         _statistics = (useNetlink, detailed) switch
         {
             (true, false) => NetlinkLegacy,

@@ -38,40 +38,56 @@ public sealed class NetstatCollector : Collector
         : base("netstat")
     {
         Pattern? pattern = Patterns.OrNull(fields);
-        var found = new List<(PseudoFile File, bool Paired, List<(string Protocol, string Field)> Keys)>();
+        var found = new List<(PseudoFile File, bool Paired)>();
         foreach ((string relative, bool paired) in new[] { ("net/netstat", true), ("net/snmp", true), ("net/snmp6", false) })
         {
             string path = paths.Proc(relative);
             if (File.Exists(path))
             {
-                var file = PseudoFile.OpenSized(path);
-                found.Add((file, paired, paired ? PairedKeys(file) : Snmp6Keys(file)));
+                found.Add((PseudoFile.OpenSized(path), paired));
             }
         }
 
         // node_exporter merges the files protocol by protocol: a protocol in a later file replaces
         // the whole protocol of an earlier one. So each protocol's series belong to the last file that has it.
         var owner = new Dictionary<string, int>(StringComparer.Ordinal);
+        Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> owners = owner.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> key = stackalloc char[MaxKeyBytes];
         for (int i = 0; i < found.Count; i++)
         {
-            foreach ((string protocol, _) in found[i].Keys)
+            for (var keys = new Keys(found[i].File.Read(), found[i].Paired); keys.MoveNext();)
             {
-                owner[protocol] = i;
+                if (keys.Protocol.Length <= key.Length)
+                {
+                    owners[Widen(keys.Protocol, key)] = i; // the protocol's string is made the first time only
+                }
             }
         }
 
+        // Only the selected fields become strings (30 of some 400 with the default pattern).
         var sources = new List<Source>();
         for (int i = 0; i < found.Count; i++)
         {
             var selected = new List<(string, Series)>();
-            var keys = new HashSet<string>(StringComparer.Ordinal);
-            foreach ((string protocol, string field) in found[i].Keys)
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+            for (var keys = new Keys(found[i].File.Read(), found[i].Paired); keys.MoveNext();)
             {
-                string key = protocol + "_" + field;
-                if (owner[protocol] == i && FieldSeries.IsMetricNamePart(key) && key.Length <= MaxKeyBytes
-                    && (pattern is null || pattern.IsMatch(key)) && keys.Add(key))
+                int length = keys.Protocol.Length + 1 + keys.Field.Length;
+                if (length > MaxKeyBytes)
                 {
-                    selected.Add((key, Own(store.AddSeries($"node_netstat_{key}", $"Statistic {protocol}{field}.", MetricType.Untyped))));
+                    continue;
+                }
+
+                Widen(keys.Protocol, key);
+                key[keys.Protocol.Length] = '_';
+                Widen(keys.Field, key[(keys.Protocol.Length + 1)..]);
+                ReadOnlySpan<char> name = key[..length];
+                if (owners.TryGetValue(key[..keys.Protocol.Length], out int first) && first == i && FieldSeries.IsMetricNamePart(name)
+                    && (pattern is null || pattern.IsMatch(name)) && taken.Add(name.ToString()))
+                {
+                    string protocol = Encoding.ASCII.GetString(keys.Protocol);
+                    string field = Encoding.ASCII.GetString(keys.Field);
+                    selected.Add(($"{protocol}_{field}", Own(store.AddSeries($"node_netstat_{protocol}_{field}", $"Statistic {protocol}{field}.", MetricType.Untyped))));
                 }
             }
 
@@ -178,43 +194,71 @@ public sealed class NetstatCollector : Collector
             ? value
             : throw new FormatException($"{source.File.Path}: invalid value {Encoding.ASCII.GetString(number)}");
 
-    private static List<(string Protocol, string Field)> PairedKeys(PseudoFile file)
+    /// <summary>Each byte as the character of the same code (the names are ASCII; anything else fails the metric-name check either way).</summary>
+    private static ReadOnlySpan<char> Widen(ReadOnlySpan<byte> ascii, Span<char> destination)
     {
-        var keys = new List<(string, string)>();
-        var text = new AsciiParser(file.Read());
-        while (text.TryReadLine(out ReadOnlySpan<byte> header))
+        for (int i = 0; i < ascii.Length; i++)
         {
-            text.TryReadLine(out _); // the values
-            var names = new AsciiParser(header);
-            if (!names.TryReadField(out ReadOnlySpan<byte> protocol) || protocol[^1] != (byte)':')
-            {
-                continue;
-            }
-
-            string name = Encoding.ASCII.GetString(protocol[..^1]);
-            while (names.TryReadField(out ReadOnlySpan<byte> field))
-            {
-                keys.Add((name, Encoding.ASCII.GetString(field)));
-            }
+            destination[i] = (char)ascii[i];
         }
 
-        return keys;
+        return destination[..ascii.Length];
     }
 
-    private static List<(string Protocol, string Field)> Snmp6Keys(PseudoFile file)
+    /// <summary>
+    /// The protocol and field of every value in a file, as spans of its text: netstat and snmp have
+    /// a line of names ("Tcp: RtoAlgorithm RtoMin ...") before each line of values, snmp6 a name
+    /// and a value per line, the protocol being the name up to its first "6".
+    /// </summary>
+    private ref struct Keys(ReadOnlySpan<byte> text, bool paired)
     {
-        var keys = new List<(string, string)>();
-        var text = new AsciiParser(file.Read());
-        while (text.TryReadLine(out ReadOnlySpan<byte> line))
+        private AsciiParser _lines = new(text);
+        private AsciiParser _names;
+        private bool _inHeader;
+
+        public ReadOnlySpan<byte> Protocol { get; private set; }
+
+        public ReadOnlySpan<byte> Field { get; private set; }
+
+        public bool MoveNext()
         {
-            var columns = new AsciiParser(line);
-            if (columns.TryReadField(out ReadOnlySpan<byte> name) && columns.TryReadField(out _) && name.IndexOf((byte)'6') is >= 0 and var six)
+            while (true)
             {
-                keys.Add((Encoding.ASCII.GetString(name[..(six + 1)]), Encoding.ASCII.GetString(name[(six + 1)..])));
+                if (!paired)
+                {
+                    if (!_lines.TryReadLine(out ReadOnlySpan<byte> line))
+                    {
+                        return false;
+                    }
+
+                    var columns = new AsciiParser(line);
+                    if (columns.TryReadField(out ReadOnlySpan<byte> name) && columns.TryReadField(out _) && name.IndexOf((byte)'6') is >= 0 and var six)
+                    {
+                        Protocol = name[..(six + 1)];
+                        Field = name[(six + 1)..];
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                if (_inHeader && _names.TryReadField(out ReadOnlySpan<byte> field))
+                {
+                    Field = field;
+                    return true;
+                }
+
+                if (!_lines.TryReadLine(out ReadOnlySpan<byte> header))
+                {
+                    return false;
+                }
+
+                _lines.TryReadLine(out _); // the values
+                _names = new AsciiParser(header);
+                _inHeader = _names.TryReadField(out ReadOnlySpan<byte> protocol) && protocol[^1] == (byte)':';
+                Protocol = _inHeader ? protocol[..^1] : default;
             }
         }
-
-        return keys;
     }
 
     private sealed record Source(PseudoFile File, bool Paired, FieldSeries Fields);

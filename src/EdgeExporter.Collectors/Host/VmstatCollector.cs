@@ -44,6 +44,7 @@ public sealed class VmstatCollector : Collector
         var selected = new List<(string, Series)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var parser = new AsciiParser(_file.Read());
+        Span<char> stack = stackalloc char[256];
         while (parser.TryReadLine(out ReadOnlySpan<byte> line))
         {
             var columns = new AsciiParser(line);
@@ -52,10 +53,21 @@ public sealed class VmstatCollector : Collector
                 continue;
             }
 
-            string name = Encoding.ASCII.GetString(key);
-            if (FieldSeries.IsMetricNamePart(name) && (pattern is null || pattern.IsMatch(name)) && seen.Add(name))
+            // Each byte as the character of its code (a name that is not ASCII fails the name check
+            // either way): only the selected fields become strings, a dozen of some two hundred.
+            Span<char> field = key.Length <= stack.Length ? stack[..key.Length] : new char[key.Length];
+            for (int i = 0; i < key.Length; i++)
             {
-                selected.Add((name, Own(store.AddSeries($"node_vmstat_{name}", $"/proc/vmstat information field {name}.", MetricType.Untyped))));
+                field[i] = (char)key[i];
+            }
+
+            if (FieldSeries.IsMetricNamePart(field) && (pattern is null || pattern.IsMatch(field)))
+            {
+                string name = field.ToString();
+                if (seen.Add(name))
+                {
+                    selected.Add((name, Own(store.AddSeries($"node_vmstat_{name}", $"/proc/vmstat information field {name}.", MetricType.Untyped))));
+                }
             }
         }
 

@@ -223,8 +223,8 @@ public sealed class Pattern
 
         private readonly Pattern _pattern;
         private readonly bool _anchored;
-        private readonly int[]?[] _next = new int[MaxStates][]; // per state, per class of ASCII characters
-        private readonly int[][] _sets = new int[MaxStates][];  // per state, its instructions (Char and EndText asserts)
+        private readonly short[]?[] _next = new short[MaxStates][]; // per state, per class of ASCII characters (states fit a short)
+        private readonly string[] _sets = new string[MaxStates];  // per state, its key: the match flag, then its instructions (Char and EndText asserts) as characters
         private readonly bool[] _matched = new bool[MaxStates]; // the match was reached: the text matches
         private readonly bool[] _atEnd = new bool[MaxStates];   // the match is reached if the text ends here
         private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
@@ -355,7 +355,7 @@ public sealed class Pattern
                 CharSet[] sets = _pattern._sets;
                 List<int> advanced = _advanced;
                 advanced.Clear();
-                foreach (int pc in _sets[state])
+                foreach (char pc in _sets[state].AsSpan(1))
                 {
                     if (program[pc].Op == Op.Char && sets[program[pc].X].Contains(c))
                     {
@@ -369,7 +369,7 @@ public sealed class Pattern
                 }
 
                 int next = Intern(Closure(advanced, begin: false));
-                Volatile.Write(ref _next[state]![type], next);
+                Volatile.Write(ref _next[state]![type], (short)next);
                 return next;
             }
         }
@@ -489,13 +489,14 @@ public sealed class Pattern
             }
 
             int id = _count;
-            _sets[id] = [.. state.Set];
+            string text = new(key); // the key is the state's set too: one string, not a string and an array
+            _sets[id] = text;
             _matched[id] = state.Matched;
             _atEnd[id] = state.AtEnd;
-            var next = new int[_classes];
-            Array.Fill(next, Unknown);
+            var next = new short[_classes];
+            Array.Fill(next, (short)Unknown);
             _next[id] = next;
-            _index[new string(key)] = id;
+            _index[text] = id;
             _count = id + 1; // published last: readers reach a state only through a transition written after this
             return id;
         }
@@ -530,8 +531,8 @@ public sealed class Pattern
 
         public CharSet(List<(char First, char Last)> ranges)
         {
-            var wide = new List<(char, char)>();
-            foreach ((char first, char last) in Normalise(ranges))
+            bool anyWide = false;
+            foreach ((char first, char last) in ranges)
             {
                 for (int c = first; c <= last && c < 128; c++)
                 {
@@ -545,6 +546,18 @@ public sealed class Pattern
                     }
                 }
 
+                anyWide |= last >= 128;
+            }
+
+            if (!anyWide)
+            {
+                _ranges = []; // most sets (a literal, an ASCII class): the bitmap is all of it, nothing to sort
+                return;
+            }
+
+            var wide = new List<(char, char)>();
+            foreach ((char first, char last) in Normalise(ranges))
+            {
                 if (last >= 128)
                 {
                     wide.Add(((char)Math.Max(first, (char)128), last));
@@ -553,6 +566,10 @@ public sealed class Pattern
 
             _ranges = [.. wide];
         }
+
+        /// <summary>Whether the two sets hold the same characters (a pattern's repeated literals share one set).</summary>
+        public bool SameAs(CharSet other) =>
+            _low == other._low && _high == other._high && _ranges.AsSpan().SequenceEqual(other._ranges);
 
         /// <summary>Characters 0-63, one bit each.</summary>
         public ulong Low => _low;
@@ -664,6 +681,7 @@ public sealed class Pattern
     {
         private const int MaxRepeat = 1000;
 
+        private readonly CharNode?[] _literals = new CharNode?[128];
         private int _at;
 
         public Node ParseAll()
@@ -1154,11 +1172,12 @@ public sealed class Pattern
             _ => null,
         };
 
-        private static CharNode Literal(char c, Flags flags)
+        private CharNode Literal(char c, Flags flags)
         {
             if ((flags & Flags.IgnoreCase) == 0)
             {
-                return new CharNode([(c, c)]);
+                // One node per ASCII character however often the pattern has it (nodes are never changed).
+                return c < 128 ? _literals[c] ??= new CharNode([(c, c)]) : new CharNode([(c, c)]);
             }
 
             return new CharNode(Folded([(c, c)]));
@@ -1224,13 +1243,27 @@ public sealed class Pattern
             return Program.Count - 1;
         }
 
+        /// <summary>The index of a set equal to <paramref name="set"/>, added if there is none (node_exporter's patterns repeat their letters).</summary>
+        private int SetIndex(CharSet set)
+        {
+            for (int i = 0; i < Sets.Count; i++)
+            {
+                if (Sets[i].SameAs(set))
+                {
+                    return i;
+                }
+            }
+
+            Sets.Add(set);
+            return Sets.Count - 1;
+        }
+
         public void Compile(Node node)
         {
             switch (node)
             {
                 case CharNode c:
-                    Sets.Add(new CharSet(c.Ranges));
-                    Emit(new Instruction(Op.Char, Sets.Count - 1, 0));
+                    Emit(new Instruction(Op.Char, SetIndex(new CharSet(c.Ranges)), 0));
                     break;
                 case AssertNode a:
                     Emit(new Instruction(Op.Assert, (int)a.Assertion, 0));

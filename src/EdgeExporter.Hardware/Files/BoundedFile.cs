@@ -25,17 +25,26 @@ public static unsafe class BoundedFile
         TryRead(path, maxBytes, out content, out problem, out _);
 
     /// <summary>As the other overload, with the errno of a failed open, fstat or read (0 for the other reasons).</summary>
-    public static bool TryRead(string path, int maxBytes, out byte[] content, out string problem, out int errno)
+    public static bool TryRead(string path, int maxBytes, out byte[] content, out string problem, out int errno) =>
+        TryRead(path, maxBytes, Keep.Bytes, out content, out _, out _, out problem, out errno);
+
+    /// <summary>The length of the whole file, read as <see cref="TryRead(string, int, out byte[], out string)"/> reads it but kept nowhere; throws <see cref="IOException"/> with the reason.</summary>
+    public static int Length(string path, int maxBytes) =>
+        TryRead(path, maxBytes, Keep.Length, out _, out int length, out _, out string problem, out _) ? length : throw new IOException($"{path}: {problem}");
+
+    /// <summary>
+    /// The read itself. The first 4 KiB go to the stack (a sysfs attribute, most /proc files), so a
+    /// small file costs only what is kept of it (its bytes, its text or its length): a heap buffer
+    /// of a page or more for each read was most of what the collectors' start-up reads allocated.
+    /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    private static bool TryRead(string path, int maxBytes, Keep keep, out byte[] content, out int length, out string text, out string problem, out int errno)
     {
         content = [];
+        length = 0;
+        text = "";
         errno = 0;
-        byte[] pathZ = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = pathZ)
-        {
-            fd = Libc.OpenZ(p, Libc.ORdOnly | Libc.ONonBlock | Libc.OCloExec | Libc.ONoCtty);
-        }
-
+        int fd = Open(path);
         if (fd < 0)
         {
             errno = Marshal.GetLastPInvokeError();
@@ -68,7 +77,9 @@ public static unsafe class BoundedFile
             }
 
             // Read one byte past the limit: a file that grew since fstat is caught too.
-            byte[] buffer = new byte[Math.Min((long)maxBytes + 1, Math.Max(size + 1, 4096))];
+            byte* first = stackalloc byte[StackBytes];
+            Span<byte> buffer = new(first, (int)Math.Min((long)maxBytes + 1, StackBytes));
+            byte[]? heap = null;
             int total = 0;
             while (true)
             {
@@ -80,7 +91,11 @@ public static unsafe class BoundedFile
                         return false;
                     }
 
-                    Array.Resize(ref buffer, (int)Math.Min((long)maxBytes + 1, buffer.Length * 2L));
+                    long grown = heap is null ? Math.Max(size + 1, 2L * StackBytes) : buffer.Length * 2L;
+                    var next = new byte[(int)Math.Min((long)maxBytes + 1, grown)];
+                    buffer[..total].CopyTo(next);
+                    heap = next;
+                    buffer = next;
                 }
 
                 nint read;
@@ -110,13 +125,45 @@ public static unsafe class BoundedFile
                 total += (int)read;
             }
 
-            content = total == buffer.Length ? buffer : buffer[..total];
+            length = total;
+            if (keep == Keep.Bytes)
+            {
+                content = heap is not null && total == heap.Length ? heap : buffer[..total].ToArray();
+            }
+            else if (keep == Keep.Text)
+            {
+                text = System.Text.Encoding.UTF8.GetString(buffer[..total]);
+            }
+
             problem = "";
             return true;
         }
         finally
         {
             Libc.Close(fd);
+        }
+    }
+
+    private const int StackBytes = 4096;
+
+    private enum Keep
+    {
+        Bytes,
+        Text,
+        Length,
+    }
+
+    /// <summary>open(2) of <paramref name="path"/>, non-blocking (a FIFO cannot hold it) and without a controlling terminal; the path encoded on the stack.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    private static int Open(string path)
+    {
+        int most = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+        Span<byte> pathZ = most <= 1024 ? stackalloc byte[most] : new byte[most];
+        int bytes = System.Text.Encoding.UTF8.GetBytes(path, pathZ);
+        pathZ[bytes] = 0;
+        fixed (byte* p = pathZ)
+        {
+            return Libc.OpenZ(p, Libc.ORdOnly | Libc.ONonBlock | Libc.OCloExec | Libc.ONoCtty);
         }
     }
 
@@ -127,12 +174,7 @@ public static unsafe class BoundedFile
     /// </summary>
     public static bool IsRegularFile(string path)
     {
-        byte[] pathZ = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = pathZ)
-        {
-            fd = Libc.OpenZ(p, Libc.ORdOnly | Libc.ONonBlock | Libc.OCloExec | Libc.ONoCtty);
-        }
+        int fd = Open(path);
 
         if (fd < 0)
         {
@@ -155,7 +197,7 @@ public static unsafe class BoundedFile
 
     /// <summary>A small text file (UTF-8), read as <see cref="TryRead"/> reads; throws <see cref="IOException"/> with the reason.</summary>
     public static string ReadText(string path, int maxBytes = SmallTextBytes) =>
-        System.Text.Encoding.UTF8.GetString(Read(path, maxBytes));
+        TryRead(path, maxBytes, Keep.Text, out _, out _, out string text, out string problem, out _) ? text : throw new IOException($"{path}: {problem}");
 
     /// <summary>As <see cref="TryRead"/>, throwing <see cref="IOException"/> with the reason.</summary>
     public static byte[] Read(string path, int maxBytes) =>

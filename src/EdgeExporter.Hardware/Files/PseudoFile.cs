@@ -12,7 +12,8 @@ public sealed class PseudoFile : IReadableFile, IDisposable
 {
     private const int MinimumCapacity = 4096;
 
-    private readonly byte[] _buffer;
+    private readonly byte[] _buffer; // empty when the buffer is native (_room)
+    private readonly NativeRoom? _room;
     private SafeFileHandle? _handle;
     private byte[]? _pathZ;
     private int _fd = -1;
@@ -26,11 +27,25 @@ public sealed class PseudoFile : IReadableFile, IDisposable
         _buffer = new byte[(capacity + MinimumCapacity - 1) / MinimumCapacity * MinimumCapacity];
     }
 
-    private PseudoFile(string path, byte[] buffer)
+    private PseudoFile(string path, byte[] buffer, NativeRoom? room = null)
     {
         Path = path;
         _buffer = buffer;
+        _room = room;
     }
+
+    /// <summary>
+    /// A file with <paramref name="capacity"/> bytes of room in native memory, never cleared: room
+    /// for a file that may grow far beyond its usual size (a mountinfo's 128 KiB against its few KiB)
+    /// costs no page until a read reaches it, where a managed array is zeroed, all of it, when it is
+    /// made (the filesystem collector's two were 256 KiB of start-up allocation). The span a read
+    /// returns lives in this object's memory: keep the file (a field) while the span is in use.
+    /// </summary>
+    public static PseudoFile WithRoom(string path, int capacity) => new(path, [], new NativeRoom(capacity));
+
+    private int Capacity => _room?.Capacity ?? _buffer.Length;
+
+    private Span<byte> Buffer => _room is { } room ? room.Span : _buffer;
 
     public string Path { get; }
 
@@ -49,7 +64,7 @@ public sealed class PseudoFile : IReadableFile, IDisposable
     /// </summary>
     public static PseudoFile OpenSized(string path)
     {
-        int length = BoundedFile.Read(path, MaxSizedBytes).Length;
+        int length = BoundedFile.Length(path, MaxSizedBytes);
         return new PseudoFile(path, length);
     }
 
@@ -69,7 +84,7 @@ public sealed class PseudoFile : IReadableFile, IDisposable
             int total = 0;
             while (true)
             {
-                int read = RandomAccess.Read(_handle, _buffer.AsSpan(total), total);
+                int read = RandomAccess.Read(_handle, Buffer[total..], total);
                 if (read == 0)
                 {
                     if (!keep)
@@ -77,13 +92,13 @@ public sealed class PseudoFile : IReadableFile, IDisposable
                         CloseHandle(kept: false);
                     }
 
-                    return _buffer.AsSpan(0, total);
+                    return Buffer[..total];
                 }
 
                 total += read;
-                if (total == _buffer.Length)
+                if (total == Capacity)
                 {
-                    throw new IOException($"{Path} is larger than its {_buffer.Length}-byte buffer");
+                    throw new IOException($"{Path} is larger than its {Capacity}-byte buffer");
                 }
             }
         }
@@ -146,9 +161,9 @@ public sealed class PseudoFile : IReadableFile, IDisposable
         while (true)
         {
             nint read;
-            fixed (byte* buffer = _buffer)
+            fixed (byte* buffer = Buffer)
             {
-                read = Linux.Libc.Pread(_fd, buffer + total, (nuint)(_buffer.Length - total), total);
+                read = Linux.Libc.Pread(_fd, buffer + total, (nuint)(Capacity - total), total);
             }
 
             if (read < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Linux.Libc.EIntr)
@@ -156,7 +171,7 @@ public sealed class PseudoFile : IReadableFile, IDisposable
                 continue;
             }
 
-            if (read < 0 || total + read == _buffer.Length)
+            if (read < 0 || total + read == Capacity)
             {
                 // Reopen next time: the file may have gone with its device.
                 CloseFd(keep);
@@ -170,7 +185,7 @@ public sealed class PseudoFile : IReadableFile, IDisposable
                     CloseFd(kept: false);
                 }
 
-                content = _buffer.AsSpan(0, total);
+                content = Buffer[..total];
                 return true;
             }
 

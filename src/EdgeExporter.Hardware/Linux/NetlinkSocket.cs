@@ -40,7 +40,7 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     private const int EIntr = 4;
     private const int EAgain = 11;
 
-    private readonly byte[] _receive = new byte[ReceiveBufferBytes];
+    private readonly Files.NativeRoom _receive = new(ReceiveBufferBytes); // native: a reply touches only the pages it fills
     private readonly byte[] _request = new byte[128];
     private int _fd = -1;
     private bool _kept;
@@ -100,7 +100,7 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
             uint sequence = ++_sequence == 0 ? ++_sequence : _sequence;
             int length = NetlinkMessage.WriteRequest(_request, type, NetlinkMessage.FlagRequest | NetlinkMessage.FlagDump, sequence, payload);
             Send(length);
-            while (!NetlinkReply.Read(_receive.AsSpan(0, Receive()), sequence, reader))
+            while (!NetlinkReply.Read(_receive.Span[..Receive()], sequence, reader))
             {
             }
 
@@ -171,36 +171,34 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     /// <summary>Receives the next datagram of the reply; returns its length.</summary>
     private int Receive()
     {
-        fixed (byte* buffer = _receive)
+        byte* buffer = _receive.Start;
+        while (true)
         {
-            while (true)
+            nint received = RecvNative(_fd, buffer, (nuint)_receive.Capacity, MsgTrunc);
+            if (received > _receive.Capacity)
             {
-                nint received = RecvNative(_fd, buffer, (nuint)_receive.Length, MsgTrunc);
-                if (received > _receive.Length)
-                {
-                    throw new NetlinkException($"netlink {ProtocolName}: a {received}-byte reply datagram is larger than the {_receive.Length}-byte receive buffer");
-                }
+                throw new NetlinkException($"netlink {ProtocolName}: a {received}-byte reply datagram is larger than the {_receive.Capacity}-byte receive buffer");
+            }
 
-                if (received > 0)
-                {
-                    return (int)received;
-                }
+            if (received > 0)
+            {
+                return (int)received;
+            }
 
-                if (received == 0)
-                {
-                    throw new NetlinkException($"netlink {ProtocolName}: empty reply datagram");
-                }
+            if (received == 0)
+            {
+                throw new NetlinkException($"netlink {ProtocolName}: empty reply datagram");
+            }
 
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == EAgain)
-                {
-                    throw new NetlinkException($"netlink {ProtocolName}: no reply within {ReplyTimeout.TotalSeconds:0} s", errno);
-                }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EAgain)
+            {
+                throw new NetlinkException($"netlink {ProtocolName}: no reply within {ReplyTimeout.TotalSeconds:0} s", errno);
+            }
 
-                if (errno != EIntr)
-                {
-                    throw Failure($"recv on netlink {ProtocolName}");
-                }
+            if (errno != EIntr)
+            {
+                throw Failure($"recv on netlink {ProtocolName}");
             }
         }
     }

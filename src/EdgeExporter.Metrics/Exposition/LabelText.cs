@@ -92,17 +92,17 @@ internal static class LabelText
         return false;
     }
 
-    public static byte[] HelpLine(string name, string help, bool openMetrics)
+    /// <summary>The most bytes <see cref="WriteHelp"/> writes for this name and help.</summary>
+    public static int HelpBytes(string name, string help) => name.Length + 9 + (Encoding.UTF8.GetMaxByteCount(help.Length) * 2);
+
+    /// <summary>Writes <c># HELP name text</c> and its line feed.</summary>
+    public static void WriteHelp(ref ByteWriter writer, string name, string help, bool openMetrics)
     {
-        int capacity = name.Length + 9 + (Encoding.UTF8.GetMaxByteCount(help.Length) * 2);
-        Span<byte> buffer = capacity <= 1024 ? stackalloc byte[capacity] : new byte[capacity];
-        var writer = new ByteWriter(buffer);
         writer.Ascii("# HELP ");
         writer.Ascii(name);
         writer.Byte((byte)' ');
         writer.EscapedValue(help, escapeQuote: openMetrics);
         writer.Byte((byte)'\n');
-        return buffer[..writer.Position].ToArray();
     }
 
     /// <summary>
@@ -117,6 +117,4 @@ internal static class LabelText
             ? text + ".0"
             : text;
     }
-
-    public static byte[] Line(string text) => Encoding.UTF8.GetBytes(text);
 }
