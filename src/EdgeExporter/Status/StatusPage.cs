@@ -123,17 +123,7 @@ internal static class StatusPage
 
     private static void Devices(ref HtmlWriter html, ReadOnlySpan<byte> exposition, double now)
     {
-        int total = 0, up = 0;
-        var reader = new TextSampleReader(exposition);
-        while (reader.Next(out TextSampleLine line))
-        {
-            if (line.Name.SequenceEqual("edge_device_up"u8))
-            {
-                total++;
-                up += line.Value == 1 ? 1 : 0;
-            }
-        }
-
+        int total = Count(exposition, "edge_device_up"u8, out int up);
         html.Raw("<section aria-labelledby=\"devices\">\n<h2 id=\"devices\">Devices</h2>\n"u8);
         if (total == 0)
         {
@@ -146,7 +136,7 @@ internal static class StatusPage
         html.Raw(" of "u8);
         html.Integer(total);
         html.Raw(total == 1 ? " device up.</p>\n<div class=\"devices\">\n"u8 : " devices up.</p>\n<div class=\"devices\">\n"u8);
-        reader = new TextSampleReader(exposition);
+        var reader = new TextSampleReader(exposition);
         while (reader.Next(out TextSampleLine line))
         {
             if (line.Name.SequenceEqual("edge_device_up"u8) && line.TryLabel("device"u8, out ReadOnlySpan<byte> device))
@@ -449,16 +439,7 @@ internal static class StatusPage
     private static void Collectors(ref HtmlWriter html, ReadOnlySpan<byte> exposition)
     {
         html.Raw("<section aria-labelledby=\"collectors\">\n<h2 id=\"collectors\">Collectors</h2>\n<div class=\"panel\">\n"u8);
-        int rows = 0, failed = 0;
-        var reader = new TextSampleReader(exposition);
-        while (reader.Next(out TextSampleLine line))
-        {
-            if (line.Name.SequenceEqual("node_scrape_collector_success"u8))
-            {
-                rows++;
-                failed += line.Value == 1 ? 0 : 1;
-            }
-        }
+        int rows = Count(exposition, "node_scrape_collector_success"u8, out int succeeded);
 
         if (rows == 0)
         {
@@ -467,11 +448,11 @@ internal static class StatusPage
         }
 
         html.Raw("<p>"u8);
-        html.Integer(rows - failed);
+        html.Integer(succeeded);
         html.Raw(" of "u8);
         html.Integer(rows);
         html.Raw(" succeeded in this scrape.</p>\n<table>\n<caption class=\"sr\">Host collectors</caption>\n<thead><tr><th scope=\"col\">Collector</th><th scope=\"col\">State</th><th scope=\"col\">Duration</th></tr></thead>\n<tbody>\n"u8);
-        reader = new TextSampleReader(exposition);
+        var reader = new TextSampleReader(exposition);
         while (reader.Next(out TextSampleLine line))
         {
             if (!line.Name.SequenceEqual("node_scrape_collector_success"u8) || !line.TryLabel("collector"u8, out ReadOnlySpan<byte> collector))
@@ -495,6 +476,24 @@ internal static class StatusPage
     }
 
     // ---- lookups ----
+
+    /// <summary>The samples of a family, and how many of them are 1 (devices up, collectors that succeeded).</summary>
+    private static int Count(ReadOnlySpan<byte> exposition, ReadOnlySpan<byte> family, out int ones)
+    {
+        int count = 0;
+        ones = 0;
+        var reader = new TextSampleReader(exposition);
+        while (reader.Next(out TextSampleLine line))
+        {
+            if (line.Name.SequenceEqual(family))
+            {
+                count++;
+                ones += line.Value == 1 ? 1 : 0;
+            }
+        }
+
+        return count;
+    }
 
     private static void Label(ref HtmlWriter html, TextSampleLine line, ReadOnlySpan<byte> name)
     {
