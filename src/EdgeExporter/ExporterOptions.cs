@@ -43,7 +43,6 @@ public sealed record ExporterOptions
     /// register maps: a flag of its own, so that the check a service runs before each start
     /// (rootfs' edge_exporter.service) stays one line per device.
     /// </summary>
-    public bool ConfigProfiles { get; init; }
 
     /// <summary>How serial ports are opened: termios, or system.io.ports in builds that include it.</summary>
     public string SerialChannel { get; init; } = SerialChannels.Default;

@@ -36,14 +36,7 @@ try
     if (options.ConfigCheck)
     {
         Console.Out.Write(ConfigSource.Summary(config));
-        if (options.ConfigProfiles)
-        {
-            Console.Out.Write(ProfileListing.Render(HardwareProfiles.Embedded));
-        }
-        else
-        {
-            Console.Out.Write(ProfileListing.Names(HardwareProfiles.Embedded));
-        }
+        Console.Out.Write(ProfileListing.Render(HardwareProfiles.Embedded));
 
         return 0;
     }

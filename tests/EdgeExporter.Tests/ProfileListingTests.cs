@@ -3,31 +3,15 @@ using EdgeExporter.Config;
 
 namespace EdgeExporter.Tests;
 
-/// <summary>--config.profiles: the embedded profiles and their register maps, in columns, after the check's verdict.</summary>
+/// <summary>--config.check: the embedded profiles and their register maps, in columns, after the check's verdict.</summary>
 public class ProfileListingTests
 {
     [Fact]
-    public void The_flag_implies_the_check_and_the_check_alone_does_not_list()
+    public void The_check_lists_the_profiles_and_no_other_flag_does()
     {
-        ExporterOptions both = CommandLine.Parse(["--config.profiles"]).Options;
-        Assert.True(both.ConfigCheck);
-        Assert.True(both.ConfigProfiles);
-        ExporterOptions check = CommandLine.Parse(["--config.check"]).Options;
-        Assert.True(check.ConfigCheck);
-        Assert.False(check.ConfigProfiles); // the service's ExecStartPre check stays one line per device
-        Assert.Contains("--[no-]config.profiles", CommandLine.HelpText());
-    }
-
-    [Fact]
-    public void The_check_alone_names_every_profile_on_one_line_and_points_at_the_flag()
-    {
-        string line = ProfileListing.Names(HardwareProfiles.Embedded);
-        Assert.EndsWith("; --config.profiles lists each with its registers\n", line, StringComparison.Ordinal);
-        Assert.Single(line.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        foreach (string model in HardwareProfiles.Embedded.Devices.Keys)
-        {
-            Assert.Contains($" {model}", line, StringComparison.Ordinal);
-        }
+        Assert.True(CommandLine.Parse(["--config.check"]).Options.ConfigCheck);
+        Assert.DoesNotContain("config.profiles", CommandLine.HelpText(), StringComparison.Ordinal);
+        Assert.Contains("every built-in hardware profile with its registers", CommandLine.HelpText(), StringComparison.Ordinal);
     }
 
     [Fact]

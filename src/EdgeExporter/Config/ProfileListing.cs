@@ -5,25 +5,13 @@ using EdgeExporter.Collectors.Serial;
 namespace EdgeExporter.Config;
 
 /// <summary>
-/// What <c>--config.profiles</c> prints after the config check: every device profile built into
+/// What <c>--config.check</c> prints after its verdict: every device profile built into
 /// the binary, then each Modbus profile's register map as the exporter will read it (defaults
 /// applied), in fixed-width columns. A user choosing a meter, or checking a register map against
 /// the vendor's document, sees the binary's own copy, not the repository's.
 /// </summary>
 public static class ProfileListing
 {
-    /// <summary>
-    /// The one line --config.check ends with: every built-in profile by name, and where their
-    /// registers are listed (a table per meter would fill the journal of a service that checks its
-    /// config at every start).
-    /// </summary>
-    public static string Names(HardwareProfiles profiles)
-    {
-        var names = new List<string>(profiles.Devices.Keys);
-        names.Sort(StringComparer.Ordinal);
-        return $"{names.Count} hardware profiles built in: {string.Join(", ", names)}; --config.profiles lists each with its registers\n";
-    }
-
     public static string Render(HardwareProfiles profiles)
     {
         var text = new StringBuilder();
