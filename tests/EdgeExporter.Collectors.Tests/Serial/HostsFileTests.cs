@@ -43,6 +43,17 @@ public class HostsFileTests
     }
 
     [Fact]
+    public void At_most_the_first_mebibyte_is_read()
+    {
+        // An ad-blocking hosts file can run to megabytes: what lies past the bound is not read.
+        string padding = string.Concat(Enumerable.Repeat("0.0.0.0 blocked.example.invalid\n", (HostsFile.MaxBytes / 32) + 10));
+        string file = Write("192.168.10.20 before-the-bound\n" + padding + "192.168.10.21 after-the-bound\n");
+        Assert.True(new FileInfo(file).Length > HostsFile.MaxBytes);
+        Assert.Equal([new IPEndPoint(IPAddress.Parse("192.168.10.20"), 502)], HostsFile.Lookup(file, "before-the-bound", 502));
+        Assert.Empty(HostsFile.Lookup(file, "after-the-bound", 502));
+    }
+
+    [Fact]
     public void An_unknown_name_says_to_give_the_address()
     {
         var error = Assert.Throws<IOException>(() => TcpStreamChannel.Connect("no-such-gateway.invalid", 502, TimeSpan.FromMilliseconds(200)));
