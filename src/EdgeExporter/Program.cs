@@ -10,10 +10,10 @@ try
     switch (action)
     {
         case CommandLine.Action.Help:
-            Console.Out.Write(CommandLine.HelpText());
+            DescriptorWriter.Out.Write(CommandLine.HelpText());
             return 0;
         case CommandLine.Action.Version:
-            Console.Out.Write(CommandLine.VersionText(Exporter.GoArch));
+            DescriptorWriter.Out.Write(CommandLine.VersionText(Exporter.GoArch));
             return 0;
     }
 
@@ -26,22 +26,22 @@ try
     {
         foreach (string line in error.Errors)
         {
-            Console.Error.WriteLine(line);
+            DescriptorWriter.Error.WriteLine(line);
         }
 
-        Console.Error.WriteLine($"{CommandLine.ProgramName}: {error.Errors.Count} error(s) in the configuration; nothing was started");
+        DescriptorWriter.Error.WriteLine($"{CommandLine.ProgramName}: {error.Errors.Count} error(s) in the configuration; nothing was started");
         return 1;
     }
 
     if (options.ConfigCheck)
     {
-        Console.Out.Write(ConfigSource.Summary(config));
-        Console.Out.Write(ProfileListing.Render(HardwareProfiles.Embedded));
+        DescriptorWriter.Out.Write(ConfigSource.Summary(config));
+        DescriptorWriter.Out.Write(ProfileListing.Render(HardwareProfiles.Embedded));
 
         return 0;
     }
 
-    var log = new Logger(Console.Error, options.LogLevel, options.LogJson);
+    var log = new Logger(DescriptorWriter.Error, options.LogLevel, options.LogJson);
     log.Info("Starting edge_exporter", ("version", BuildInfo.Version), ("revision", BuildInfo.Revision), ("goarch", Exporter.GoArch));
     StartupMemory.Prepare();
     await using var exporter = new Exporter(options, config, log);
@@ -77,6 +77,6 @@ try
 }
 catch (UsageException error)
 {
-    Console.Error.WriteLine($"{CommandLine.ProgramName}: error: {error.Message}, try --help");
+    DescriptorWriter.Error.WriteLine($"{CommandLine.ProgramName}: error: {error.Message}, try --help");
     return 1;
 }
