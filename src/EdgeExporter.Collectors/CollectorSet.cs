@@ -26,7 +26,7 @@ public sealed class CollectorSet : IDisposable
     private readonly bool[] _failing;
     private readonly bool[] _reportedNoData;
     private readonly bool[] _selected;
-    private readonly WorkerPool _pool;
+    private readonly DeadlineWorkers _pool;
 
     /// <summary>
     /// Threads running collectors at once, at most: a thread per collector (31 threads, 86 futex calls
@@ -68,7 +68,14 @@ public sealed class CollectorSet : IDisposable
         _reportedNoData = new bool[_collectors.Length];
         _selected = new bool[_collectors.Length];
         _runners = Array.ConvertAll(_collectors, c => new Runner(c));
-        _pool = new WorkerPool(_runners, Math.Min(MaxWorkers, Math.Max(1, _collectors.Length)));
+        // A worker caught in one run for over a second (a read hanging in a driver) is replaced; one
+        // per collector can be stuck at most, as a collector still in a run is not started again.
+        _pool = new DeadlineWorkers(
+            "collectors",
+            Math.Min(MaxWorkers, Math.Max(1, _collectors.Length)),
+            Math.Max(1, _collectors.Length),
+            TimeSpan.FromSeconds(1),
+            Math.Min(MaxWorkers, Math.Max(1, _collectors.Length)) + _collectors.Length);
     }
 
     public IReadOnlyList<Collector> Collectors => _collectors;
@@ -111,14 +118,13 @@ public sealed class CollectorSet : IDisposable
     public void Collect(ReadOnlySpan<bool> selected)
     {
         long start = Stopwatch.GetTimestamp();
-        _pool.BeginScrape();
         bool alone = false;
         for (int i = 0; i < _runners.Length; i++)
         {
             _selected[i] = selected.IsEmpty || selected[i];
             if (_selected[i] && _collectors[i].RunsAlone && _runners[i].TryClaim())
             {
-                _pool.Enqueue(i);
+                _pool.Post(_runners[i]);
                 alone = true;
             }
         }
@@ -127,12 +133,11 @@ public sealed class CollectorSet : IDisposable
         {
             // Those that must see the system without the others' threads running go first, each
             // still within its own bound: one that hangs delays the rest by its bound at most.
-            _pool.Release();
             for (int i = 0; i < _runners.Length; i++)
             {
                 if (_selected[i] && _collectors[i].RunsAlone)
                 {
-                    _runners[i].WaitFor(Deadline(start, _collectors[i]));
+                    _runners[i].WaitUntil(Deadline(start, _collectors[i]));
                 }
             }
         }
@@ -141,11 +146,9 @@ public sealed class CollectorSet : IDisposable
         {
             if (_selected[i] && !_collectors[i].RunsAlone && _runners[i].TryClaim())
             {
-                _pool.Enqueue(i);
+                _pool.Post(_runners[i]);
             }
         }
-
-        _pool.Release();
 
         for (int i = 0; i < _runners.Length; i++)
         {
@@ -165,7 +168,7 @@ public sealed class CollectorSet : IDisposable
             bool succeeded = false;
             bool noData = false;
             double seconds;
-            if (!runner.WaitFor(deadline))
+            if (!runner.WaitUntil(deadline))
             {
                 // Overran (or still stuck from before): its series are not trusted; the scrape goes on.
                 collector.HideAll();
@@ -222,19 +225,10 @@ public sealed class CollectorSet : IDisposable
         }
     }
 
-    /// <summary>
-    /// One collector's run and its result. Claimed by a scrape, run by whichever worker takes it,
-    /// reported through a kernel-backed event (Monitor.Wait allocates now and then in the AOT
-    /// runtime: 120 B per few hundred scrapes measured; an event wait does not).
-    /// </summary>
-    private sealed class Runner(Collector collector)
+    /// <summary>One collector's run and its result: claimed by a scrape, run on a worker, waited for within the collector's bound.</summary>
+    private sealed class Runner(Collector collector) : DeadlineWork
     {
-        private readonly ManualResetEvent _idle = new(true);
-
         public long Allocated;
-
-        /// <summary>When the run in progress began (Stopwatch timestamp); 0 when idle.</summary>
-        public long StartedAt;
 
         public CollectorOutcome Outcome { get; private set; }
 
@@ -242,31 +236,10 @@ public sealed class CollectorSet : IDisposable
 
         public double Seconds { get; private set; }
 
-        /// <summary>Claims a run unless the previous one is still going (a stuck read).</summary>
-        public bool TryClaim()
-        {
-            if (!_idle.WaitOne(0))
-            {
-                return false;
-            }
-
-            _idle.Reset();
-            return true;
-        }
-
-        /// <summary>Waits for the run to end, at most until <paramref name="deadline"/> (a Stopwatch timestamp).</summary>
-        public bool WaitFor(long deadline)
-        {
-            long ticks = deadline - Stopwatch.GetTimestamp();
-            return _idle.WaitOne(ticks <= 0 ? 0 : (int)Math.Max(1, (ticks * 1000) / Stopwatch.Frequency));
-        }
-
-        /// <summary>Runs the collector on the calling worker thread and publishes the result.</summary>
-        public void Run()
+        protected override void Execute()
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
             long started = Stopwatch.GetTimestamp();
-            Volatile.Write(ref StartedAt, started);
             CollectorOutcome outcome = CollectorOutcome.NoData; // replaced by the result, or overruled by the error
             Exception? error = null;
             try
@@ -283,180 +256,6 @@ public sealed class CollectorSet : IDisposable
             Outcome = outcome;
             Error = error;
             Interlocked.Add(ref Allocated, GC.GetAllocatedBytesForCurrentThread() - before);
-            Volatile.Write(ref StartedAt, 0);
-            _idle.Set(); // publishes the fields above to the waiting scrape
-        }
-    }
-
-    /// <summary>
-    /// A few threads that take the queued runs of a scrape: each run is taken by exactly one worker
-    /// (a compare-and-swap on the run's flag), so a worker back from a hung read at any moment can
-    /// neither run a collector twice nor skip one. A worker caught in a run that has gone on for over
-    /// a second (a read hanging in a driver) is counted as stuck, and the next scrape starts a worker
-    /// in its place; a stuck worker that comes back to a full pool retires. Threads in all: the pool's
-    /// size plus one per collector stuck, at most.
-    /// </summary>
-    private sealed class WorkerPool : IDisposable
-    {
-        private const int Idle = 0;
-        private const int Queued = 1;
-        private static readonly long StuckTicks = Stopwatch.Frequency;
-
-        private readonly Runner[] _runners;
-        private readonly int[] _state;
-        private readonly int _size;
-        private readonly object _gate = new();
-        private readonly List<Worker> _workers = [];
-        private int _queued;
-        private volatile bool _stopping;
-
-        public WorkerPool(Runner[] runners, int size)
-        {
-            _runners = runners;
-            _state = new int[runners.Length];
-            _size = size;
-            for (int i = 0; i < size; i++)
-            {
-                AddWorker();
-            }
-        }
-
-        /// <summary>Before a scrape's runs are queued: replaces workers stuck in a run.</summary>
-        public void BeginScrape()
-        {
-            lock (_gate)
-            {
-                if (Usable(except: null) < _size)
-                {
-                    for (int missing = _size - Usable(except: null); missing > 0; missing--)
-                    {
-                        AddWorker(); // a hung read holds one
-                    }
-                }
-
-                for (int i = _workers.Count - 1; i >= 0; i--)
-                {
-                    if (_workers[i].Retired)
-                    {
-                        _workers.RemoveAt(i);
-                    }
-                }
-            }
-
-            _queued = 0;
-        }
-
-        public void Enqueue(int runner)
-        {
-            Volatile.Write(ref _state[runner], Queued);
-            _queued++;
-        }
-
-        /// <summary>Wakes as many workers as there are queued runs.</summary>
-        public void Release()
-        {
-            lock (_gate)
-            {
-                int woken = 0;
-                foreach (Worker worker in _workers)
-                {
-                    // Not one still in a run: between scrapes that is one stuck in a hung read.
-                    if (woken < _queued && !worker.Retired && worker.Current is null)
-                    {
-                        worker.Wake.Set();
-                        woken++;
-                    }
-                }
-            }
-
-            _queued = 0; // a scrape may release twice (those that run alone first)
-        }
-
-        public void Dispose()
-        {
-            _stopping = true;
-            lock (_gate)
-            {
-                foreach (Worker worker in _workers)
-                {
-                    worker.Wake.Set();
-                }
-            }
-        }
-
-        private int Usable(Worker? except)
-        {
-            long now = Stopwatch.GetTimestamp();
-            int usable = 0;
-            foreach (Worker worker in _workers)
-            {
-                if (worker != except && !worker.Retired && !worker.IsStuck(now))
-                {
-                    usable++;
-                }
-            }
-
-            return usable;
-        }
-
-        private void AddWorker()
-        {
-            var worker = new Worker();
-            var thread = new Thread(Work, WorkerThread.StackBytes) { IsBackground = true, Name = "collectors" };
-            _workers.Add(worker);
-            thread.Start(worker);
-        }
-
-        private void Work(object? state)
-        {
-            var worker = (Worker)state!;
-            while (true)
-            {
-                worker.Wake.WaitOne();
-                if (_stopping)
-                {
-                    return;
-                }
-
-                bool found;
-                do
-                {
-                    found = false;
-                    for (int i = 0; i < _runners.Length; i++)
-                    {
-                        // Taking a run puts its flag straight back to idle: the run's own event keeps
-                        // it from being claimed again before it ends, and a claim made after that
-                        // must not be overwritten.
-                        if (Volatile.Read(ref _state[i]) == Queued && Interlocked.CompareExchange(ref _state[i], Idle, Queued) == Queued)
-                        {
-                            found = true;
-                            worker.Current = _runners[i];
-                            _runners[i].Run();
-                            worker.Current = null;
-                        }
-                    }
-                }
-                while (found);
-
-                lock (_gate)
-                {
-                    if (Usable(except: worker) >= _size)
-                    {
-                        worker.Retired = true; // back from a hung read to a full pool: leave it
-                        return;
-                    }
-                }
-            }
-        }
-
-        private sealed class Worker
-        {
-            public readonly AutoResetEvent Wake = new(false);
-            public volatile Runner? Current;
-            public volatile bool Retired;
-
-            public bool IsStuck(long now) =>
-                Current is { } runner && Volatile.Read(ref runner.StartedAt) is var started && started != 0 && now - started > StuckTicks;
         }
     }
 }

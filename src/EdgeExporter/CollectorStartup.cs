@@ -47,13 +47,18 @@ internal sealed class CollectorStartup
         var errors = new Exception?[all.Length];
         long start = Stopwatch.GetTimestamp();
         int next = 0;
+
+        // One thread at a time builds; one left in a hung read counts as stuck at once, so the next
+        // builder gets a fresh thread. At most one thread per collector, and the last one leaves
+        // when the set is disposed.
+        using var workers = new DeadlineWorkers("collector start-up", 1, all.Length + 1, TimeSpan.Zero, all.Length + 1);
         try
         {
             while (next < all.Length)
             {
                 var builder = new Builder(this, all, built, errors, next, start);
-                _store.HandPlanningTo(builder.Thread);
-                builder.Thread.Start();
+                builder.TryClaim();
+                workers.Post(builder);
                 next = builder.WatchOver();
             }
         }
@@ -95,11 +100,11 @@ internal sealed class CollectorStartup
     }
 
     /// <summary>
-    /// One start-up thread, building collectors from <c>first</c> on. Its progress (which collector,
+    /// One start-up run, building collectors from <c>first</c> on. Its progress (which collector,
     /// since when, the store's mark before it) changes under <see cref="_progress"/>, so the watcher
     /// sees either a collector in progress or the next one begun, never something in between.
     /// </summary>
-    private sealed class Builder
+    private sealed class Builder : DeadlineWork
     {
         private readonly CollectorStartup _owner;
         private readonly CollectorRegistration[] _all;
@@ -107,7 +112,6 @@ internal sealed class CollectorStartup
         private readonly Exception?[] _errors;
         private readonly long _start;
         private readonly object _progress = new();
-        private readonly ManualResetEventSlim _finished = new(false, spinCount: 0);
         private int _current;
         private long _deadline;
         private TimeSpan _bound;
@@ -123,17 +127,14 @@ internal sealed class CollectorStartup
             _start = start;
             _current = first;
             SetDeadline();
-            Thread = new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "collector start-up" };
         }
-
-        public Thread Thread { get; }
 
         /// <summary>Waits until every collector is built (returns their count) or one overruns its bound (returns the index after it).</summary>
         public int WatchOver()
         {
             while (true)
             {
-                TimeSpan wait;
+                long deadline;
                 lock (_progress)
                 {
                     if (_current >= _all.Length)
@@ -141,16 +142,15 @@ internal sealed class CollectorStartup
                         return _current;
                     }
 
-                    long now = Stopwatch.GetTimestamp();
-                    if (now >= _deadline)
+                    if (Stopwatch.GetTimestamp() >= _deadline)
                     {
                         return GiveUp();
                     }
 
-                    wait = Stopwatch.GetElapsedTime(now, _deadline);
+                    deadline = _deadline;
                 }
 
-                _finished.Wait(wait);
+                WaitUntil(deadline); // the run's end, or this collector's deadline (which moves on as collectors finish)
             }
         }
 
@@ -175,8 +175,18 @@ internal sealed class CollectorStartup
             _deadline = now + (long)(_bound.TotalSeconds * Stopwatch.Frequency);
         }
 
-        private void Run()
+        protected override void Execute()
         {
+            lock (_progress)
+            {
+                if (_abandoned)
+                {
+                    return; // the worker started only after the bound ran out
+                }
+
+                _owner._store.HandPlanningTo(Thread.CurrentThread); // before the watcher can take it back in GiveUp
+            }
+
             while (true)
             {
                 int index;
@@ -220,8 +230,6 @@ internal sealed class CollectorStartup
                     SetDeadline();
                 }
             }
-
-            _finished.Set();
         }
     }
 }

@@ -63,7 +63,7 @@ public sealed class FilesystemCollector : Collector, IDisposable
     private readonly DeviceFilter _mountPoints, _fsTypes;
     private readonly TimeSpan _timeout;
     private readonly SeriesPool _size, _free, _avail, _files, _filesFree, _readonly, _error, _info;
-    private readonly StatWorkers _workers;
+    private readonly DeadlineWorkers _workers;
     private readonly IMountStat _stat;
     private byte[] _lastMountinfo = [];
     private Mount[] _mounts = [];
@@ -97,7 +97,12 @@ public sealed class FilesystemCollector : Collector, IDisposable
         _readonly = Pool("node_filesystem_readonly", "Filesystem read-only status.");
         _error = Pool("node_filesystem_device_error", "Whether an error occurred while getting statistics for the given device.");
         _info = store.AddFamily("node_filesystem_mount_info", "Filesystem mount information.", MetricType.Gauge, "device", "major", "minor", "mountpoint").AddPool(maxMounts, 512); // set once per mount, like diskstats\' info: not hidden with the collector
-        _workers = new StatWorkers(4, maxMounts);
+        // statfs on up to four threads, so that a hung mount blocks a worker, never the scrape. A mount
+        // still in a statfs is not asked again until it returns; a worker held for over a second is
+        // replaced, four times at most: past that, new requests wait in the queue and time out, which
+        // is reported, not hidden. The queue holds two rounds of mounts (a round still stuck when the
+        // mounts change, and the new one).
+        _workers = new DeadlineWorkers("statfs", 4, 2 * maxMounts, TimeSpan.FromSeconds(1), maxThreads: 8);
     }
 
     public override CollectorOutcome Update()
@@ -117,16 +122,16 @@ public sealed class FilesystemCollector : Collector, IDisposable
         long deadline = Stopwatch.GetTimestamp() + (long)(_timeout.TotalSeconds * Stopwatch.Frequency);
         foreach (Mount mount in _mounts)
         {
-            mount.Asked = mount.Idle.WaitOne(0);
+            mount.Asked = mount.TryClaim();
             if (mount.Asked)
             {
-                _workers.Enqueue(mount);
+                _workers.Post(mount);
             }
         }
 
         foreach (Mount mount in _mounts)
         {
-            if (!mount.Asked || !mount.Idle.WaitOne(Milliseconds(deadline)))
+            if (!mount.Asked || !mount.WaitUntil(deadline))
             {
                 mount.Show(this, Timeout);
                 continue;
@@ -141,11 +146,6 @@ public sealed class FilesystemCollector : Collector, IDisposable
     public override TimeSpan? OwnTimeout => _timeout;
 
     public void Dispose() => _workers.Dispose();
-
-    /// <summary>Milliseconds from now until <paramref name="deadline"/> (a Stopwatch timestamp), at least 0.</summary>
-    private static int Milliseconds(long deadline) =>
-        (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
-
 
     private void Reparse(ReadOnlySpan<byte> text)
     {
@@ -227,18 +227,11 @@ public sealed class FilesystemCollector : Collector, IDisposable
         at + 3 <= text.Length && text[at] is >= '0' and <= '3' && text[at + 1] is >= '0' and <= '7' && text[at + 2] is >= '0' and <= '7';
 
     /// <summary>One mount: its labels, its series, and the last statfs a worker made of it.</summary>
-    private sealed class Mount(string device, string mountPoint, string fsType, byte[] statPath, bool readOnly, IMountStat stat)
+    private sealed class Mount(string device, string mountPoint, string fsType, byte[] statPath, bool readOnly, IMountStat stat) : DeadlineWork
     {
         public Series Info;
         private string? _state;
         private Series _size, _free, _avail, _files, _filesFree, _readonly, _error;
-
-        /// <summary>
-        /// Set while no statfs of this mount is under way: reset when one is queued, set by the
-        /// worker when it returns, however late. A kernel event rather than a monitor wait: in the
-        /// AOT runtime a monitor wait allocates now and then (see CollectorSet).
-        /// </summary>
-        public ManualResetEvent Idle { get; } = new(true);
 
         /// <summary>Asked this scrape (false: still stuck in an earlier statfs, reported as a timeout at once).</summary>
         public bool Asked;
@@ -262,7 +255,8 @@ public sealed class FilesystemCollector : Collector, IDisposable
             return _text;
         }
 
-        public void Stat()
+        /// <summary>The statfs, on a worker; the scrape reads the result once the run has ended.</summary>
+        protected override void Execute()
         {
             Errno = stat.Stat(statPath, out Libc.StatFs result);
             Result = result;
@@ -333,87 +327,6 @@ public sealed class FilesystemCollector : Collector, IDisposable
 
             result = buffer;
             return 0;
-        }
-    }
-
-    /// <summary>
-    /// Threads that call statfs, so that a hung mount blocks a worker, never the scrape. A mount
-    /// whose statfs hangs keeps its worker until it returns; with every worker stuck, new requests
-    /// wait in the queue and time out, which is reported, not hidden. Workers start when a request
-    /// finds more mounts waiting than free workers, up to the limit: none before the first scrape
-    /// (each start costs the start-up a thread's creation and the runtime's spin until it runs),
-    /// and as many as mounts that answer keep busy at once (two on a host with two mounts).
-    /// </summary>
-    private sealed class StatWorkers : IDisposable
-    {
-        private readonly Queue<Mount> _queue;
-        private readonly Semaphore _queued;
-        private readonly int _threads;
-        private int _started; // under _queue, as _free
-        private int _free; // started and not in a statfs
-        private volatile bool _stopping;
-
-        public StatWorkers(int threads, int capacity)
-        {
-            _queue = new Queue<Mount>(capacity * 2);
-            _queued = new Semaphore(0, int.MaxValue);
-            _threads = threads;
-        }
-
-        public void Enqueue(Mount mount)
-        {
-            mount.Idle.Reset();
-            bool start;
-            lock (_queue)
-            {
-                _queue.Enqueue(mount);
-                start = _queue.Count > _free && _started < _threads;
-                if (start)
-                {
-                    _started++;
-                    _free++;
-                }
-            }
-
-            if (start)
-            {
-                new Thread(Run, WorkerThread.StackBytes) { IsBackground = true, Name = "statfs" }.Start();
-            }
-
-            _queued.Release();
-        }
-
-        public void Dispose()
-        {
-            _stopping = true;
-            _queued.Release(_threads);
-        }
-
-        private void Run()
-        {
-            while (true)
-            {
-                _queued.WaitOne();
-                if (_stopping)
-                {
-                    return;
-                }
-
-                Mount mount;
-                lock (_queue)
-                {
-                    mount = _queue.Dequeue();
-                    _free--;
-                }
-
-                mount.Stat();
-                lock (_queue)
-                {
-                    _free++;
-                }
-
-                mount.Idle.Set();
-            }
         }
     }
 }
