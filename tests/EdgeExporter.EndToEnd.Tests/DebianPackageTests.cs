@@ -282,6 +282,97 @@ public class DebianPackageTests(DebianPackages packages, ITestOutputHelper outpu
         }
     }
 
+    /// <summary>
+    /// Issue 16, item 4: packaging/scripts/install-rootfs.sh puts into an appliance's tree what the
+    /// amd64 package installs on a host (its files with the same bytes and modes, man page and doc
+    /// aside), enables the unit as systemctl would, keeps a board's own config, and the tree's
+    /// sysusers entry makes the unit's user and groups there.
+    /// </summary>
+    [SkippableFact]
+    public void Rootfs_overlay_installs_what_the_package_installs_with_its_modes_and_keeps_a_boards_config()
+    {
+        string dpkgDeb = Tools.Require("dpkg-deb");
+        string sysusers = Tools.Require("systemd-sysusers");
+        Tools.RequireRoot("systemd-sysusers --root and dpkg-deb -x keep owners");
+        Assert.True(packages.BuildSucceeded, packages.BuildLog);
+        string script = Path.Combine(RepoPaths.Root, "packaging", "scripts", "install-rootfs.sh");
+        DirectoryInfo scratch = Directory.CreateTempSubdirectory("edge-overlay-");
+        try
+        {
+            string tree = Path.Combine(scratch.FullName, "tree");
+            string deb = Path.Combine(scratch.FullName, "deb");
+            Directory.CreateDirectory(tree);
+            // A restrictive umask must not leak into the tree's modes.
+            output.WriteLine(Run("sh", "-c", $"umask 077 && '{script}' '{tree}' amd64"));
+            Run(dpkgDeb, "-x", packages.Deb("amd64"), deb);
+
+            Dictionary<string, string> packaged = Entries(deb);
+            Dictionary<string, string> installed = Entries(tree);
+            foreach ((string path, string kind) in packaged.Where(e => !e.Key.StartsWith("usr/share", StringComparison.Ordinal)))
+            {
+                Assert.True(installed.TryGetValue(path, out string? got), $"the overlay does not install {path}, which the package does");
+                Assert.Equal(kind, got);
+                if (kind.StartsWith('-'))
+                {
+                    Assert.True(File.ReadAllBytes(Path.Combine(deb, path)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(tree, path))), $"{path} differs from the package's");
+                }
+            }
+
+            // Besides those, only the enablement link (what `systemctl --root=... enable` makes).
+            const string wants = "etc/systemd/system/multi-user.target.wants/" + Unit;
+            Assert.Equal(
+                ["etc/systemd", "etc/systemd/system", "etc/systemd/system/multi-user.target.wants", wants],
+                installed.Keys.Except(packaged.Keys).Order(StringComparer.Ordinal));
+            Assert.Equal("/usr/lib/systemd/system/" + Unit, new FileInfo(Path.Combine(tree, wants)).LinkTarget);
+            Assert.Equal(File.ReadAllBytes(ExporterProcess.Binary("linux-x64")), File.ReadAllBytes(Path.Combine(tree, "usr/bin/edge_exporter")));
+
+            // Every program the unit starts is in the tree, executable.
+            string unit = File.ReadAllText(Path.Combine(tree, "usr/lib/systemd/system", Unit));
+            MatchCollection execs = Regex.Matches(unit, @"^ExecStart(?:Pre)?=-?(\S+)", RegexOptions.Multiline);
+            Assert.Equal(2, execs.Count);
+            Assert.All(execs, m => Assert.Equal("-rwxr-xr-x", installed[m.Groups[1].Value.TrimStart('/')]));
+
+            // The tree's sysusers entry makes the unit's User= and SupplementaryGroups= (but dialout, the base system's) in the tree.
+            output.WriteLine(Run(sysusers, $"--root={tree}"));
+            Assert.Matches(new Regex(@"^edge_exporter:x:\d+:\d+:EdgeExporter:/:/usr/sbin/nologin$", RegexOptions.Multiline), File.ReadAllText(Path.Combine(tree, "etc/passwd")));
+            string groups = File.ReadAllText(Path.Combine(tree, "etc/group"));
+            Assert.Matches(new Regex(@"^i2c:x:\d+:$", RegexOptions.Multiline), groups);
+            Assert.Matches(new Regex(@"^gpio:x:\d+:$", RegexOptions.Multiline), groups);
+
+            // Run again over a board's own config: the config stays, the rest is replaced.
+            string config = Path.Combine(tree, "etc/edge_exporter/edge_exporter.yml");
+            File.WriteAllText(config, "# the board's own\n");
+            File.WriteAllText(Path.Combine(tree, "usr/lib/systemd/system", Unit), "stale\n");
+            output.WriteLine(Run(script, tree, ExporterProcess.Binary("linux-x64")));
+            Assert.Equal("# the board's own\n", File.ReadAllText(config));
+            Assert.Equal(unit, File.ReadAllText(Path.Combine(tree, "usr/lib/systemd/system", Unit)));
+
+            // NO_ENABLE=1 for build systems that enable units themselves; a missing binary names the fix.
+            string bare = Path.Combine(scratch.FullName, "bare");
+            Directory.CreateDirectory(bare);
+            Run("env", "NO_ENABLE=1", script, bare, ExporterProcess.Binary("linux-x64"));
+            Assert.False(Directory.Exists(Path.Combine(bare, "etc/systemd")));
+            (int code, _, string stderr) = Tools.Run(script, [bare, Path.Combine(scratch.FullName, "no-such-binary")]);
+            Assert.Equal(1, code);
+            Assert.Contains("no-such-binary is missing: publish it first (dotnet publish src/EdgeExporter -c Release -r linux-x64", stderr);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+
+        // Relative path -> "-rw-r--r--", "drwxr-xr-x" or "lrwxrwxrwx", as ls shows them (lstat: links are not followed).
+        static Dictionary<string, string> Entries(string root) =>
+            Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
+                .Where(p => !Path.GetFileName(p).StartsWith('.'))
+                .ToDictionary(p => Path.GetRelativePath(root, p), p =>
+                {
+                    var info = new FileInfo(p);
+                    char type = info.LinkTarget is not null ? 'l' : Directory.Exists(p) ? 'd' : '-';
+                    return type + Run("stat", "-c", "%A", p).Trim()[1..];
+                });
+    }
+
     /// <summary>Which of <paramref name="paths"/> exist now (file, directory or link, dangling or not).</summary>
     private static IEnumerable<string> ExistingPaths(IEnumerable<string> paths) =>
         paths.Where(p => File.Exists(p) || Directory.Exists(p) || new FileInfo(p).LinkTarget is not null).Distinct();
