@@ -73,5 +73,5 @@ while (true)
 
     queue.Flush();
     Say($"F {run} {counter}");
-    Thread.Sleep(random.Next(3));
+    Thread.Sleep(random.Next(1, 5));
 }

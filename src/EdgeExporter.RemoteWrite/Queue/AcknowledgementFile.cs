@@ -14,67 +14,66 @@ namespace EdgeExporter.RemoteWrite.Queue;
 /// written to its full size when created, so later writes overwrite allocated blocks and change no
 /// metadata: fdatasync then writes one block, nothing of the journal.
 /// </summary>
-internal sealed unsafe class AcknowledgementFile : IDisposable
+internal sealed unsafe class AcknowledgementFile
 {
     private const int SlotBytes = 12;
     private const int SlotSpacing = 512;
     private const int FileBytes = 2 * SlotSpacing;
 
-    private int _fd;
+    private readonly int _directoryFd;
     private int _nextSlot;
 
-    private AcknowledgementFile(int fd, int nextSlot)
+    private AcknowledgementFile(int directoryFd, int nextSlot)
     {
-        _fd = fd;
+        _directoryFd = directoryFd;
         _nextSlot = nextSlot;
     }
 
     private static ReadOnlySpan<byte> NameZ => "ack\0"u8;
 
     /// <summary>
-    /// Opens or creates the file in <paramref name="directoryFd"/> and reads it. Null (with the errno)
+    /// Reads the file in <paramref name="directoryFd"/>, creating it if missing. Null (with the errno)
     /// when it cannot be written; <paramref name="acknowledged"/> is then what could still be read.
+    /// No descriptor is kept: one open for writing would keep the file system from being remounted read-only.
     /// </summary>
     public static AcknowledgementFile? Open(int directoryFd, out long acknowledged, out int errno)
     {
         acknowledged = 0;
-        int fd;
+        int newer = 1;
         fixed (byte* name = NameZ)
         {
-            fd = Libc.OpenAtModeZ(directoryFd, name, Libc.ORdWr | Libc.OCreat | Libc.OCloExec, 0x1A4); // 0644
+            int readOnly = Libc.OpenAtZ(directoryFd, name, Libc.ORdOnly | Libc.OCloExec);
+            long size = 0;
+            if (readOnly >= 0)
+            {
+                acknowledged = Read(readOnly, out newer);
+                byte* stat = stackalloc byte[256];
+                size = Libc.FStat(readOnly, stat) == 0 ? *(long*)(stat + 48) : 0;
+                Libc.Close(readOnly);
+            }
+
+            int fd = Libc.OpenAtModeZ(directoryFd, name, Libc.ORdWr | Libc.OCreat | Libc.OCloExec, 0x1A4); // 0644
             if (fd < 0)
             {
                 errno = Marshal.GetLastPInvokeError();
-                int readOnly = Libc.OpenAtZ(directoryFd, name, Libc.ORdOnly | Libc.OCloExec);
-                if (readOnly >= 0)
-                {
-                    acknowledged = Read(readOnly, out _);
-                    Libc.Close(readOnly);
-                }
-
                 return null;
             }
-        }
 
-        acknowledged = Read(fd, out int newer);
-        byte* stat = stackalloc byte[256];
-        if (Libc.FStat(fd, stat) != 0 || *(long*)(stat + 48) < FileBytes)
-        {
-            // New (or cut short by a crash while it was created): write it whole, keeping a valid slot.
-            byte* content = stackalloc byte[FileBytes];
-            new Span<byte>(content, FileBytes).Clear();
-            WriteSlot(new Span<byte>(content, SlotBytes), acknowledged);
-            WriteSlot(new Span<byte>(content + SlotSpacing, SlotBytes), acknowledged);
-            if (Libc.Pwrite(fd, content, FileBytes, 0) != FileBytes || Libc.FSync(fd) != 0 || Libc.FSync(directoryFd) != 0)
+            bool written = true;
+            if (size < FileBytes)
             {
-                errno = Marshal.GetLastPInvokeError();
-                Libc.Close(fd);
-                return null;
+                // New (or cut short by a crash while it was created): write it whole, keeping a valid slot.
+                byte* content = stackalloc byte[FileBytes];
+                new Span<byte>(content, FileBytes).Clear();
+                WriteSlot(new Span<byte>(content, SlotBytes), acknowledged);
+                WriteSlot(new Span<byte>(content + SlotSpacing, SlotBytes), acknowledged);
+                written = Libc.Pwrite(fd, content, FileBytes, 0) == FileBytes && Libc.FSync(fd) == 0 && Libc.FSync(directoryFd) == 0;
             }
-        }
 
-        errno = 0;
-        return new AcknowledgementFile(fd, 1 - newer);
+            errno = written ? 0 : Marshal.GetLastPInvokeError();
+            Libc.Close(fd);
+            return written ? new AcknowledgementFile(directoryFd, 1 - newer) : null;
+        }
     }
 
     /// <summary>Makes <paramref name="sequence"/> the acknowledged one, durably; false with the errno when the write or sync failed.</summary>
@@ -82,32 +81,34 @@ internal sealed unsafe class AcknowledgementFile : IDisposable
     {
         Span<byte> slot = stackalloc byte[SlotBytes];
         WriteSlot(slot, sequence);
-        nint written;
-        fixed (byte* s = slot)
+        int fd;
+        fixed (byte* name = NameZ)
         {
-            written = Libc.Pwrite(_fd, s, SlotBytes, (long)_nextSlot * SlotSpacing);
+            fd = Libc.OpenAtZ(_directoryFd, name, Libc.ORdWr | Libc.OCloExec);
         }
 
-        if (written != SlotBytes || Libc.FDataSync(_fd) != 0)
+        if (fd < 0)
         {
-            errno = written < 0 || written == SlotBytes ? Marshal.GetLastPInvokeError() : Libc.ENoSpc;
+            errno = Marshal.GetLastPInvokeError();
             return false;
         }
 
-        _nextSlot = 1 - _nextSlot;
-        errno = 0;
-        return true;
-    }
-
-    public void Dispose()
-    {
-        if (_fd >= 0)
+        nint written;
+        fixed (byte* s = slot)
         {
-            Libc.Close(_fd);
-            _fd = -1;
+            written = Libc.Pwrite(fd, s, SlotBytes, (long)_nextSlot * SlotSpacing);
         }
-    }
 
+        bool done = written == SlotBytes && Libc.FDataSync(fd) == 0;
+        errno = done ? 0 : written >= 0 && written < SlotBytes ? Libc.ENoSpc : Marshal.GetLastPInvokeError();
+        Libc.Close(fd);
+        if (done)
+        {
+            _nextSlot = 1 - _nextSlot;
+        }
+
+        return done;
+    }
     /// <summary>The larger valid slot's sequence (0 when neither is valid), and which slot held it.</summary>
     private static long Read(int fd, out int newer)
     {

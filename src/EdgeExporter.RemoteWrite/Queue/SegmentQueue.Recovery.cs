@@ -12,6 +12,19 @@ public sealed unsafe partial class SegmentQueue
     /// </summary>
     private bool TryOpenDirectory(out string what, out int errno)
     {
+        if (!TryOpenDirectoryOnly(out what, out errno))
+        {
+            return false;
+        }
+
+        _ackFile = AcknowledgementFile.Open(_directoryFd, out _acknowledged, out errno);
+        RecoverSegments(_ackFile is not null);
+        what = _ackFile is null ? "open the acknowledgement file" : "";
+        return _ackFile is not null;
+    }
+
+    private bool TryOpenDirectoryOnly(out string what, out int errno)
+    {
         string directory = _options.Directory;
         try
         {
@@ -31,29 +44,13 @@ public sealed unsafe partial class SegmentQueue
             _directoryFd = Libc.OpenZ(p, Libc.ORdOnly | Libc.OCloExec);
         }
 
-        if (_directoryFd < 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            what = "open the directory";
-            return false;
-        }
-
-        _ackFile = AcknowledgementFile.Open(_directoryFd, out _acknowledged, out int ackErrno);
-        bool writable = RecoverSegments();
-        if (_ackFile is null)
-        {
-            what = "open the acknowledgement file";
-            errno = ackErrno;
-            return false;
-        }
-
-        what = writable ? "" : "open the segments for writing";
-        errno = writable ? 0 : Libc.ERoFs;
-        return writable;
+        errno = _directoryFd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        what = _directoryFd < 0 ? "open the directory" : "";
+        return _directoryFd >= 0;
     }
 
-    /// <summary>Reads the segments oldest first into the list; false when one could be opened only for reading.</summary>
-    private bool RecoverSegments()
+    /// <summary>Reads the segments oldest first into the list, cutting and removing what is damaged when <paramref name="writable"/>.</summary>
+    private void RecoverSegments(bool writable)
     {
         var names = new List<long>();
         foreach (string file in Directory.GetFiles(_options.Directory, "*.seg"))
@@ -65,14 +62,12 @@ public sealed unsafe partial class SegmentQueue
         }
 
         names.Sort();
-        bool writable = true;
         bool removed = false;
         long last = 0;
         for (int i = 0; i < names.Count; i++)
         {
             bool newest = i == names.Count - 1;
-            int fd = OpenSegment(names[i], out bool canWrite);
-            writable &= canWrite;
+            int fd = OpenSegment(names[i], Libc.ORdOnly);
             if (fd < 0)
             {
                 _corrupt++;
@@ -80,7 +75,7 @@ public sealed unsafe partial class SegmentQueue
             }
 
             var segment = new Segment { FirstSequence = names[i], LastSequence = last, Fd = fd };
-            if (!TryRecoverSegment(ref segment, newest, canWrite, ref last, out int consumed, out long cursor))
+            if (!TryRecoverSegment(ref segment, newest, writable, ref last, out int consumed, out long cursor))
             {
                 // No valid header: a segment created just before power went (newest), or damage.
                 CloseFd(ref segment);
@@ -119,8 +114,7 @@ public sealed unsafe partial class SegmentQueue
 
         // An acknowledgement that covers the newest segment entirely leaves it the only one; the
         // cursor is then at its end.
-        _newestOpen = writable && _segments.Count > 0 && Newest.Bytes < _options.SegmentBytes;
-        return writable;
+        _newestOpen = _segments.Count > 0 && Newest.Bytes < _options.SegmentBytes;
     }
 
     /// <summary>
@@ -175,9 +169,9 @@ public sealed unsafe partial class SegmentQueue
                     _corrupt++;
                 }
 
-                if (canWrite && Libc.FTruncate(segment.Fd, offset) == 0)
+                if (!Truncate(segment.FirstSequence, offset, canWrite) && newest)
                 {
-                    Libc.FSync(segment.Fd);
+                    _newestHasTail = true;
                 }
 
                 size = offset;
@@ -261,6 +255,18 @@ public sealed unsafe partial class SegmentQueue
         }
 
         return -1;
+    }
+
+    private bool Truncate(long firstSequence, long length, bool writable)
+    {
+        int fd = writable ? OpenSegment(firstSequence, Libc.ORdWr) : -1;
+        bool done = fd >= 0 && Libc.FTruncate(fd, length) == 0 && Libc.FSync(fd) == 0;
+        if (fd >= 0)
+        {
+            Libc.Close(fd);
+        }
+
+        return done;
     }
 
     private void Unlink(long firstSequence)

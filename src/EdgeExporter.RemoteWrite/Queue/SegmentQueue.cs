@@ -45,6 +45,9 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
     // Whether the newest segment takes more flushes; when false the next flush starts a segment.
     private bool _newestOpen;
 
+    // Whether bytes past the newest segment's last good record may be in the file (a failed write or cut).
+    private bool _newestHasTail;
+
     private long _bytesOnDisk;
     private long _dropped;
     private long _corrupt;
@@ -221,7 +224,6 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
                 CloseFd(ref segments[i]);
             }
 
-            _ackFile?.Dispose();
             if (_directoryFd >= 0)
             {
                 Libc.Close(_directoryFd);
@@ -236,9 +238,17 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
 
     private void FlushLocked()
     {
-        if (!_onDisk && (_directoryFd < 0 || _options.Time.GetElapsedTime(_failedAt) < _options.DiskRetryInterval))
+        if (!_onDisk)
         {
-            return;
+            if (_options.Time.GetElapsedTime(_failedAt) < _options.DiskRetryInterval)
+            {
+                return;
+            }
+
+            if ((_directoryFd < 0 || _ackFile is null) && !TryReopen())
+            {
+                return;
+            }
         }
 
         if (_ring.Count > 0)
@@ -262,6 +272,30 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
         }
     }
 
+    /// <summary>
+    /// The directory or the acknowledgement file could not be opened before: tries again. Segments
+    /// already in a directory that could not be opened at start are read at the next start, not now.
+    /// </summary>
+    private bool TryReopen()
+    {
+        if (_directoryFd < 0 && !TryOpenDirectoryOnly(out string what, out int errno))
+        {
+            LoseDisk(what, errno);
+            return false;
+        }
+
+        int ackErrno = 0;
+        _ackFile ??= AcknowledgementFile.Open(_directoryFd, out _, out ackErrno);
+        if (_ackFile is null)
+        {
+            LoseDisk("open the acknowledgement file", ackErrno);
+            return false;
+        }
+
+        _acknowledgementPending = true;
+        return true;
+    }
+
     /// <summary>Writes every record of the ring to the newest segment (or a new one) in one call, then syncs.</summary>
     private bool TryWriteRing(out string what, out int errno)
     {
@@ -276,29 +310,27 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
 
         bool start = !_newestOpen;
         Span<byte> name = stackalloc byte[SegmentName.Length + 1];
+        SegmentName.Format(start ? first : Newest.FirstSequence, name);
+        long offset = start ? 0 : Newest.Bytes;
         int fd;
-        long offset;
-        if (start)
+
+        // Opened for this write only: a descriptor kept open for writing would keep the file
+        // system from being remounted read-only (EBUSY), by the device's owner or by us in a test.
+        fixed (byte* n = name)
         {
-            SegmentName.Format(first, name);
-            fixed (byte* n = name)
-            {
-                fd = Libc.OpenAtModeZ(_directoryFd, n, Libc.ORdWr | Libc.OCreat | Libc.OTrunc | Libc.OCloExec, FileMode);
-            }
-
-            if (fd < 0)
-            {
-                errno = Marshal.GetLastPInvokeError();
-                what = "create a segment";
-                return false;
-            }
-
-            offset = 0;
+            fd = Libc.OpenAtModeZ(_directoryFd, n, Libc.ORdWr | Libc.OCloExec | (start ? Libc.OCreat | Libc.OTrunc : 0), FileMode);
         }
-        else
+
+        if (fd < 0)
         {
-            fd = OpenFd(ref Newest);
-            offset = Newest.Bytes;
+            errno = Marshal.GetLastPInvokeError();
+            what = start ? "create a segment" : "open the newest segment";
+            return false;
+        }
+
+        if (!start && _newestHasTail && Libc.FTruncate(fd, offset) == 0)
+        {
+            _newestHasTail = false;
         }
 
         Span<byte> header = stackalloc byte[SegmentHeader.Bytes];
@@ -343,25 +375,26 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
             what = "write a segment";
             if (start)
             {
-                Libc.Close(fd);
                 fixed (byte* n = name)
                 {
                     Libc.UnlinkAtZ(_directoryFd, n, 0);
                 }
             }
-            else
+            else if (Libc.FTruncate(fd, offset) != 0)
             {
-                // Cut off what went in, so a later write lands where the last good record ends.
-                Libc.FTruncate(fd, offset);
+                // What went in stays past the last good record; cut it before the next write there.
+                _newestHasTail = true;
             }
 
+            Libc.Close(fd);
             return false;
         }
 
+        Libc.Close(fd);
         if (start)
         {
             bool only = _segments.Count == 0;
-            _segments.Add(new Segment { FirstSequence = first, LastSequence = last, Bytes = total, Records = records, Fd = fd });
+            _segments.Add(new Segment { FirstSequence = first, LastSequence = last, Bytes = total, Records = records, Fd = -1 });
             if (only)
             {
                 MoveCursor(SegmentHeader.Bytes, 0);
@@ -378,10 +411,6 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
         _bytesOnDisk += total;
         _ring.Clear();
         _newestOpen = Newest.Bytes < _options.SegmentBytes;
-        if (!_newestOpen && _segments.Count > 1)
-        {
-            CloseFd(ref Newest);
-        }
 
         what = "";
         return true;
@@ -622,22 +651,19 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
     {
         if (segment.Fd < 0)
         {
-            segment.Fd = OpenSegment(segment.FirstSequence, out _);
+            segment.Fd = OpenSegment(segment.FirstSequence, Libc.ORdOnly);
         }
 
         return segment.Fd;
     }
 
-    /// <summary>Opens a segment for reading and writing, or only for reading when the file system refuses writes.</summary>
-    private int OpenSegment(long firstSequence, out bool writable)
+    private int OpenSegment(long firstSequence, int flags)
     {
         Span<byte> name = stackalloc byte[SegmentName.Length + 1];
         SegmentName.Format(firstSequence, name);
         fixed (byte* n = name)
         {
-            int fd = Libc.OpenAtZ(_directoryFd, n, Libc.ORdWr | Libc.OCloExec);
-            writable = fd >= 0;
-            return fd >= 0 ? fd : Libc.OpenAtZ(_directoryFd, n, Libc.ORdOnly | Libc.OCloExec);
+            return Libc.OpenAtZ(_directoryFd, n, flags | Libc.OCloExec);
         }
     }
 
