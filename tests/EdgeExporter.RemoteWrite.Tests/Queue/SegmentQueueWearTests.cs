@@ -62,6 +62,9 @@ public sealed class SegmentQueueWearTests(ITestOutputHelper output) : IDisposabl
         long catchUp = WriteBytes() - before;
         output.WriteLine($"{RecordBytes} B a flush, {Flushes} flushes: receiver up {up} B, down {down} B ({down / Flushes} B a flush, {down / Flushes * FlushesPerDay / 1048576.0:0.0} MiB a day at one flush each 10 s), catching up {catchUp / Flushes} B an acknowledgement");
         Assert.Equal(0, up);
-        Assert.True(down <= Flushes * (RecordBytes + RecordFrame.HeaderBytes + 4096L), $"{down} B for {Flushes} flushes");
+        // Each flush dirties the pages its bytes land in: the partly filled last one again, and new
+        // ones. A few pages more are the file system's own (block bitmap, group descriptor) dirtied on
+        // our behalf now and then: seen 0 to 2 in 100 flushes on ext4.
+        Assert.True(down <= (Flushes * (RecordBytes + RecordFrame.HeaderBytes + 4096L)) + (16 * 4096), $"{down} B for {Flushes} flushes");
     }
 }
