@@ -267,3 +267,18 @@ public sealed class RemoteWriteSenderTests
     public void Statuses_are_classified_as_the_specification_says(int status, SendVerdict verdict) =>
         Assert.Equal(verdict, SendResult.Classify(status, retryOn429: true));
 }
+
+public sealed class RetryAfterDateTests
+{
+    [Theory]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 GMT")]
+    [InlineData("Mon, 30 Feb 2026 08:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 UTC")]
+    [InlineData("Sunday, 06-Nov-94 08:49:37 GMT")]
+    public void A_date_in_the_past_or_not_a_fixdate_is_no_wait(string value)
+    {
+        TimeSpan? parsed = RemoteWriteClient.RetryAfter(System.Text.Encoding.ASCII.GetBytes(value));
+        Assert.True(parsed is null || parsed == TimeSpan.Zero);
+        Assert.Equal(value == "Sun, 06 Nov 1994 08:49:37 GMT", parsed == TimeSpan.Zero);
+    }
+}
