@@ -6,15 +6,17 @@ using EdgeExporter.Collectors.Exporter;
 using EdgeExporter.Config;
 using EdgeExporter.Http;
 using EdgeExporter.Metrics;
+using EdgeExporter.RemoteWrite;
 
 namespace EdgeExporter;
 
 /// <summary>
 /// The composition root: builds the plan (every family and series) from the options, seals it,
 /// starts the device pollers and serves scrapes. A scrape runs the host collectors, then writes the
-/// store into the connection's buffer; it never waits for a device.
+/// store into the connection's buffer; it never waits for a device. With remote_write configured it
+/// also pushes: the same collection, on the push interval, into the remote write queues.
 /// </summary>
-public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
+public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
 {
     private readonly ExporterOptions _options;
     private readonly Logger _log;
@@ -30,6 +32,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     // The scrape the status page is made from: native, committed page by page as bodies reach it,
     // allocated on the first page asked for. The renderer thread alone uses it.
     private unsafe byte* _pageScrape;
+    private readonly PushSampler? _push;
     private MetricsServer? _server;
 
     public Exporter(ExporterOptions options, ExporterConfig config, Logger log)
@@ -110,7 +113,23 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
             log.Warn("fault injection only takes effect with --simulate", ("config", config.Source));
         }
 
+        List<(RemoteWriteConfig Config, RemoteSeries Series)> remotes = [];
+        RemoteWriteMetrics? pushMetrics = null;
+        if (config.Push is { } push)
+        {
+            pushMetrics = new RemoteWriteMetrics(_store);
+            foreach (RemoteWriteConfig remote in push.Remotes)
+            {
+                remotes.Add((remote, pushMetrics.For(remote.Name, remote.Endpoint.Url)));
+            }
+        }
+
         _store.Seal();
+        if (config.Push is { } pushConfig)
+        {
+            _push = new PushSampler(this, Targets(pushConfig, remotes, log), pushConfig.PushInterval, pushConfig.FlushInterval, pushMetrics!.HighestTimestamp);
+        }
+
         _devices = new DeviceSet(
             devices,
             failed: (d, error) => log.Warn(
@@ -148,6 +167,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
     public void Start()
     {
         _devices.Start();
+        _push?.Start();
         var addresses = new List<IPEndPoint>(_options.ListenAddresses.Count);
         foreach (string address in _options.ListenAddresses)
         {
@@ -192,18 +212,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         // store, which is safe alongside writers, so concurrent scrapes write in parallel.
         lock (_collectGate)
         {
-            foreach (Collector collector in _self)
-            {
-                try
-                {
-                    collector.Update();
-                }
-                catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
-                {
-                    collector.HideAll();
-                }
-            }
-
+            UpdateSelf();
             if (!CollectorQuery.TrySelect(query, _host.Collectors, _selection, out bool filtered, out problem))
             {
                 return -1;
@@ -215,6 +224,21 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         int length = ExpositionWriter.Write(_store, format, destination);
         _scrapeDuration[(int)format].Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds); // seen by the next scrape
         return length;
+    }
+
+    /// <summary>
+    /// A push round's body: the collection a scrape runs (host collectors, the exporter's own), then
+    /// the text format. Not counted as a scrape.
+    /// </summary>
+    public int CollectTextBody(Span<byte> destination)
+    {
+        lock (_collectGate)
+        {
+            UpdateSelf();
+            _host.Collect(default);
+        }
+
+        return ExpositionWriter.Write(_store, ExpositionFormat.Text, destination);
     }
 
     /// <summary>The page at <c>/</c>: a text scrape (which runs the collectors as any scrape does), shown as HTML.</summary>
@@ -234,6 +258,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _push?.Dispose();
         if (_server is not null)
         {
             await _server.StopAsync(TimeSpan.FromSeconds(5));
@@ -251,6 +276,53 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
         {
             NativeMemory.Free(_pageScrape);
             _pageScrape = null;
+        }
+    }
+
+    /// <summary>
+    /// Each remote's queue, encoder and sender. The queue is in memory (a disk queue under queue_dir
+    /// replaces it here); its ring is sized from queue_config.capacity.
+    /// </summary>
+    private static List<RemoteWriteTarget> Targets(PushConfig push, List<(RemoteWriteConfig Config, RemoteSeries Series)> remotes, Logger log)
+    {
+        var targets = new List<RemoteWriteTarget>(remotes.Count);
+        foreach ((RemoteWriteConfig remote, RemoteSeries series) in remotes)
+        {
+            QueueSettings queueSettings = remote.Queue;
+            var queue = new MemoryQueue(queueSettings.MemoryQueueBytes, QueueSettings.MemoryRecordBytes);
+            var encoder = new WriteRequestEncoder(queue.MaxRecordBytes, queueSettings.MaxSamplesPerSend, push.ExternalLabels, remote.Relabel);
+            var client = new RemoteWriteClient(remote.Endpoint, new TcpConnector(), remote.RemoteTimeout, queueSettings.RetryOnHttp429, $"{CommandLine.ProgramName}/{BuildInfo.Version}", remote.Headers);
+            string name = remote.Name;
+            string url = remote.Endpoint.Url;
+            var sender = new RemoteWriteSender(queue, client, new Backoff(queueSettings.MinBackoff, queueSettings.MaxBackoff), series)
+            {
+                Failed = result => log.Warn(
+                    result.Verdict == SendVerdict.Drop ? "remote write refused a batch; dropped" : "remote write failed; retrying with backoff",
+                    ("remote_name", name),
+                    ("url", url),
+                    ("status", result.Status),
+                    ("err", result.Problem ?? "")),
+                Recovered = () => log.Info("remote write recovered", ("remote_name", name), ("url", url)),
+            };
+            log.Info("remote write", ("remote_name", name), ("url", url), ("push_interval", Durations.Format(push.PushInterval)), ("queue", "memory"), ("queue_bytes", queue.CapacityBytes));
+            targets.Add(new RemoteWriteTarget(queue, encoder, sender, series));
+        }
+
+        return targets;
+    }
+
+    private void UpdateSelf()
+    {
+        foreach (Collector collector in _self)
+        {
+            try
+            {
+                collector.Update();
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+            {
+                collector.HideAll();
+            }
         }
     }
 

@@ -14,22 +14,23 @@ namespace EdgeExporter.EndToEnd.Tests;
 /// </summary>
 internal sealed partial class PrometheusServer : IDisposable
 {
-    private readonly Process _process;
     private readonly Queue<string> _log = new();
     private readonly string _dir;
+    private readonly ProcessStartInfo _start;
+    private Process _process;
 
-    private PrometheusServer(Process process, string dir, int port)
+    private PrometheusServer(ProcessStartInfo start, string dir, int port)
     {
-        _process = process;
+        _start = start;
         _dir = dir;
+        Port = port;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        _process.ErrorDataReceived += (_, e) => Remember(e.Data);
-        _process.OutputDataReceived += (_, e) => Remember(e.Data);
-        _process.BeginErrorReadLine();
-        _process.BeginOutputReadLine();
+        _process = Launch();
     }
 
     public HttpClient Http { get; }
+
+    public int Port { get; }
 
     /// <summary>Its last 200 log lines, for failure messages.</summary>
     public string Log
@@ -48,7 +49,10 @@ internal sealed partial class PrometheusServer : IDisposable
     /// (<c>/-/ready</c>). The port is picked free just before; should another process take it in
     /// between, Prometheus exits and is started again on another.
     /// </summary>
-    public static async Task<PrometheusServer> StartAsync(string prometheus, string config)
+    public static Task<PrometheusServer> StartAsync(string prometheus, string config) => StartAsync(prometheus, config, []);
+
+    /// <summary>As <see cref="StartAsync(string, string)"/>, with more flags (<c>--web.enable-remote-write-receiver</c>).</summary>
+    public static async Task<PrometheusServer> StartAsync(string prometheus, string config, IReadOnlyList<string> flags)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -56,12 +60,12 @@ internal sealed partial class PrometheusServer : IDisposable
             File.WriteAllText(Path.Combine(dir, "prometheus.yml"), config);
             int port = FreePort();
             var start = new ProcessStartInfo(prometheus) { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (string arg in new[] { $"--config.file={dir}/prometheus.yml", $"--storage.tsdb.path={dir}/data", $"--web.listen-address=127.0.0.1:{port}" })
+            foreach (string arg in new[] { $"--config.file={dir}/prometheus.yml", $"--storage.tsdb.path={dir}/data", $"--web.listen-address=127.0.0.1:{port}" }.Concat(flags))
             {
                 start.ArgumentList.Add(arg);
             }
 
-            var server = new PrometheusServer(Process.Start(start)!, dir, port);
+            var server = new PrometheusServer(start, dir, port);
             try
             {
                 await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
@@ -134,15 +138,29 @@ internal sealed partial class PrometheusServer : IDisposable
     public static double UnixSeconds(string rfc3339) =>
         DateTimeOffset.Parse(Nanoseconds().Replace(rfc3339, "$1"), CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() / 1000.0;
 
-    public void Dispose()
+    /// <summary>Kills the server (a receiver that went away without warning), keeping its data and port for <see cref="RestartAsync"/>.</summary>
+    public void Stop()
     {
-        Http.Dispose();
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
         }
 
         _process.WaitForExit(10_000);
+    }
+
+    /// <summary>Starts the stopped server again on the same port and data, and waits until it is ready.</summary>
+    public async Task RestartAsync()
+    {
+        _process.Dispose();
+        _process = Launch();
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        Stop();
         _process.Dispose();
         try
         {
@@ -152,6 +170,16 @@ internal sealed partial class PrometheusServer : IDisposable
         {
             // A TSDB file still being closed: the temp folder is left behind, not the test failed.
         }
+    }
+
+    private Process Launch()
+    {
+        Process process = Process.Start(_start)!;
+        process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.OutputDataReceived += (_, e) => Remember(e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
     }
 
     private async Task WaitUntilReadyAsync(TimeSpan within)

@@ -69,6 +69,24 @@ public static class ConfigSource
             text.Append('\n');
         }
 
+        if (config.Push is { } push)
+        {
+            foreach (RemoteWriteConfig remote in push.Remotes)
+            {
+                QueueSettings queue = remote.Queue;
+                text.Append("  remote_write ").Append(remote.Name).Append(": ").Append(remote.Endpoint.Url)
+                    .Append(" push_interval=").Append(Durations.Format(push.PushInterval))
+                    .Append(" remote_timeout=").Append(Durations.Format(remote.RemoteTimeout))
+                    .Append(" max_samples_per_send=").Append(queue.MaxSamplesPerSend)
+                    .Append(" backoff=").Append(Durations.Format(queue.MinBackoff)).Append("..").Append(Durations.Format(queue.MaxBackoff))
+                    .Append(" retry_on_http_429=").Append(queue.RetryOnHttp429 ? "true" : "false")
+                    .Append(" queue=memory:").Append(queue.MemoryQueueBytes).Append('B')
+                    .Append(" write_relabel_configs=").Append(remote.Relabel.Count)
+                    .Append(" external_labels=").Append(push.ExternalLabels.Count)
+                    .Append('\n');
+            }
+        }
+
         return text.ToString();
     }
 }

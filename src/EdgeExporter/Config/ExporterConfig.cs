@@ -10,6 +10,9 @@ namespace EdgeExporter.Config;
 /// <summary>A validated configuration: nothing in it can fail to start for a reason the loader could see.</summary>
 public sealed record ExporterConfig(string Source, BoardProfile? Board, IReadOnlyList<DeviceConfig> Devices)
 {
+    /// <summary>Push by remote write, when the config has a remote_write list.</summary>
+    public PushConfig? Push { get; init; }
+
     /// <summary>The user's label names over all devices, in order of first use.</summary>
     public IReadOnlyList<string> UserLabels { get; } = LabelNames(Devices);
 
@@ -189,7 +192,9 @@ public static partial class ConfigLoader
             return new ExporterConfig(source, null, []);
         }
 
-        errors.CheckKeys(top, "the config", TopKeys);
+        var topKeys = new List<string>(TopKeys);
+        topKeys.AddRange(PushKeys);
+        errors.CheckKeys(top, "the config", topKeys);
         BoardProfile? board = null;
         if (errors.Text(top["board"], "board") is { } boardName)
         {
@@ -246,8 +251,9 @@ public static partial class ConfigLoader
 
         CheckPorts(devices, errors);
         CheckGateways(devices, errors);
+        PushConfig? push = Push(top, source, errors);
         errors.ThrowIfAny();
-        return new ExporterConfig(source, board, devices);
+        return new ExporterConfig(source, board, devices) { Push = push };
     }
 
     private static DeviceConfig? Device(YamlMapping map, BoardProfile? board, Defaults defaults, HardwareProfiles profiles, ConfigErrors errors)

@@ -1,0 +1,143 @@
+using EdgeExporter.Config;
+using EdgeExporter.RemoteWrite;
+
+namespace EdgeExporter.Tests;
+
+public sealed class RemoteWriteConfigTests
+{
+    private static string Errors(string yaml)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(yaml, "push.yml"));
+        return string.Join("\n", error.Errors);
+    }
+
+    [Fact]
+    public void A_minimal_remote_write_gets_Prometheus_defaults()
+    {
+        ExporterConfig config = ConfigLoader.Load("remote_write:\n  - url: http://127.0.0.1:9090/api/v1/write\n", "push.yml");
+        PushConfig push = Assert.IsType<PushConfig>(config.Push);
+        RemoteWriteConfig remote = Assert.Single(push.Remotes);
+        Assert.Equal(new RemoteEndpoint("127.0.0.1", 9090, "/api/v1/write"), remote.Endpoint);
+        Assert.Equal("127.0.0.1:9090", remote.Name);
+        Assert.Equal(TimeSpan.FromSeconds(30), remote.RemoteTimeout);
+        Assert.Equal(QueueSettings.Default, remote.Queue);
+        Assert.Equal(2000, remote.Queue.MaxSamplesPerSend);
+        Assert.Equal(TimeSpan.FromMilliseconds(30), remote.Queue.MinBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(5), remote.Queue.MaxBackoff);
+        Assert.True(remote.Queue.RetryOnHttp429);
+        Assert.Equal(TimeSpan.FromSeconds(15), push.PushInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), push.FlushInterval);
+        Assert.Empty(push.ExternalLabels);
+        Assert.Null(ConfigLoader.Load("devices: []\n", "none.yml").Push);
+    }
+
+    [Fact]
+    public void Everything_the_exporter_supports_is_read()
+    {
+        string secret = Path.Combine(Path.GetTempPath(), $"rw-secret-{Environment.ProcessId}");
+        File.WriteAllText(secret, "s3cret\n");
+        try
+        {
+            ExporterConfig config = ConfigLoader.Load(
+                $"""
+                push_interval: 1s
+                flush_interval: 30s
+                external_labels:
+                  site: plant-7
+                  region: eu
+                remote_write:
+                  - url: http://[::1]:9201/receive?tenant=a
+                    name: central
+                    remote_timeout: 5s
+                    headers:
+                      X-Scope-OrgID: tenant-a
+                    basic_auth:
+                      username: edge
+                      password_file: {secret}
+                    write_relabel_configs:
+                      - source_labels: [__name__]
+                        regex: "node_(cpu|memory)_.*|edge_.*"
+                        action: keep
+                      - source_labels: [__name__]
+                        regex: edge_exporter_build_info
+                        action: drop
+                    queue_config:
+                      capacity: 50000
+                      max_samples_per_send: 500
+                      batch_send_deadline: 1s
+                      min_backoff: 100ms
+                      max_backoff: 10s
+                      retry_on_http_429: false
+                  - url: http://backup.local/api/v1/write
+                    authorization:
+                      credentials: tok
+                """,
+                "push.yml");
+            PushConfig push = config.Push!;
+            Assert.Equal(TimeSpan.FromSeconds(1), push.PushInterval);
+            Assert.Equal(TimeSpan.FromSeconds(30), push.FlushInterval);
+            Assert.Equal([new ExternalLabel("site", "plant-7"), new ExternalLabel("region", "eu")], push.ExternalLabels);
+
+            RemoteWriteConfig central = push.Remotes[0];
+            Assert.Equal(new RemoteEndpoint("::1", 9201, "/receive?tenant=a"), central.Endpoint);
+            Assert.Equal("[::1]:9201", central.Endpoint.Authority);
+            Assert.Equal("central", central.Name);
+            Assert.Equal(TimeSpan.FromSeconds(5), central.RemoteTimeout);
+            Assert.Equal(
+                [new("X-Scope-OrgID", "tenant-a"), new("Authorization", "Basic " + Convert.ToBase64String("edge:s3cret"u8.ToArray()))],
+                central.Headers);
+            Assert.Equal(new QueueSettings(50000, 500, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), false), central.Queue);
+            Assert.Equal(50000 * QueueSettings.MemoryBytesPerSample, central.Queue.MemoryQueueBytes);
+            Assert.Equal(2, central.Relabel.Count);
+            Assert.True(central.Relabel[0].Keep);
+            Assert.True(central.Relabel[0].Matcher.IsMatch("node_cpu_seconds_total"));
+            Assert.True(central.Relabel[0].Matcher.IsMatch("edge_temperature_celsius"));
+            Assert.False(central.Relabel[0].Matcher.IsMatch("node_load1"));
+            Assert.False(central.Relabel[0].Matcher.IsMatch("xnode_cpu_seconds_total")); // anchored at the start
+            Assert.False(central.Relabel[1].Keep);
+            Assert.True(central.Relabel[1].Matcher.IsMatch("edge_exporter_build_info"));
+            Assert.False(central.Relabel[1].Matcher.IsMatch("edge_exporter_build_info_x")); // and at the end
+
+            RemoteWriteConfig backup = push.Remotes[1];
+            Assert.Equal(new RemoteEndpoint("backup.local", 80, "/api/v1/write"), backup.Endpoint);
+            Assert.Equal([new KeyValuePair<string, string>("Authorization", "Bearer tok")], backup.Headers);
+            Assert.Contains("remote_write central: http://[::1]:9201/receive?tenant=a push_interval=1s", ConfigSource.Summary(config), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(secret);
+        }
+    }
+
+    [Theory]
+    [InlineData("remote_write:\n  - url: https://receiver:9090/api/v1/write\n", "push.yml:2:10: url 'https://receiver:9090/api/v1/write': https is not available in this build yet")]
+    [InlineData("remote_write:\n  - url: http://r:9090/w\n    tls_config:\n      ca_file: /etc/ca.pem\n", "push.yml:4:7: tls_config: TLS to the receiver is not available in this build yet")]
+    [InlineData("remote_write:\n  - url: ftp://r/w\n", "push.yml:2:10: url 'ftp://r/w' must start with http://")]
+    [InlineData("remote_write:\n  - url: http://u:p@r/w\n", "carries credentials; put them in basic_auth:")]
+    [InlineData("remote_write:\n  - url: http://r:99999/w\n", "port '99999' must be a number from 1 to 65535")]
+    [InlineData("remote_write:\n  - name: x\n", "push.yml:2:5: a remote_write entry needs url:")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    remote_timeout: 1h\n", "push.yml:3:21: remote_timeout 1h is out of range; use 100ms to 5m")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    headers:\n      Content-Type: text/plain\n", "push.yml:4:7: header 'Content-Type' is set by the exporter")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    headers:\n      Authorization: Bearer x\n", "is set from basic_auth: or authorization:")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    basic_auth: { username: a, password: b }\n    authorization: { credentials: c }\n", "has both basic_auth and authorization; keep one")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    authorization: { type: Basic, credentials: c }\n", "use basic_auth:")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    authorization: { type: Bearer }\n", "credentials: or credentials_file: is needed")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    basic_auth: { username: a, password_file: /nonexistent/secret }\n", "cannot read password_file '/nonexistent/secret'")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    write_relabel_configs:\n      - { source_labels: [__name__], regex: a, action: replace }\n", "action 'replace' is not supported; the exporter keeps or drops by metric name")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    write_relabel_configs:\n      - { source_labels: [job], regex: a, action: keep }\n", "source_labels must be [__name__]")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    write_relabel_configs:\n      - { source_labels: [__name__], regex: 'edge_(', action: keep }\n", "push.yml:4:45: regex 'edge_(': error parsing regexp")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    write_relabel_configs:\n      - { source_labels: [__name__], regex: '\\p{Greek}', action: drop }\n", "regex '\\p{Greek}'")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    write_relabel_configs:\n      - { source_labels: [__name__], regex: a, action: keep, target_label: b }\n", "unknown key 'target_label'")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    queue_config: { min_backoff: 10s, max_backoff: 1s }\n", "min_backoff 10s is longer than max_backoff 1s")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    queue_config: { max_samples_per_send: 0 }\n", "max_samples_per_send 0 is out of range; use 1 to 100000")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    queue_config: { max_shards: 4 }\n", "unknown key 'max_shards' in queue_config")]
+    [InlineData("remote_write:\n  - url: http://r/w\n  - url: http://r/w\n", "push.yml:3:5: duplicate remote_write name 'r:80' (first at line 2)")]
+    [InlineData("remote_write: []\n", "remote_write is an empty list")]
+    [InlineData("push_interval: 5s\n", "push.yml:1:16: push_interval has no effect without remote_write")]
+    [InlineData("external_labels: { __x: a }\nremote_write:\n  - url: http://r/w\n", "'__x' is not a valid label name")]
+    [InlineData("external_labels: { site: '' }\nremote_write:\n  - url: http://r/w\n", "external label 'site' is empty")]
+    [InlineData("push_interval: 10ms\nremote_write:\n  - url: http://r/w\n", "push_interval 10ms is out of range")]
+    [InlineData("remote_write:\n  - url: http://r/w\n    sigv4: {}\n", "unknown key 'sigv4' in a remote_write entry")]
+    public void Mistakes_are_errors_with_their_place_and_the_fix(string yaml, string expected) =>
+        Assert.Contains(expected, Errors(yaml), StringComparison.Ordinal);
+}
