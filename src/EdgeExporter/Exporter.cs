@@ -7,6 +7,7 @@ using EdgeExporter.Config;
 using EdgeExporter.Http;
 using EdgeExporter.Metrics;
 using EdgeExporter.RemoteWrite;
+using EdgeExporter.RemoteWrite.Queue;
 
 namespace EdgeExporter;
 
@@ -280,8 +281,9 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
     }
 
     /// <summary>
-    /// Each remote's queue, encoder and sender. The queue is in memory (a disk queue under queue_dir
-    /// replaces it here); its ring is sized from queue_config.capacity.
+    /// Each remote's queue, encoder and sender. With queue_dir the queue is on disk, in a directory
+    /// named after the remote (SegmentQueue: crash-safe, capped at queue_max_disk_bytes, in memory only
+    /// while the disk fails); without it, in memory, its ring sized from queue_config.capacity.
     /// </summary>
     private static List<RemoteWriteTarget> Targets(PushConfig push, List<(RemoteWriteConfig Config, RemoteSeries Series)> remotes, Logger log)
     {
@@ -289,7 +291,24 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
         foreach ((RemoteWriteConfig remote, RemoteSeries series) in remotes)
         {
             QueueSettings queueSettings = remote.Queue;
-            var queue = new MemoryQueue(queueSettings.MemoryQueueBytes, QueueSettings.MemoryRecordBytes);
+            string queueName = "memory";
+            IRemoteWriteQueue queue;
+            if (push.QueueDirectory is { } root)
+            {
+                string directory = Path.Combine(root, remote.Name);
+                string remoteName = remote.Name;
+                queue = new SegmentQueue(new SegmentQueueOptions(directory)
+                {
+                    MaxDiskBytes = push.QueueMaxDiskBytes,
+                    Log = message => log.Warn("remote write queue", ("remote_name", remoteName), ("dir", directory), ("msg", message)),
+                });
+                queueName = "disk:" + directory;
+            }
+            else
+            {
+                queue = new MemoryQueue(queueSettings.MemoryQueueBytes, QueueSettings.MemoryRecordBytes);
+            }
+
             var encoder = new WriteRequestEncoder(queue.MaxRecordBytes, queueSettings.MaxSamplesPerSend, push.ExternalLabels, remote.Relabel);
             var client = new RemoteWriteClient(remote.Endpoint, new TcpConnector(), remote.RemoteTimeout, queueSettings.RetryOnHttp429, $"{CommandLine.ProgramName}/{BuildInfo.Version}", remote.Headers);
             string name = remote.Name;
@@ -304,7 +323,7 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
                     ("err", result.Problem ?? "")),
                 Recovered = () => log.Info("remote write recovered", ("remote_name", name), ("url", url)),
             };
-            log.Info("remote write", ("remote_name", name), ("url", url), ("push_interval", Durations.Format(push.PushInterval)), ("queue", "memory"), ("queue_bytes", queue.CapacityBytes));
+            log.Info("remote write", ("remote_name", name), ("url", url), ("push_interval", Durations.Format(push.PushInterval)), ("queue", queueName));
             targets.Add(new RemoteWriteTarget(queue, encoder, sender, series));
         }
 

@@ -140,4 +140,29 @@ public sealed class RemoteWriteConfigTests
     [InlineData("remote_write:\n  - url: http://r/w\n    sigv4: {}\n", "unknown key 'sigv4' in a remote_write entry")]
     public void Mistakes_are_errors_with_their_place_and_the_fix(string yaml, string expected) =>
         Assert.Contains(expected, Errors(yaml), StringComparison.Ordinal);
+
+    [Fact]
+    public void A_queue_dir_puts_each_remote_in_its_own_directory_with_a_disk_cap()
+    {
+        ExporterConfig config = ConfigLoader.Load(
+            "queue_dir: /var/lib/edge_exporter/queue\nqueue_max_disk_bytes: 8388608\nremote_write:\n  - url: http://127.0.0.1:9090/api/v1/write\n",
+            "push.yml");
+        PushConfig push = Assert.IsType<PushConfig>(config.Push);
+        Assert.Equal("/var/lib/edge_exporter/queue", push.QueueDirectory);
+        Assert.Equal(8L * 1024 * 1024, push.QueueMaxDiskBytes);
+        Assert.Null(ConfigLoader.Load("remote_write:\n  - url: http://127.0.0.1:9090/api/v1/write\n", "push.yml").Push!.QueueDirectory);
+    }
+
+    [Theory]
+    [InlineData("queue_dir: queue\nremote_write:\n  - url: http://h:1/w\n", "push.yml:1:", "must be an absolute path")]
+    [InlineData("queue_dir: /q\nremote_write:\n  - url: http://h:1/w\n    name: a/b\n", "push.yml:3:", "names its queue's directory")]
+    [InlineData("queue_dir: /q\nremote_write:\n  - url: http://h:1/w\n    name: ..\n", "push.yml:3:", "names its queue's directory")]
+    [InlineData("queue_max_disk_bytes: 8388608\nremote_write:\n  - url: http://h:1/w\n", "push.yml:1:", "has no effect without queue_dir")]
+    [InlineData("queue_dir: /q\nqueue_max_disk_bytes: 1000\nremote_write:\n  - url: http://h:1/w\n", "push.yml:2:", "out of range")]
+    public void A_bad_queue_setting_names_line_and_fix(string yaml, string where, string fix)
+    {
+        string errors = Errors(yaml);
+        Assert.Contains(where, errors);
+        Assert.Contains(fix, errors);
+    }
 }

@@ -80,7 +80,7 @@ public static class ConfigSource
                     .Append(" max_samples_per_send=").Append(queue.MaxSamplesPerSend)
                     .Append(" backoff=").Append(Durations.Format(queue.MinBackoff)).Append("..").Append(Durations.Format(queue.MaxBackoff))
                     .Append(" retry_on_http_429=").Append(queue.RetryOnHttp429 ? "true" : "false")
-                    .Append(" queue=memory:").Append(queue.MemoryQueueBytes).Append('B')
+                    .Append(push.QueueDirectory is { } dir ? $" queue=disk:{Path.Combine(dir, remote.Name)} max_disk={push.QueueMaxDiskBytes}B" : $" queue=memory:{queue.MemoryQueueBytes}B")
                     .Append(" write_relabel_configs=").Append(remote.Relabel.Count)
                     .Append(" external_labels=").Append(push.ExternalLabels.Count)
                     .Append('\n');

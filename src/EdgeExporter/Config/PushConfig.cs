@@ -7,7 +7,15 @@ namespace EdgeExporter.Config;
 /// <c>remote_write</c> list; the exporter then samples its store every <see cref="PushInterval"/>.
 /// </summary>
 /// <param name="FlushInterval">How often a disk queue makes what was sampled durable (batches to flash, not a write per round).</param>
-public sealed record PushConfig(IReadOnlyList<RemoteWriteConfig> Remotes, IReadOnlyList<ExternalLabel> ExternalLabels, TimeSpan PushInterval, TimeSpan FlushInterval)
+/// <param name="QueueDirectory">Where each remote's disk queue lives (a subdirectory per remote name); null for memory queues.</param>
+/// <param name="QueueMaxDiskBytes">The cap on each remote's segments on disk; the oldest go first.</param>
+public sealed record PushConfig(
+    IReadOnlyList<RemoteWriteConfig> Remotes,
+    IReadOnlyList<ExternalLabel> ExternalLabels,
+    TimeSpan PushInterval,
+    TimeSpan FlushInterval,
+    string? QueueDirectory,
+    long QueueMaxDiskBytes)
 {
     /// <summary>Prometheus' <c>scrape_interval</c> default would be 1m; 15s is what a scrape job of this exporter usually uses.</summary>
     public static readonly TimeSpan DefaultPushInterval = TimeSpan.FromSeconds(15);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using EdgeExporter.Collectors;
 using EdgeExporter.RemoteWrite;
+using EdgeExporter.RemoteWrite.Queue;
 
 namespace EdgeExporter.Config;
 
@@ -13,7 +14,7 @@ namespace EdgeExporter.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    internal static readonly string[] PushKeys = ["remote_write", "external_labels", "push_interval", "flush_interval"];
+    internal static readonly string[] PushKeys = ["remote_write", "external_labels", "push_interval", "flush_interval", "queue_dir", "queue_max_disk_bytes"];
     private static readonly string[] RemoteKeys = ["url", "name", "remote_timeout", "headers", "basic_auth", "authorization", "tls_config", "write_relabel_configs", "queue_config"];
     private static readonly string[] BasicAuthKeys = ["username", "password", "password_file"];
     private static readonly string[] AuthorizationKeys = ["type", "credentials", "credentials_file"];
@@ -35,6 +36,10 @@ public static partial class ConfigLoader
     private static readonly TimeSpan MaxRemoteTimeout = TimeSpan.FromMinutes(5);
 
     private const int MaxRemotes = 8;
+
+    /// <summary>A disk queue's cap: at least four of its 1 MiB segments, at most 64 GiB.</summary>
+    private const long MinQueueDiskBytes = 4L * SegmentQueueOptions.DefaultSegmentBytes;
+    private const long MaxQueueDiskBytes = 64L * 1024 * 1024 * 1024;
     private const int MaxSamplesPerSendLimit = 100_000;
     private const int MaxCapacity = 10_000_000;
 
@@ -93,7 +98,31 @@ public static partial class ConfigLoader
 
         TimeSpan push = PositiveDuration(top["push_interval"], "push_interval", TimeSpan.FromMilliseconds(100), MaxInterval, errors) ?? PushConfig.DefaultPushInterval;
         TimeSpan flush = PositiveDuration(top["flush_interval"], "flush_interval", TimeSpan.FromMilliseconds(100), MaxInterval, errors) ?? PushConfig.DefaultFlushInterval;
-        return new PushConfig(remotes, ExternalLabels(top["external_labels"], errors), push, flush);
+        string? queueDirectory = errors.Text(top["queue_dir"], "queue_dir");
+        if (queueDirectory is not null && !Path.IsPathRooted(queueDirectory))
+        {
+            errors.Add(top["queue_dir"]!, $"queue_dir '{queueDirectory}' must be an absolute path, like /var/lib/edge_exporter/queue (the service's StateDirectory); a relative one would depend on where the exporter was started");
+            queueDirectory = null;
+        }
+
+        if (queueDirectory is not null)
+        {
+            foreach (RemoteWriteConfig remote in remotes)
+            {
+                if (!QueueDirectoryName(remote.Name))
+                {
+                    errors.Add(remote.Mark, $"remote_write name '{remote.Name}' names its queue's directory under queue_dir; give the entry a name: of letters, digits and . _ - : [ ] (not '.' or '..')");
+                }
+            }
+        }
+
+        long maxDisk = Bounded(top["queue_max_disk_bytes"], "queue_max_disk_bytes", MinQueueDiskBytes, MaxQueueDiskBytes, SegmentQueueOptions.DefaultMaxDiskBytes, errors);
+        if (top["queue_max_disk_bytes"] is { } orphanCap && queueDirectory is null && top["queue_dir"] is null)
+        {
+            errors.Add(orphanCap, "queue_max_disk_bytes has no effect without queue_dir: add queue_dir: /var/lib/edge_exporter/queue or remove queue_max_disk_bytes");
+        }
+
+        return new PushConfig(remotes, ExternalLabels(top["external_labels"], errors), push, flush, queueDirectory, maxDisk);
     }
 
     private static RemoteWriteConfig? Remote(YamlMapping map, string source, ConfigErrors errors)
@@ -465,6 +494,25 @@ public static partial class ConfigLoader
         }
 
         return value ?? fallback;
+    }
+
+    /// <summary>Whether a remote's name can be its queue's directory: one path component of a few safe characters (the default name, host:port, is one).</summary>
+    private static bool QueueDirectoryName(string name)
+    {
+        if (name.Length == 0 || name.Length > 128 || name is "." or "..")
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or '-' or ':' or '[' or ']'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>A request target of visible ASCII only (no space, no control, nothing beyond ASCII).</summary>
