@@ -30,7 +30,7 @@ public static class BasicCredentials
         }
 
         ReadOnlySpan<byte> encoded = header[6..].TrimStart((byte)' ');
-        if (encoded.Length > (buffer.Length / 3 * 4)
+        if (encoded.Length > ((buffer.Length + 2) / 3 * 4)
             || Base64.DecodeFromUtf8(encoded, buffer, out int consumed, out int written) != OperationStatus.Done
             || consumed != encoded.Length)
         {

@@ -14,7 +14,7 @@ public static class Sha256
     public const int Length = 32;
 
     // FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes.
-    private static ReadOnlySpan<uint> K =>
+    private static readonly uint[] K =
     [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -27,7 +27,7 @@ public static class Sha256
     ];
 
     // FIPS 180-4 §5.3.3: the first 32 bits of the fractional parts of the square roots of the first 8 primes.
-    private static ReadOnlySpan<uint> Initial =>
+    private static readonly uint[] Initial =
     [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ];
@@ -67,7 +67,7 @@ public static class Sha256
     /// <summary>§6.2.2: one 512-bit block into the state.</summary>
     private static void Compress(Span<uint> state, ReadOnlySpan<byte> block, Span<uint> w)
     {
-        ReadOnlySpan<uint> k = K;
+        uint[] k = K;
         for (int t = 0; t < 16; t++)
         {
             w[t] = BinaryPrimitives.ReadUInt32BigEndian(block[(t * 4)..]);

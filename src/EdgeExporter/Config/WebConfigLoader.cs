@@ -118,7 +118,10 @@ public static class WebConfigLoader
     }
 
     /// <param name="directory">What relative cert_file, key_file and client_ca_file paths are relative to: the file's folder.</param>
-    public static WebConfig Load(string text, string source, string directory)
+    public static WebConfig Load(string text, string source, string directory) => Load(text, source, directory, TlsAvailable);
+
+    /// <param name="tlsAvailable">Whether a TLS listener can take the config: false in this build; the tests read TLS sections as the TLS build will.</param>
+    internal static WebConfig Load(string text, string source, string directory, bool tlsAvailable)
     {
         var errors = new ConfigErrors(source);
         YamlNode root;
@@ -156,7 +159,7 @@ public static class WebConfigLoader
             errors.Add(rateLimit, "rate_limit is not supported by edge_exporter: password checks are bounded instead (a flood gets 429) and --web.max-requests bounds scrapes; remove the rate_limit section");
         }
 
-        if (tls.Enabled && !TlsAvailable)
+        if (tls.Enabled && !tlsAvailable)
         {
             errors.Add(tls.Mark, "TLS is not available in this build yet; serving plain HTTP instead would send the basic auth passwords in the clear. Remove tls_server_config (and terminate TLS in front of the exporter) or use a build with TLS");
         }
