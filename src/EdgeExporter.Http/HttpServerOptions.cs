@@ -13,7 +13,8 @@ public sealed class HttpServerOptions
     public string LandingPage { get; init; } = "<html><body><a href=\"/metrics\">Metrics</a></body></html>";
 
     /// <summary>
-    /// Open connections at most (each costs its state and a response head, about 0.7 KiB). Beyond
+    /// Open connections at most (each costs its state and a response head, about 0.7 KiB; 1.7 KiB
+    /// with a web config, whose header lines every head must have room for). Beyond
     /// this the connection stalled longest is closed for the new one; only when every connection is
     /// waiting for a scrape does a new one get 503.
     /// </summary>
