@@ -9,7 +9,8 @@ namespace EdgeExporter;
 /// on every TLS handshake for a renewed certificate): here at most once a second, on the server's
 /// password-verifier thread, and only when stat says the file is another (inode, device), or was
 /// written (size, modification time). A file that became invalid keeps the last good config in
-/// force and is logged once per change, not once per second.
+/// force and is logged once per change, not once per second; so does one that would turn
+/// authentication off, which takes a restart.
 /// </summary>
 public sealed unsafe class WebConfigWatcher
 {
@@ -43,6 +44,13 @@ public sealed unsafe class WebConfigWatcher
         try
         {
             WebConfig config = WebConfigLoader.LoadFile(_path);
+            if (config.Users.Count == 0 && Current.Users.Count > 0)
+            {
+                // A file caught half-written (truncated, not yet filled) reads as valid and empty: it
+                // must not open the exporter. Turning authentication off takes a restart.
+                throw new ConfigException([$"{_path}: the re-read file has no basic_auth_users where the running config has {Current.Users.Count}; restart the exporter to turn authentication off"]);
+            }
+
             WebAccess access = config.ToAccess();
             Current = config;
             _log.Info("web config reloaded", ("file", _path), ("users", config.Users.Count), ("headers", config.Headers.Count));

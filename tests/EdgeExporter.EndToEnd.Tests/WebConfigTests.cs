@@ -76,11 +76,15 @@ public sealed class WebConfigTests : IDisposable
               scrape_timeout: 1s
             scrape_configs:
               - job_name: edge
-                basic_auth: {{ username: prometheus, password: scrape-pw }}
+                basic_auth:
+                  username: prometheus
+                  password: scrape-pw
                 static_configs:
                   - targets: ['127.0.0.1:{exporter.Port}']
               - job_name: wrong
-                basic_auth: {{ username: prometheus, password: guess }}
+                basic_auth:
+                  username: prometheus
+                  password: guess
                 static_configs:
                   - targets: ['127.0.0.1:{exporter.Port}']
             """);
@@ -141,9 +145,10 @@ public sealed class WebConfigTests : IDisposable
         Assert.Equal(401, Status("alice:a-pw"));
         Assert.Contains("web config reloaded", exporter.Log);
 
-        // Broken in place: the last good config stays, and the reason is logged once.
-        File.WriteAllText(file, "basic_auth_users:\n  bob: b-pw\n");
-        Assert.True(Eventually(() => exporter.Log.Contains("web config is invalid; keeping the last good one", StringComparison.Ordinal)), exporter.Log);
+        // Broken: the last good config stays, and the reason is logged once, however many requests come.
+        File.WriteAllText(file + ".new", "basic_auth_users:\n  bob: b-pw\n");
+        File.Move(file + ".new", file, overwrite: true);
+        Assert.True(Eventually(() => Status("bob:b-pw") == 200 && exporter.Log.Contains("web config is invalid; keeping the last good one", StringComparison.Ordinal)), exporter.Log);
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(200, Status("bob:b-pw"));
@@ -152,6 +157,11 @@ public sealed class WebConfigTests : IDisposable
 
         Assert.Single(exporter.Log.Split('\n'), l => l.Contains("web config is invalid", StringComparison.Ordinal));
         Assert.Contains("web.yml:2:8: the password of 'bob' is not a bcrypt hash", exporter.Log);
+
+        // Emptied (a file caught between truncate and write reads so): authentication stays on.
+        File.WriteAllText(file, "");
+        Assert.True(Eventually(() => Status("nobody:x") == 401 && exporter.Log.Contains("restart the exporter to turn authentication off", StringComparison.Ordinal)), exporter.Log);
+        Assert.Equal(200, Status("bob:b-pw"));
     }
 
     [SkippableFact]
