@@ -14,6 +14,9 @@ internal enum ConnectionState
     /// <summary>A scrape was asked for and its body is being rendered; nothing is read meanwhile.</summary>
     AwaitingBody,
 
+    /// <summary>The request's password is being checked by the verifier; nothing is read meanwhile.</summary>
+    AwaitingAuth,
+
     /// <summary>An answer is going out; waits for the socket to drain when the kernel buffer is full.</summary>
     Sending,
 
@@ -26,9 +29,9 @@ internal enum ConnectionState
 /// deadline, a response head, where its body comes from and how far it got, and at most one leased
 /// buffer of request bytes kept between reads (a partial head, or pipelined requests).
 /// </summary>
-internal sealed unsafe class Connection(int index)
+internal sealed unsafe class Connection(int index, int headCapacity = ResponseHead.MaxLength)
 {
-    private readonly byte[] _head = GC.AllocateArray<byte>(ResponseHead.MaxLength, pinned: true);
+    private readonly byte[] _head = GC.AllocateArray<byte>(headCapacity, pinned: true);
 
     public int Index { get; } = index;
 

@@ -14,6 +14,7 @@ public ref struct HttpRequestHead
     public ReadOnlySpan<byte> Query;
     public ReadOnlySpan<byte> Accept;
     public ReadOnlySpan<byte> AcceptEncoding;
+    public ReadOnlySpan<byte> Authorization;
     public bool Http11;
     public bool HasHost;
     public bool ConnectionClose;
@@ -201,6 +202,10 @@ public ref struct HttpRequestHead
         else if (Ascii.EqualsIgnoreCase(name, "Accept-Encoding"u8))
         {
             request.AcceptEncoding = value;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Authorization"u8))
+        {
+            request.Authorization = value;
         }
         else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
         {

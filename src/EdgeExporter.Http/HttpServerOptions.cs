@@ -13,7 +13,8 @@ public sealed class HttpServerOptions
     public string LandingPage { get; init; } = "<html><body><a href=\"/metrics\">Metrics</a></body></html>";
 
     /// <summary>
-    /// Open connections at most (each costs its state and a response head, about 0.7 KiB). Beyond
+    /// Open connections at most (each costs its state and a response head, about 0.7 KiB; 1.7 KiB
+    /// with a web config, whose header lines every head must have room for). Beyond
     /// this the connection stalled longest is closed for the new one; only when every connection is
     /// waiting for a scrape does a new one get 503.
     /// </summary>
@@ -64,4 +65,26 @@ public sealed class HttpServerOptions
     public int MaxRequestHeadBytes { get; init; } = 16 * 1024;
 
     public int ListenBacklog { get; init; } = 512;
+
+    /// <summary>
+    /// The web config's users and headers (<c>--web.config.file</c>); null for none, and then the
+    /// server is exactly as without one: no verifier thread, response heads of the plain size.
+    /// </summary>
+    public Auth.WebAccess? Access { get; init; }
+
+    /// <summary>
+    /// Re-reads the web config: a new <see cref="Auth.WebAccess"/>, or null to keep the one in
+    /// force (unchanged, or invalid). Called on the verifier's thread, at most once per
+    /// <see cref="AccessRefreshInterval"/> and only while requests arrive.
+    /// </summary>
+    public Func<Auth.WebAccess?>? RefreshAccess { get; init; }
+
+    public TimeSpan AccessRefreshInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Password checks (bcrypt) pending at once, the one running included; a request that needs one
+    /// more is answered 429 with Retry-After: 1. Credentials checked before are answered from the
+    /// cache and never wait.
+    /// </summary>
+    public int MaxPendingVerifications { get; init; } = 2;
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using EdgeExporter.Http.Auth;
 using EdgeExporter.Http.Linux;
 using EdgeExporter.Metrics;
 
@@ -35,6 +36,8 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private static readonly byte[] MethodNotAllowed = Pinned("405 method not allowed\n"u8);
     private static readonly byte[] Healthy = Pinned("Healthy\n"u8);
     private static readonly byte[] Ready = Pinned("Ready\n"u8);
+    private static readonly byte[] Unauthorized = Pinned("Unauthorized\n"u8);
+    private static readonly byte[] TooManyAttempts = Pinned("Too Many Requests\n"u8);
     private static readonly int[] ErrorStatuses = [400, 408, 413, 414, 431, 501, 505];
     private static readonly byte[][] ErrorBodies = Array.ConvertAll(ErrorStatuses, s => Pinned(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(HttpStatus.StatusLine(s)[4..]) + "\n")));
 
@@ -51,6 +54,10 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private readonly Stack<int> _freeHeadBuffers;
     private readonly int[] _headBufferOwner;
     private readonly BodyBuffer[] _bodies;
+    private readonly int _responseHeadBytes;
+    private readonly VerifiedCredentials _credentials = new();
+    private PasswordVerifier? _verifier;
+    private long _nextAccessRefresh;
     private ScrapeJob? _freeJobs;
     private ScrapeJob? _pendingFirst;
     private ScrapeJob? _pendingLast;
@@ -88,6 +95,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         _freeHeadBuffers = FreeList(heads);
         _headBufferOwner = new int[heads];
         _bodies = new BodyBuffer[Math.Max(2, options.BodyBuffers)];
+        _responseHeadBytes = options.Access is null ? ResponseHead.MaxLength : ResponseHead.MaxLengthWithConfigured;
         for (int i = 0; i < options.MaxDistinctScrapes; i++)
         {
             _freeJobs = new ScrapeJob(options.MaxRequestLineBytes) { Next = _freeJobs };
@@ -105,6 +113,20 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
     /// <summary>Connections closed because they did not take their answer within the send bound.</summary>
     public long SendTimeouts => Interlocked.Read(ref _sendTimeouts);
+
+    /// <summary>Password checks pending now, and the most ever pending at once (never above the bound).</summary>
+    public int PendingVerifications => _verifier?.Pending ?? 0;
+
+    public int HighestPendingVerifications => _verifier?.HighestPending ?? 0;
+
+    /// <summary>Requests answered 429 because the password checks were all taken.</summary>
+    public long VerificationsRefused => _verifier?.Rejected ?? 0;
+
+    /// <summary>bcrypt checks run since start.</summary>
+    public long Verifications => _verifier?.Verifications ?? 0;
+
+    /// <summary>The web config in force (after re-reads), or null without one.</summary>
+    public WebAccess? Access => _verifier?.Access;
 
     /// <summary>Connections open now.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
@@ -153,6 +175,14 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         }
 
         _renderer = new ScrapeRenderer(_endpoint, _wake) { Error = (message, error) => Error?.Invoke(message, error) };
+        if (_options.Access is { } access)
+        {
+            _verifier = new PasswordVerifier(access, _options.RefreshAccess, _options.MaxPendingVerifications, _headBufferSize, _wake)
+            {
+                Error = (message, error) => Error?.Invoke(message, error),
+            };
+        }
+
         _loop = new Thread(Run, WorkerStackBytes) { IsBackground = true, Name = "http event loop" };
         _loop.Start();
     }
@@ -300,6 +330,11 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             DispatchNext();
         }
 
+        while (_verifier?.TakeFinished() is { } check)
+        {
+            Verified(check, now);
+        }
+
         if (_stopRequested && !_stopping)
         {
             BeginStop(now);
@@ -338,6 +373,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
         CloseListeners();
         bool rendererStopped = _renderer?.Stop(TimeSpan.FromSeconds(1)) ?? true;
+        _verifier?.Dispose(); // a check in progress ends within one bcrypt
         if (rendererStopped)
         {
             // A renderer stuck in a scrape keeps the buffers it may still write; the process is ending anyway.
@@ -437,8 +473,8 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     /// <summary>Every connection is waiting for a scrape: answer 503 on the spot and close.</summary>
     private void RejectAtCapacity(int fd)
     {
-        Span<byte> head = stackalloc byte[ResponseHead.MaxLength];
-        int length = ResponseHead.Write(head, 503, ResponseHead.PlainText, TooManyConnections.Length, close: true, ResponseHeaders.None);
+        Span<byte> head = stackalloc byte[ResponseHead.MaxLengthWithConfigured];
+        int length = ResponseHead.Write(head, 503, ResponseHead.PlainText, TooManyConnections.Length, close: true, ResponseHeaders.None, ConfiguredHeaders);
         SocketCalls.Receive(fd, _scratch, _headBufferSize); // what already arrived, so the close sends FIN, not RST
         fixed (byte* headPointer = head)
         {
@@ -457,7 +493,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         }
 
         _highWater = Math.Max(_highWater, index + 1);
-        return _connections[index] ??= new Connection(index);
+        return _connections[index] ??= new Connection(index, _responseHeadBytes);
     }
 
     /// <summary>
@@ -518,6 +554,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                 OnLingerReadable(connection);
                 break;
             case ConnectionState.AwaitingBody:
+            case ConnectionState.AwaitingAuth:
                 // Nothing is read while the body renders: the read interest is dropped only now that
                 // the client sent more (pipelined, or closing), which saves two epoll_ctl calls per
                 // scrape in the common case. A connection gone altogether is still noticed.
@@ -637,7 +674,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             Connection? victim = null;
             foreach (int owner in _headBufferOwner)
             {
-                if (_connections[owner] is { } c && c != connection && c.Lease >= 0 && c.State != ConnectionState.AwaitingBody
+                if (_connections[owner] is { } c && c != connection && c.Lease >= 0 && c.State is not (ConnectionState.AwaitingBody or ConnectionState.AwaitingAuth)
                     && (victim is null || c.StalledSince < victim.StalledSince))
                 {
                     victim = c;
@@ -670,7 +707,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
     // ---- requests ----
 
-    private void HandleRequest(Connection connection, ReadOnlySpan<byte> head, long now)
+    private void HandleRequest(Connection connection, ReadOnlySpan<byte> head, long now, bool authorised = false)
     {
         RequestRejection rejection = HttpRequestHead.Parse(head, _options.MaxRequestLineBytes, out HttpRequestHead request);
         if (rejection != RequestRejection.None)
@@ -681,6 +718,22 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
         bool keepAlive = request.KeepAlive;
         bool isHead = request.Method.SequenceEqual("HEAD"u8);
+        if (_verifier is not null && !authorised)
+        {
+            if (now >= _nextAccessRefresh)
+            {
+                // The file is looked at by the verifier's thread, at most once a second and only while asked.
+                _nextAccessRefresh = now + (long)_options.AccessRefreshInterval.TotalMilliseconds;
+                _verifier.RequestRefresh();
+            }
+
+            // exporter-toolkit asks for credentials on every path, the landing page and health included.
+            if (_verifier.Access.RequiresAuthentication && !Authorise(connection, head, request.Authorization, keepAlive, isHead, now))
+            {
+                return;
+            }
+        }
+
         bool isGet = request.Method.SequenceEqual("GET"u8);
         Route route = Match(request.Path);
         if (route == Route.NotFound)
@@ -706,6 +759,96 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             Respond(connection, 200, route == Route.Landing ? ResponseHead.Html : ResponseHead.PlainText, body, keepAlive, isHead, ResponseHeaders.None, now);
         }
     }
+
+    /// <summary>
+    /// True when the credentials were verified before (the cache); otherwise the request is answered
+    /// 401 (none, or unreadable), 429 (every check is taken), or parked until the verifier has
+    /// checked them, and false.
+    /// </summary>
+    private bool Authorise(Connection connection, ReadOnlySpan<byte> head, ReadOnlySpan<byte> authorization, bool keepAlive, bool isHead, long now)
+    {
+        Span<byte> credentials = stackalloc byte[VerifiedCredentials.MaxCredentialBytes];
+        if (!BasicCredentials.TryDecode(authorization, credentials, out int userLength, out int passwordLength))
+        {
+            Respond(connection, 401, ResponseHead.PlainText, Unauthorized, keepAlive, isHead, ResponseHeaders.Challenge, now);
+            return false;
+        }
+
+        ReadOnlySpan<byte> user = credentials[..userLength];
+        ReadOnlySpan<byte> password = credentials.Slice(userLength + 1, passwordLength);
+        WebUser? known = _verifier!.Access.Find(user);
+        WebUser against = known ?? WebAccess.Decoy;
+        Span<byte> key = stackalloc byte[Sha256.Length];
+        VerifiedCredentials.Key(user, password, against.HashBytes, key);
+        try
+        {
+            if (known is not null && _credentials.Contains(key))
+            {
+                return true;
+            }
+
+            if (_verifier.TryTake() is not { } job)
+            {
+                Respond(connection, 429, ResponseHead.PlainText, TooManyAttempts, keepAlive, isHead, ResponseHeaders.RetryAfter, now);
+                return false;
+            }
+
+            head.CopyTo(job.Head);
+            job.HeadLength = head.Length;
+            password.CopyTo(job.Password);
+            job.PasswordLength = password.Length;
+            key.CopyTo(job.Key);
+            job.Hash = against.Hash;
+            job.KnownUser = known is not null;
+            job.Connection = connection;
+            job.Generation = connection.Generation;
+            connection.KeepAlive = keepAlive;
+            connection.IsHead = isHead;
+            connection.State = ConnectionState.AwaitingAuth;
+            connection.Deadline = long.MaxValue; // one bcrypt at most behind another: bounded by the verifier
+            _verifier.Submit(job);
+            return false;
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(credentials);
+        }
+    }
+
+    /// <summary>A check is done: the parked request is answered as it would have been, or 401.</summary>
+    private void Verified(VerifyJob job, long now)
+    {
+        bool allowed = job.Verified && job.KnownUser;
+        if (allowed)
+        {
+            _credentials.Add(job.Key);
+        }
+
+        Connection? connection = job.Connection;
+        if (connection is null || connection.Generation != job.Generation || connection.State != ConnectionState.AwaitingAuth)
+        {
+            _verifier!.Release(job); // the client went away meanwhile
+            return;
+        }
+
+        connection.State = ConnectionState.Reading;
+        if (allowed)
+        {
+            HandleRequest(connection, job.Head.AsSpan(0, job.HeadLength), now, authorised: true);
+        }
+        else
+        {
+            Respond(connection, 401, ResponseHead.PlainText, Unauthorized, connection.KeepAlive, connection.IsHead, ResponseHeaders.Challenge, now);
+        }
+
+        _verifier!.Release(job);
+        if (connection.State == ConnectionState.Reading && connection.KeptLength > 0)
+        {
+            ProcessRequests(connection, HeadBuffer(connection.Lease), connection.KeptLength, now); // pipelined requests
+        }
+    }
+
+    private ReadOnlySpan<byte> ConfiguredHeaders => _verifier is { } verifier ? verifier.Access.HeaderBlock : default;
 
     private Route Match(ReadOnlySpan<byte> path)
     {
@@ -911,7 +1054,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     {
         // Decided here, when the answer goes out: a stop that began meanwhile closes the connection.
         bool close = !keepAlive || _stopping;
-        connection.HeadLength = ResponseHead.Write(connection.HeadBuffer, status, contentType, bodyLength, close, extra);
+        connection.HeadLength = ResponseHead.Write(connection.HeadBuffer, status, contentType, bodyLength, close, extra, ConfiguredHeaders);
         connection.HeadSent = 0;
         connection.Body = body;
         connection.BodyLength = isHead ? 0 : bodyLength;

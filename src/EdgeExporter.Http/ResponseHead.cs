@@ -14,6 +14,12 @@ internal enum ResponseHeaders
 
     /// <summary>An HTML page: never cached (it shows the moment), and no script, frame or outside asset.</summary>
     Page = 8,
+
+    /// <summary>A 401: the client is told to send Basic credentials (RFC 7617 §2), and nothing of why.</summary>
+    Challenge = 16,
+
+    /// <summary>A 429 from the bounded password checks: try again in a second.</summary>
+    RetryAfter = 32,
 }
 
 /// <summary>Writes a status line and header block; the one place response heads are made.</summary>
@@ -22,11 +28,18 @@ internal static class ResponseHead
     /// <summary>Room a head needs: the longest status line and content type plus every optional line.</summary>
     public const int MaxLength = 512;
 
+    /// <summary>Room a head needs when a web config may add its header lines (at most <see cref="Auth.WebAccess.MaxHeaderBytes"/>).</summary>
+    public const int MaxLengthWithConfigured = MaxLength + Auth.WebAccess.MaxHeaderBytes;
+
     public static ReadOnlySpan<byte> PlainText => "text/plain; charset=utf-8"u8;
 
     public static ReadOnlySpan<byte> Html => "text/html; charset=utf-8"u8;
 
-    public static int Write(Span<byte> destination, int status, ReadOnlySpan<byte> contentType, int contentLength, bool close, ResponseHeaders extra)
+    public static int Write(Span<byte> destination, int status, ReadOnlySpan<byte> contentType, int contentLength, bool close, ResponseHeaders extra) =>
+        Write(destination, status, contentType, contentLength, close, extra, default);
+
+    /// <param name="configured">The web config's header lines ("\r\nName: value" each), on every answer as exporter-toolkit sets them.</param>
+    public static int Write(Span<byte> destination, int status, ReadOnlySpan<byte> contentType, int contentLength, bool close, ResponseHeaders extra, ReadOnlySpan<byte> configured)
     {
         int n = 0;
         Put(destination, ref n, "HTTP/1.1 "u8);
@@ -62,6 +75,17 @@ internal static class ResponseHead
             Put(destination, ref n, "\r\nCache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'\r\nReferrer-Policy: no-referrer"u8);
         }
 
+        if ((extra & ResponseHeaders.Challenge) != 0)
+        {
+            Put(destination, ref n, "\r\nWWW-Authenticate: Basic"u8);
+        }
+
+        if ((extra & ResponseHeaders.RetryAfter) != 0)
+        {
+            Put(destination, ref n, "\r\nRetry-After: 1"u8);
+        }
+
+        Put(destination, ref n, configured);
         if (close)
         {
             Put(destination, ref n, "\r\nConnection: close"u8);

@@ -223,6 +223,7 @@ public static class CommandLine
             Simulate = Bool("simulate"),
             ConfigFile = values.TryGetValue("config.file", out List<string>? config) ? config[^1] : null,
             ConfigCheck = Bool("config.check"),
+            WebConfigFile = Single("web.config.file") is { Length: > 0 } webConfig ? webConfig : null,
             LogLevel = logLevel,
             LogJson = format == "json",
         };
@@ -246,6 +247,7 @@ public static class CommandLine
     [
         Flag.Text("web.listen-address", "Addresses on which to expose metrics and web interface.", $":{ExporterOptions.DefaultPort}", "<addr>") with { Repeatable = true },
         Flag.Text("web.telemetry-path", "Path under which to expose metrics.", "/metrics", "<path>"),
+        Flag.Text("web.config.file", "Path to configuration file that can enable TLS or authentication (exporter-toolkit's web-config.yml). Re-read when it changes.", "", "<file>"),
         Flag.Number("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.", 40, 0, 100_000, "<n>"),
         Flag.Text("path.procfs", "procfs mountpoint.", "/proc", "<path>"),
         Flag.Text("path.sysfs", "sysfs mountpoint.", "/sys", "<path>"),

@@ -165,6 +165,9 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
 
     public IReadOnlyList<System.Net.EndPoint> LocalEndpoints => _server?.LocalEndpoints ?? [];
 
+    /// <summary>--web.config.file as read at start (null for none): re-read by the server while it runs.</summary>
+    public WebConfig? WebConfig { get; init; }
+
     public void Start()
     {
         _devices.Start();
@@ -175,9 +178,12 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
             addresses.Add(ListenAddress.Parse(address));
         }
 
+        WebConfigWatcher? watcher = WebConfig is { } web && _options.WebConfigFile is { } webFile ? new WebConfigWatcher(webFile, _log, web) : null;
         _server = new MetricsServer(
             new HttpServerOptions
             {
+                Access = WebConfig?.ToAccess(),
+                RefreshAccess = watcher is null ? null : watcher.Refresh,
                 ListenAddresses = addresses,
                 TelemetryPath = _options.TelemetryPath,
                 MaxRequestsInFlight = _options.MaxRequests,

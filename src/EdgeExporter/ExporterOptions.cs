@@ -35,6 +35,9 @@ public sealed record ExporterOptions
     /// <summary>The YAML config; null uses the built-in one (the demo set with <see cref="Simulate"/>).</summary>
     public string? ConfigFile { get; init; }
 
+    /// <summary>exporter-toolkit's web config (users, headers, TLS); null for plain HTTP without authentication.</summary>
+    public string? WebConfigFile { get; init; }
+
     /// <summary>Validate the config, print a summary and exit.</summary>
     public bool ConfigCheck { get; init; }
 

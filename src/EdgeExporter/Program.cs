@@ -18,9 +18,14 @@ try
     }
 
     ExporterConfig config;
+    WebConfig? webConfig = null;
     try
     {
         config = ConfigSource.Load(options);
+        if (options.WebConfigFile is { } webConfigFile)
+        {
+            webConfig = WebConfigLoader.LoadFile(webConfigFile);
+        }
     }
     catch (ConfigException error)
     {
@@ -36,6 +41,11 @@ try
     if (options.ConfigCheck)
     {
         DescriptorWriter.Out.Write(ConfigSource.Summary(config));
+        if (webConfig is not null)
+        {
+            DescriptorWriter.Out.Write(webConfig.Summary());
+        }
+
         DescriptorWriter.Out.Write(ProfileListing.Render(HardwareProfiles.Embedded));
 
         return 0;
@@ -44,7 +54,7 @@ try
     var log = new Logger(DescriptorWriter.Error, options.LogLevel, options.LogJson);
     log.Info("Starting edge_exporter", ("version", BuildInfo.Version), ("revision", BuildInfo.Revision), ("goarch", Exporter.GoArch));
     StartupMemory.Prepare();
-    await using var exporter = new Exporter(options, config, log);
+    await using var exporter = new Exporter(options, config, log) { WebConfig = webConfig };
     using var stop = new ManualResetEventSlim(false);
     void OnSignal(PosixSignalContext context)
     {

@@ -73,6 +73,26 @@ public static unsafe partial class Libc
         return true;
     }
 
+    /// <summary>As <see cref="TryStat(byte*, out long, out long)"/>, with st_ino (offset 8 on both) and st_dev (0): a file replaced by a rename is seen even with the same size and time.</summary>
+    public static bool TryStat(byte* path, out long size, out long mtimeNanoseconds, out ulong inode, out ulong device)
+    {
+        byte* buffer = stackalloc byte[256];
+        if (StatZ(path, buffer) != 0)
+        {
+            size = 0;
+            mtimeNanoseconds = 0;
+            inode = 0;
+            device = 0;
+            return false;
+        }
+
+        device = *(ulong*)buffer;
+        inode = *(ulong*)(buffer + 8);
+        size = *(long*)(buffer + 48);
+        mtimeNanoseconds = (*(long*)(buffer + 88) * 1_000_000_000) + *(long*)(buffer + 96);
+        return true;
+    }
+
     [LibraryImport("libc", EntryPoint = "stat", SetLastError = true)]
     private static partial int StatZ(byte* path, byte* buffer);
 
