@@ -64,4 +64,10 @@ public sealed class HttpServerOptions
     public int MaxRequestHeadBytes { get; init; } = 16 * 1024;
 
     public int ListenBacklog { get; init; } = 512;
+
+    /// <summary>
+    /// Serve every listen address over TLS with these settings; null for plain HTTP. The handshake
+    /// must finish within <see cref="RequestHeaderTimeout"/> of the accept.
+    /// </summary>
+    public TlsOptions? Tls { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using EdgeExporter.Collectors;
 using EdgeExporter.Hardware.Files;
+using EdgeExporter.Http;
 
 namespace EdgeExporter;
 
@@ -106,6 +107,11 @@ public static class CommandLine
         var rows = new List<(string Left, string Help)> { ("-h, --[no-]help", "Show context-sensitive help.") };
         foreach (Flag flag in Flags)
         {
+            if (flag.Hidden)
+            {
+                continue;
+            }
+
             string left = flag.Kind == FlagKind.Bool
                 ? $"    --[no-]{flag.Name}"
                 : $"    --{flag.Name}={flag.Placeholder}";
@@ -218,6 +224,7 @@ public static class CommandLine
             ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default],
             TelemetryPath = telemetryPath,
             MaxRequests = int.Parse(Single("web.max-requests"), CultureInfo.InvariantCulture),
+            Tls = TlsFlags(Single("web.tls-cert-file"), Single("web.tls-key-file")),
             Paths = new HostPaths(Single("path.procfs"), Single("path.sysfs"), Single("path.rootfs")) { UdevData = Single("path.udev.data") },
             EnabledCollectors = enabled,
             Simulate = Bool("simulate"),
@@ -226,6 +233,18 @@ public static class CommandLine
             LogLevel = logLevel,
             LogJson = format == "json",
         };
+    }
+
+    private static TlsOptions? TlsFlags(string cert, string key)
+    {
+        if (cert.Length == 0 && key.Length == 0)
+        {
+            return null;
+        }
+
+        return cert.Length == 0 || key.Length == 0
+            ? throw new UsageException("--web.tls-cert-file and --web.tls-key-file go together: give both for TLS, or neither")
+            : new TlsOptions { CertFile = cert, KeyFile = key };
     }
 
     private static Flag? Find(string name)
@@ -247,6 +266,10 @@ public static class CommandLine
         Flag.Text("web.listen-address", "Addresses on which to expose metrics and web interface.", $":{ExporterOptions.DefaultPort}", "<addr>") with { Repeatable = true },
         Flag.Text("web.telemetry-path", "Path under which to expose metrics.", "/metrics", "<path>"),
         Flag.Number("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.", 40, 0, 100_000, "<n>"),
+        // Interim, until --web.config.file's tls_server_config fills the same TlsOptions: TLS with
+        // a certificate and key and exporter-toolkit's defaults otherwise (no client certificates, TLS 1.2 and up).
+        Flag.Text("web.tls-cert-file", "PEM certificate chain; serve TLS with --web.tls-key-file (interim, for tests).", "", "<path>") with { Hidden = true },
+        Flag.Text("web.tls-key-file", "PEM private key of --web.tls-cert-file (interim, for tests).", "", "<path>") with { Hidden = true },
         Flag.Text("path.procfs", "procfs mountpoint.", "/proc", "<path>"),
         Flag.Text("path.sysfs", "sysfs mountpoint.", "/sys", "<path>"),
         Flag.Text("path.rootfs", "rootfs mountpoint.", "/", "<path>"),

@@ -1,4 +1,5 @@
 using EdgeExporter.Hardware.Files;
+using EdgeExporter.Http;
 
 namespace EdgeExporter;
 
@@ -34,6 +35,9 @@ public sealed record ExporterOptions
 
     /// <summary>The YAML config; null uses the built-in one (the demo set with <see cref="Simulate"/>).</summary>
     public string? ConfigFile { get; init; }
+
+    /// <summary>TLS for every listen address; null for plain HTTP.</summary>
+    public TlsOptions? Tls { get; init; }
 
     /// <summary>Validate the config, print a summary and exit.</summary>
     public bool ConfigCheck { get; init; }
