@@ -661,10 +661,11 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             : SocketCalls.Receive(connection.Fd, buffer + filled, _headBufferSize - filled);
         if (received == -SocketCalls.EAgain)
         {
-            if (connection.Tls != 0 && connection.HeadStarted == 0)
+            if (connection.Tls != 0 && connection.HeadStarted == 0 && TlsSocket.HasPending(connection.Tls))
             {
-                // Bytes came that are not yet a whole record: a head has begun, under its bound, or
-                // a client could hold the slot by trickling a record as a slowloris trickles a head.
+                // Bytes came that are not yet a whole record (OpenSSL holds the part): a head has
+                // begun, under its bound, or a client could hold the slot by trickling a record as a
+                // slowloris trickles a head. Nothing held is an idle connection, as in plain HTTP.
                 connection.HeadStarted = now;
                 connection.StalledSince = now;
                 SetDeadline(connection, now + (long)_options.RequestHeaderTimeout.TotalMilliseconds);

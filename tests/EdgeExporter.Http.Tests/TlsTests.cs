@@ -73,6 +73,13 @@ public sealed class TlsTests : IDisposable
         watch.Restart();
         Assert.Equal(0, ReceiveUntilClosed(trickling));
         Assert.InRange(watch.ElapsedMilliseconds, 200, 5_000);
+
+        // An idle kept-alive TLS connection is bound by the idle timeout, not the head's.
+        using Socket idleSocket = server.Connect();
+        using SslStream idle = TestCertificates.Client(idleSocket, _certificates.CaFile);
+        Assert.Equal(TestServer.Body, ScrapeOn(idle));
+        Thread.Sleep(1_000);
+        Assert.Equal(TestServer.Body, ScrapeOn(idle));
     }
 
     [Fact]
