@@ -177,7 +177,7 @@ public sealed class Exporter : IMetricsEndpoint, IAsyncDisposable
 
         if (_options.Tls is not null)
         {
-            _log.Info("TLS is enabled.", ("http2", false)); // exporter-toolkit's line; HTTP/1.1 only here
+            _log.Info("TLS is enabled.", ("http2", "false")); // exporter-toolkit's line; HTTP/1.1 only here
         }
     }
 
