@@ -8,6 +8,9 @@ internal enum ConnectionState
     /// <summary>The slot holds no connection.</summary>
     Free,
 
+    /// <summary>A TLS connection before its handshake is done; bounded by the request header timeout.</summary>
+    Handshaking,
+
     /// <summary>Waiting for (the rest of) a request head; idle when nothing is kept.</summary>
     Reading,
 
@@ -36,6 +39,12 @@ internal sealed unsafe class Connection(int index, int headCapacity = ResponseHe
     public int Index { get; } = index;
 
     public int Fd = -1;
+
+    /// <summary>The connection's OpenSSL SSL on a TLS listener; 0 on a plain one.</summary>
+    public nint Tls;
+
+    /// <summary>In the queue of TLS connections with bytes inside OpenSSL that epoll cannot report.</summary>
+    public bool TlsQueued;
 
     /// <summary>Bumped at every close, so an epoll event for an earlier occupant of this slot is ignored.</summary>
     public uint Generation;

@@ -87,4 +87,10 @@ public sealed class HttpServerOptions
     /// cache and never wait.
     /// </summary>
     public int MaxPendingVerifications { get; init; } = 2;
+
+    /// <summary>
+    /// Serve every listen address over TLS with these settings; null for plain HTTP. The handshake
+    /// must finish within <see cref="RequestHeaderTimeout"/> of the accept.
+    /// </summary>
+    public TlsOptions? Tls { get; init; }
 }

@@ -58,6 +58,8 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private readonly VerifiedCredentials _credentials = new();
     private PasswordVerifier? _verifier;
     private long _nextAccessRefresh;
+    private readonly Queue<int> _tlsPending; // slots with bytes inside OpenSSL; each at most once (Connection.TlsQueued)
+    private TlsContext? _tls;
     private ScrapeJob? _freeJobs;
     private ScrapeJob? _pendingFirst;
     private ScrapeJob? _pendingLast;
@@ -81,6 +83,9 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private long _evictions;
     private long _sendTimeouts;
     private long _acceptErrors;
+    private long _handshakeFailures;
+    private long _handshakeTimeouts;
+    private long _loopAllocated;
 
     public MetricsServer(HttpServerOptions options, IMetricsEndpoint endpoint)
     {
@@ -96,6 +101,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         _headBufferOwner = new int[heads];
         _bodies = new BodyBuffer[Math.Max(2, options.BodyBuffers)];
         _responseHeadBytes = options.Access is null ? ResponseHead.MaxLength : ResponseHead.MaxLengthWithConfigured;
+        _tlsPending = new Queue<int>(options.Tls is null ? 0 : _connections.Length);
         for (int i = 0; i < options.MaxDistinctScrapes; i++)
         {
             _freeJobs = new ScrapeJob(options.MaxRequestLineBytes) { Next = _freeJobs };
@@ -127,6 +133,17 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
     /// <summary>The web config in force (after re-reads), or null without one.</summary>
     public WebAccess? Access => _verifier?.Access;
+    /// <summary>TLS handshakes that failed: a protocol error, garbage or plain HTTP on the TLS port, a refused client certificate.</summary>
+    public long HandshakeFailures => Interlocked.Read(ref _handshakeFailures);
+
+    /// <summary>TLS connections closed because their handshake did not finish within the request header timeout.</summary>
+    public long HandshakeTimeouts => Interlocked.Read(ref _handshakeTimeouts);
+
+    /// <summary>Times the TLS certificate and key were loaded again after their files changed.</summary>
+    public int TlsReloads => _tls?.Reloads ?? 0;
+
+    /// <summary>Bytes the event loop thread has allocated, as of its last turn: what tests hold at 0 per request.</summary>
+    internal long LoopAllocatedBytes => Volatile.Read(ref _loopAllocated);
 
     /// <summary>Connections open now.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
@@ -134,6 +151,12 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     /// <summary>Binds every listen address and starts serving; throws <see cref="SocketException"/> if one cannot be bound.</summary>
     public void Start()
     {
+        if (_options.Tls is { } tls)
+        {
+            _tls = TlsContext.Load(tls); // before binding: a bad certificate is a start-up error
+            _tls.Error = (message, error) => Error?.Invoke(message, error);
+        }
+
         foreach (IPEndPoint address in _options.ListenAddresses)
         {
             try
@@ -269,7 +292,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                 wakeAt = Math.Min(wakeAt, _graceDeadline);
             }
 
-            int timeout = wakeAt == long.MaxValue ? -1 : (int)Math.Clamp(wakeAt - now, 0, 60_000);
+            int timeout = _tlsPending.Count > 0 ? 0 : wakeAt == long.MaxValue ? -1 : (int)Math.Clamp(wakeAt - now, 0, 60_000);
             int count = SocketCalls.EpollWait(_epoll, _events, MaxEvents, timeout);
             if (count < 0)
             {
@@ -304,10 +327,13 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                 }
             }
 
+            ReadTlsPending(now);
             if (now >= _nextDeadline)
             {
                 Sweep(now);
             }
+
+            Volatile.Write(ref _loopAllocated, GC.GetAllocatedBytesForCurrentThread());
 
             if (_acceptPaused && now >= _acceptResumeAt && !_stopping)
             {
@@ -391,6 +417,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         }
 
         SocketCalls.Close(_epoll);
+        _tls?.Dispose();
         _stopped.TrySetResult();
     }
 
@@ -440,12 +467,38 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                 continue;
             }
 
+            nint ssl = 0;
+            if (_tls is not null)
+            {
+                _tls.Refresh();
+                ssl = TlsSocket.Open(_tls.Current, fd);
+                if (ssl == 0)
+                {
+                    _freeConnections.Push(connection.Index);
+                    SocketCalls.Close(fd);
+                    continue;
+                }
+            }
+
             connection.Fd = fd;
-            connection.State = ConnectionState.Reading;
+            connection.Tls = ssl;
             connection.StalledSince = now;
-            connection.HeadStarted = 0;
             connection.Interest = SocketCalls.EpollIn;
-            SetDeadline(connection, now + (long)_options.IdleTimeout.TotalMilliseconds);
+            if (ssl == 0)
+            {
+                connection.State = ConnectionState.Reading;
+                connection.HeadStarted = 0;
+                SetDeadline(connection, now + (long)_options.IdleTimeout.TotalMilliseconds);
+            }
+            else
+            {
+                // The handshake is held to the head's bound: a client that connects and sends
+                // nothing, or half a ClientHello, goes as a slowloris head does.
+                connection.State = ConnectionState.Handshaking;
+                connection.HeadStarted = now;
+                SetDeadline(connection, now + (long)_options.RequestHeaderTimeout.TotalMilliseconds);
+            }
+
             SocketCalls.Control(_epoll, SocketCalls.EpollCtlAdd, fd, SocketCalls.EpollIn, connection.EpollData);
             _open++;
         }
@@ -470,9 +523,16 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Every connection is waiting for a scrape: answer 503 on the spot and close.</summary>
+    /// <summary>Every connection is waiting for a scrape: answer 503 on the spot and close (a TLS client just sees the close).</summary>
     private void RejectAtCapacity(int fd)
     {
+        if (_tls is not null)
+        {
+            SocketCalls.Receive(fd, _scratch, _headBufferSize);
+            SocketCalls.Close(fd);
+            return;
+        }
+
         Span<byte> head = stackalloc byte[ResponseHead.MaxLengthWithConfigured];
         int length = ResponseHead.Write(head, 503, ResponseHead.PlainText, TooManyConnections.Length, close: true, ResponseHeaders.None, ConfiguredHeaders);
         SocketCalls.Receive(fd, _scratch, _headBufferSize); // what already arrived, so the close sends FIN, not RST
@@ -506,7 +566,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         Connection? victim = null;
         for (int i = 0; i < _highWater; i++)
         {
-            if (_connections[i] is { } c && c.State is ConnectionState.Reading or ConnectionState.Sending or ConnectionState.Lingering
+            if (_connections[i] is { } c && c.State is ConnectionState.Handshaking or ConnectionState.Reading or ConnectionState.Sending or ConnectionState.Lingering
                 && (c.State != ConnectionState.Sending || (c.Interest & SocketCalls.EpollOut) != 0)
                 && (victim is null || c.StalledSince < victim.StalledSince))
             {
@@ -536,6 +596,9 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     {
         switch (connection.State)
         {
+            case ConnectionState.Handshaking:
+                ContinueHandshake(connection, now);
+                break;
             case ConnectionState.Reading:
                 OnReadable(connection, now);
                 break;
@@ -544,7 +607,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                 {
                     Close(connection);
                 }
-                else if ((mask & SocketCalls.EpollOut) != 0)
+                else if ((mask & SocketCalls.EpollOut) != 0 || connection.Tls != 0)
                 {
                     ContinueSending(connection, now);
                 }
@@ -571,13 +634,79 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Advances a TLS handshake as the socket allows. One that fails (garbage, plain HTTP, a
+    /// refused client certificate) closes its own connection and nothing else; one that finishes
+    /// makes the connection an idle keep-alive one, and reads at once what came with it.
+    /// </summary>
+    private void ContinueHandshake(Connection connection, long now)
+    {
+        int result = TlsSocket.Handshake(connection.Tls);
+        if (result == 1)
+        {
+            connection.State = ConnectionState.Reading;
+            connection.HeadStarted = 0;
+            connection.StalledSince = now;
+            SetInterest(connection, SocketCalls.EpollIn);
+            SetDeadline(connection, now + (long)_options.IdleTimeout.TotalMilliseconds);
+            OnReadable(connection, now);
+        }
+        else if (result == TlsSocket.WantRead || result == TlsSocket.WantWrite)
+        {
+            SetInterest(connection, result == TlsSocket.WantRead ? SocketCalls.EpollIn : SocketCalls.EpollOut);
+        }
+        else
+        {
+            Interlocked.Increment(ref _handshakeFailures);
+            Close(connection);
+        }
+    }
+
+    /// <summary>
+    /// Reads on for TLS connections whose next bytes wait inside OpenSSL (a record larger than the
+    /// room the last read had, or requests pipelined behind a scrape): epoll reports only the socket.
+    /// </summary>
+    private void ReadTlsPending(long now)
+    {
+        for (int n = _tlsPending.Count; n > 0; n--)
+        {
+            Connection connection = _connections[_tlsPending.Dequeue()]!;
+            connection.TlsQueued = false;
+            if (connection.State == ConnectionState.Reading && connection.Tls != 0 && TlsSocket.HasPending(connection.Tls))
+            {
+                OnReadable(connection, now);
+            }
+        }
+    }
+
+    private void QueueIfTlsPending(Connection connection)
+    {
+        if (connection.Tls != 0 && !connection.TlsQueued && connection.State == ConnectionState.Reading && TlsSocket.HasPending(connection.Tls))
+        {
+            connection.TlsQueued = true;
+            _tlsPending.Enqueue(connection.Index);
+        }
+    }
+
     private void OnReadable(Connection connection, long now)
     {
         byte* buffer = connection.Lease >= 0 ? HeadBuffer(connection.Lease) : _scratch;
         int filled = connection.Lease >= 0 ? connection.KeptLength : 0;
-        nint received = SocketCalls.Receive(connection.Fd, buffer + filled, _headBufferSize - filled);
+        nint received = connection.Tls != 0
+            ? TlsSocket.Receive(connection.Tls, buffer + filled, _headBufferSize - filled)
+            : SocketCalls.Receive(connection.Fd, buffer + filled, _headBufferSize - filled);
         if (received == -SocketCalls.EAgain)
         {
+            if (connection.Tls != 0 && connection.HeadStarted == 0 && TlsSocket.HasPending(connection.Tls))
+            {
+                // Bytes came that are not yet a whole record (OpenSSL holds the part): a head has
+                // begun, under its bound, or a client could hold the slot by trickling a record as a
+                // slowloris trickles a head. Nothing held is an idle connection, as in plain HTTP.
+                connection.HeadStarted = now;
+                connection.StalledSince = now;
+                SetDeadline(connection, now + (long)_options.RequestHeaderTimeout.TotalMilliseconds);
+            }
+
             return;
         }
 
@@ -594,6 +723,7 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
         }
 
         ProcessRequests(connection, buffer, filled + (int)received, now);
+        QueueIfTlsPending(connection);
     }
 
     /// <summary>Answers every complete request head in the bytes, in order, then keeps what is left.</summary>
@@ -1085,7 +1215,9 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
                 return;
             }
 
-            nint sent = SocketCalls.Send(connection.Fd, connection.HeadPointer + connection.HeadSent, headLeft, connection.Body + connection.BodySent, bodyLeft);
+            nint sent = connection.Tls != 0
+                ? TlsSocket.Send(connection.Tls, connection.HeadPointer + connection.HeadSent, headLeft, connection.Body + connection.BodySent, bodyLeft)
+                : SocketCalls.Send(connection.Fd, connection.HeadPointer + connection.HeadSent, headLeft, connection.Body + connection.BodySent, bodyLeft);
             if (sent == -SocketCalls.EAgain)
             {
                 SetInterest(connection, SocketCalls.EpollOut); // the kernel's buffer is full: wait for the reader
@@ -1137,6 +1269,8 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             connection.HeadStarted = now;
             SetDeadline(connection, now + (long)_options.RequestHeaderTimeout.TotalMilliseconds);
         }
+
+        QueueIfTlsPending(connection);
     }
 
     private void ReleaseBody(Connection connection)
@@ -1153,6 +1287,11 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
     private void Linger(Connection connection, long now)
     {
         ReleaseHeadBuffer(connection);
+        if (connection.Tls != 0)
+        {
+            TlsSocket.Shutdown(connection.Tls); // close_notify before the FIN; what comes back is drained undecrypted
+        }
+
         SocketCalls.Shutdown(connection.Fd, SocketCalls.ShutWrite);
         connection.State = ConnectionState.Lingering;
         connection.StalledSince = now;
@@ -1219,6 +1358,10 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
             {
                 switch (connection.State)
                 {
+                    case ConnectionState.Handshaking:
+                        Interlocked.Increment(ref _handshakeTimeouts); // connected and sent nothing, or half a ClientHello
+                        Close(connection);
+                        break;
                     case ConnectionState.Reading when connection.HeadStarted != 0:
                         Reject(connection, RequestRejection.HeadersTimeout); // a head that never ends (slowloris)
                         break;
@@ -1277,6 +1420,17 @@ public sealed unsafe class MetricsServer : IAsyncDisposable
 
         ReleaseBody(connection);
         ReleaseHeadBuffer(connection);
+        if (connection.Tls != 0)
+        {
+            if (connection.State is ConnectionState.Reading or ConnectionState.AwaitingBody or ConnectionState.Sending)
+            {
+                TlsSocket.Shutdown(connection.Tls);
+            }
+
+            TlsSocket.Free(connection.Tls);
+            connection.Tls = 0;
+        }
+
         SocketCalls.Close(connection.Fd); // also takes it out of the epoll set
         connection.Fd = -1;
         connection.State = ConnectionState.Free;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using EdgeExporter.Collectors;
 using EdgeExporter.Hardware.Files;
+using EdgeExporter.Http;
 
 namespace EdgeExporter;
 
@@ -106,6 +107,11 @@ public static class CommandLine
         var rows = new List<(string Left, string Help)> { ("-h, --[no-]help", "Show context-sensitive help.") };
         foreach (Flag flag in Flags)
         {
+            if (flag.Hidden)
+            {
+                continue;
+            }
+
             string left = flag.Kind == FlagKind.Bool
                 ? $"    --[no-]{flag.Name}"
                 : $"    --{flag.Name}={flag.Placeholder}";
@@ -218,6 +224,7 @@ public static class CommandLine
             ListenAddresses = values.TryGetValue("web.listen-address", out List<string>? listen) ? listen : [Find("web.listen-address")!.Default],
             TelemetryPath = telemetryPath,
             MaxRequests = int.Parse(Single("web.max-requests"), CultureInfo.InvariantCulture),
+            Tls = TlsFlags(Single("web.tls-cert-file"), Single("web.tls-key-file"), Single("web.tls-client-auth-type"), Single("web.tls-client-ca-file"), Single("web.tls-min-version")),
             Paths = new HostPaths(Single("path.procfs"), Single("path.sysfs"), Single("path.rootfs")) { UdevData = Single("path.udev.data") },
             EnabledCollectors = enabled,
             Simulate = Bool("simulate"),
@@ -226,6 +233,44 @@ public static class CommandLine
             WebConfigFile = Single("web.config.file") is { Length: > 0 } webConfig ? webConfig : null,
             LogLevel = logLevel,
             LogJson = format == "json",
+        };
+    }
+
+    private static TlsOptions? TlsFlags(string cert, string key, string clientAuth, string clientCa, string minVersion)
+    {
+        if (cert.Length == 0 && key.Length == 0)
+        {
+            return null;
+        }
+
+        if (cert.Length == 0 || key.Length == 0)
+        {
+            throw new UsageException("--web.tls-cert-file and --web.tls-key-file go together: give both for TLS, or neither");
+        }
+
+        TlsClientAuth? auth = null;
+        foreach (TlsClientAuth mode in Enum.GetValues<TlsClientAuth>())
+        {
+            if (mode.ToString() == clientAuth)
+            {
+                auth = mode; // by name only: Enum.TryParse would take "0" too
+            }
+        }
+
+        return new TlsOptions
+        {
+            CertFile = cert,
+            KeyFile = key,
+            ClientCaFile = clientCa.Length == 0 ? null : clientCa,
+            ClientAuth = auth ?? throw new UsageException($"--web.tls-client-auth-type must be one of {string.Join(", ", Enum.GetNames<TlsClientAuth>())}; got '{clientAuth}'"),
+            MinVersion = minVersion switch
+            {
+                "TLS10" => TlsVersion.Tls10,
+                "TLS11" => TlsVersion.Tls11,
+                "TLS12" => TlsVersion.Tls12,
+                "TLS13" => TlsVersion.Tls13,
+                _ => throw new UsageException($"--web.tls-min-version must be one of TLS10, TLS11, TLS12, TLS13; got '{minVersion}'"),
+            },
         };
     }
 
@@ -249,6 +294,13 @@ public static class CommandLine
         Flag.Text("web.telemetry-path", "Path under which to expose metrics.", "/metrics", "<path>"),
         Flag.Text("web.config.file", "Path to configuration file that can enable TLS or authentication (exporter-toolkit's web-config.yml). Re-read when it changes.", "", "<file>"),
         Flag.Number("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.", 40, 0, 100_000, "<n>"),
+        // Interim, until --web.config.file's tls_server_config fills the same TlsOptions: TLS with
+        // a certificate and key and exporter-toolkit's defaults otherwise (no client certificates, TLS 1.2 and up).
+        Flag.Text("web.tls-cert-file", "PEM certificate chain; serve TLS with --web.tls-key-file (interim, for tests).", "", "<path>") with { Hidden = true },
+        Flag.Text("web.tls-key-file", "PEM private key of --web.tls-cert-file (interim, for tests).", "", "<path>") with { Hidden = true },
+        Flag.Text("web.tls-client-auth-type", "exporter-toolkit's client_auth_type (interim, for tests).", nameof(TlsClientAuth.NoClientCert), "<type>") with { Hidden = true },
+        Flag.Text("web.tls-client-ca-file", "PEM client CAs (interim, for tests).", "", "<path>") with { Hidden = true },
+        Flag.Text("web.tls-min-version", "exporter-toolkit's min_version: TLS10, TLS11, TLS12 or TLS13 (interim, for tests).", "TLS12", "<version>") with { Hidden = true },
         Flag.Text("path.procfs", "procfs mountpoint.", "/proc", "<path>"),
         Flag.Text("path.sysfs", "sysfs mountpoint.", "/sys", "<path>"),
         Flag.Text("path.rootfs", "rootfs mountpoint.", "/", "<path>"),

@@ -187,6 +187,7 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
                 ListenAddresses = addresses,
                 TelemetryPath = _options.TelemetryPath,
                 MaxRequestsInFlight = _options.MaxRequests,
+                Tls = _options.Tls,
                 // Within the descriptor limit, leaving room for the files, ports and devices the
                 // collectors hold: past it, the stalled connection goes rather than accept failing.
                 MaxConnections = (int)Math.Clamp((long)Math.Min(ProcessLimits.OpenFiles, int.MaxValue) - 48, 4, 1024),
@@ -199,6 +200,11 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
         foreach (System.Net.EndPoint endpoint in _server.LocalEndpoints)
         {
             _log.Info("Listening on", ("address", endpoint));
+        }
+
+        if (_options.Tls is not null)
+        {
+            _log.Info("TLS is enabled.", ("http2", "false")); // exporter-toolkit's line; HTTP/1.1 only here
         }
     }
 

@@ -1,4 +1,5 @@
 using EdgeExporter.Hardware.Files;
+using EdgeExporter.Http;
 
 namespace EdgeExporter;
 
@@ -37,6 +38,9 @@ public sealed record ExporterOptions
 
     /// <summary>exporter-toolkit's web config (users, headers, TLS); null for plain HTTP without authentication.</summary>
     public string? WebConfigFile { get; init; }
+
+    /// <summary>TLS for every listen address; null for plain HTTP.</summary>
+    public TlsOptions? Tls { get; init; }
 
     /// <summary>Validate the config, print a summary and exit.</summary>
     public bool ConfigCheck { get; init; }

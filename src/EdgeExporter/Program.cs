@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using EdgeExporter;
 using EdgeExporter.Config;
+using EdgeExporter.Http;
 
 ProcessLimits.Apply();
 try
@@ -72,6 +73,11 @@ try
     catch (SocketException error)
     {
         log.Error("Could not listen", ("err", error.Message), ("address", string.Join(",", options.ListenAddresses)));
+        return 1;
+    }
+    catch (TlsConfigurationException error)
+    {
+        log.Error("Could not set up TLS", ("err", error.Message));
         return 1;
     }
 

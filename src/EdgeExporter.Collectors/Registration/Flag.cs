@@ -29,6 +29,9 @@ public sealed record Flag(string Name, FlagKind Kind, string Help, string Defaul
     /// <summary>A flag this one cannot be given together with (node_exporter's include/exclude pairs).</summary>
     public string? ExclusiveWith { get; init; }
 
+    /// <summary>Left out of <c>--help</c>: an interim flag that tests use and users are not offered.</summary>
+    public bool Hidden { get; init; }
+
     /// <summary>The placeholder <c>--help</c> shows for the value.</summary>
     public string Placeholder { get; init; } = "";
 

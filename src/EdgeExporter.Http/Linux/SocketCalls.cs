@@ -283,6 +283,10 @@ internal static unsafe partial class SocketCalls
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     private static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
 
+    /// <summary>statx(2), for the TLS certificate files' change check.</summary>
+    [LibraryImport("libc", EntryPoint = "statx")]
+    public static partial int Statx(int directory, byte* path, int flags, uint mask, byte* buffer);
+
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int argument);
 }

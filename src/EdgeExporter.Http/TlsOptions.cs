@@ -1,0 +1,28 @@
+namespace EdgeExporter.Http;
+
+/// <summary>
+/// What the TLS layer needs, in the terms of exporter-toolkit's <c>tls_server_config</c>
+/// (prometheus/exporter-toolkit, docs/web-configuration.md) so that the web config file's parser
+/// fills it as read; <c>cipher_suites</c> and <c>curve_preferences</c> are not carried (OpenSSL's
+/// defaults below TLS 1.3 are narrowed to ECDHE with AEAD ciphers, TLS 1.3 has only AEAD suites).
+/// The certificate and key are read again when either file changes, as exporter-toolkit re-reads
+/// them at each handshake.
+/// </summary>
+public sealed class TlsOptions
+{
+    /// <summary>PEM: the server certificate, then any intermediates (exporter-toolkit's cert_file).</summary>
+    public required string CertFile { get; init; }
+
+    /// <summary>PEM: the private key of <see cref="CertFile"/> (key_file).</summary>
+    public required string KeyFile { get; init; }
+
+    /// <summary>PEM: the CAs that client certificates are verified against (client_ca_file); needed by the verifying modes.</summary>
+    public string? ClientCaFile { get; init; }
+
+    public TlsClientAuth ClientAuth { get; init; } = TlsClientAuth.NoClientCert;
+
+    /// <summary>exporter-toolkit's default minimum is TLS 1.2.</summary>
+    public TlsVersion MinVersion { get; init; } = TlsVersion.Tls12;
+
+    public TlsVersion MaxVersion { get; init; } = TlsVersion.Tls13;
+}
