@@ -178,6 +178,7 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
             addresses.Add(ListenAddress.Parse(address));
         }
 
+        TlsOptions? tls = _options.Tls ?? WebConfig?.ToTlsOptions();
         WebConfigWatcher? watcher = WebConfig is { } web && _options.WebConfigFile is { } webFile ? new WebConfigWatcher(webFile, _log, web) : null;
         _server = new MetricsServer(
             new HttpServerOptions
@@ -187,7 +188,7 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
                 ListenAddresses = addresses,
                 TelemetryPath = _options.TelemetryPath,
                 MaxRequestsInFlight = _options.MaxRequests,
-                Tls = _options.Tls,
+                Tls = tls,
                 // Within the descriptor limit, leaving room for the files, ports and devices the
                 // collectors hold: past it, the stalled connection goes rather than accept failing.
                 MaxConnections = (int)Math.Clamp((long)Math.Min(ProcessLimits.OpenFiles, int.MaxValue) - 48, 4, 1024),
@@ -202,7 +203,7 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
             _log.Info("Listening on", ("address", endpoint));
         }
 
-        if (_options.Tls is not null)
+        if (tls is not null)
         {
             _log.Info("TLS is enabled.", ("http2", "false")); // exporter-toolkit's line; HTTP/1.1 only here
         }

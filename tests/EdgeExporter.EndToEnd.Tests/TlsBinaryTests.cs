@@ -9,8 +9,8 @@ namespace EdgeExporter.EndToEnd.Tests;
 
 /// <summary>
 /// The published binary serving TLS to the clients people use (curl, Python's ssl, sslscan), with
-/// certificates the test makes. The flags are the interim hidden ones; the web config file's
-/// tls_server_config fills the same options.
+/// certificates the test makes, configured as a node_exporter user configures it: exporter-toolkit's
+/// web config file with a tls_server_config.
 /// </summary>
 public sealed class TlsBinaryTests(ITestOutputHelper output) : IDisposable
 {
@@ -39,7 +39,7 @@ public sealed class TlsBinaryTests(ITestOutputHelper output) : IDisposable
     [SkippableFact]
     public void A_required_client_certificate_must_be_from_the_client_ca()
     {
-        using ExporterProcess exporter = Start(_certificates.ServerCert, "--web.tls-client-auth-type=RequireAndVerifyClientCert", $"--web.tls-client-ca-file={_certificates.CaFile}");
+        using ExporterProcess exporter = Start(_certificates.ServerCert, $"  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {_certificates.CaFile}\n");
         (int ok, string body, string okError) = Curl(exporter.Port, "--cacert", _certificates.CaFile, "--cert", _certificates.ClientCert, "--key", _certificates.ClientKey);
         Assert.True(ok == 0, okError);
         Assert.Contains("edge_exporter_build_info{", body);
@@ -82,7 +82,7 @@ public sealed class TlsBinaryTests(ITestOutputHelper output) : IDisposable
     [InlineData("TLS13", new string[0], new[] { "SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2" })]
     public void Sslscan_finds_no_protocol_below_the_minimum(string minimum, string[] enabledBelow13, string[] disabled)
     {
-        using ExporterProcess exporter = Start(_certificates.ServerCert, $"--web.tls-min-version={minimum}");
+        using ExporterProcess exporter = Start(_certificates.ServerCert, $"  min_version: {minimum}\n");
         (int code, string stdout, string stderr) = Tools.Run(Tools.Require("sslscan"), ["--no-colour", "--no-heartbleed", $"127.0.0.1:{exporter.Port}"], timeout: TimeSpan.FromSeconds(120));
         output.WriteLine(stdout);
         Assert.True(code == 0, stderr);
@@ -180,8 +180,13 @@ public sealed class TlsBinaryTests(ITestOutputHelper output) : IDisposable
         return socket;
     }
 
-    private ExporterProcess Start(string cert, params string[] extra) =>
-        ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", $"--web.tls-cert-file={cert}", $"--web.tls-key-file={_certificates.ServerKey}", .. extra]);
+    /// <summary>Starts the binary with a web config whose tls_server_config names <paramref name="cert"/>, the server key, and <paramref name="more"/> (indented YAML lines).</summary>
+    private ExporterProcess Start(string cert, string more = "")
+    {
+        string config = Path.Combine(Path.GetDirectoryName(_certificates.CaFile)!, $"web-{Guid.NewGuid():N}.yml");
+        File.WriteAllText(config, $"tls_server_config:\n  cert_file: {cert}\n  key_file: {_certificates.ServerKey}\n{more}");
+        return ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", $"--web.config.file={config}"]);
+    }
 
     private static (int Code, string Stdout, string Stderr) Curl(int port, params string[] args) =>
         Tools.Run(Tools.Require("curl"), ["-sS", "--max-time", "10", "--resolve", $"localhost:{port}:127.0.0.1", .. args, $"https://localhost:{port}/metrics"]);

@@ -139,13 +139,25 @@ public sealed class WebConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Tls_is_refused_in_this_build_rather_than_served_as_plain_http()
+    public void Tls_settings_reach_the_listener_and_what_it_cannot_take_is_refused()
     {
-        string error = Error("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n");
-        Assert.StartsWith("web.yml:2:3:", error);
-        Assert.Contains("TLS is not available in this build yet", error);
+        WebConfig config = WebConfigLoader.Load("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  min_version: TLS13\n", "web.yml", _directory);
+        EdgeExporter.Http.TlsOptions tls = Assert.IsType<EdgeExporter.Http.TlsOptions>(config.ToTlsOptions());
+        Assert.EndsWith("server.crt", tls.CertFile);
+        Assert.EndsWith("server.key", tls.KeyFile);
+        Assert.EndsWith("ca.crt", tls.ClientCaFile);
+        Assert.Equal(EdgeExporter.Http.TlsClientAuth.RequireAndVerifyClientCert, tls.ClientAuth);
+        Assert.Equal(EdgeExporter.Http.TlsVersion.Tls13, tls.MinVersion);
+        Assert.Equal(EdgeExporter.Http.TlsVersion.Tls13, tls.MaxVersion);
+        foreach (ClientAuthType type in Enum.GetValues<ClientAuthType>())
+        {
+            Assert.Equal(type.ToString(), ((EdgeExporter.Http.TlsClientAuth)(int)type).ToString());
+        }
+
+        Assert.Contains("cipher_suites is not supported", string.Join("\n", Assert.Throws<ConfigException>(() => WebConfigLoader.Load("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n", "web.yml", _directory)).Errors));
         // Without a certificate, key, CA or client auth, exporter-toolkit serves plain HTTP: so do we.
         Assert.False(Load("tls_server_config:\n  min_version: TLS13\n").Tls.Enabled);
+        Assert.Null(Load("tls_server_config:\n  min_version: TLS13\n").ToTlsOptions());
     }
 
     [Theory]

@@ -85,6 +85,25 @@ public sealed record WebConfig(
     IReadOnlyList<WebUserEntry> Users)
 {
     /// <summary>What the HTTP server acts on: the users and the header lines.</summary>
+    /// <summary>
+    /// What the TLS listener takes from <c>tls_server_config</c>, or null for plain HTTP. The loader
+    /// has refused what it cannot take (inline PEM, cipher and curve lists, allowed SANs). The
+    /// certificate and key files are re-read when they change; a changed tls_server_config itself
+    /// takes a restart.
+    /// </summary>
+    public Http.TlsOptions? ToTlsOptions() =>
+        Tls is { Enabled: true, CertFile: { } cert, KeyFile: { } key } tls
+            ? new Http.TlsOptions
+            {
+                CertFile = cert,
+                KeyFile = key,
+                ClientCaFile = tls.ClientCaFile,
+                ClientAuth = (Http.TlsClientAuth)(int)tls.ClientAuth,
+                MinVersion = (Http.TlsVersion)(int)tls.MinVersion,
+                MaxVersion = (Http.TlsVersion)(int)tls.MaxVersion,
+            }
+            : null;
+
     public WebAccess ToAccess()
     {
         var users = new List<WebUser>(Users.Count);

@@ -16,7 +16,7 @@ public static class WebConfigLoader
     /// False until this build serves TLS: a file that asks for it is refused rather than served over
     /// plain HTTP, which would send the basic auth passwords in the clear.
     /// </summary>
-    public const bool TlsAvailable = false;
+    public const bool TlsAvailable = true;
 
     /// <summary>The web config and the certificate files it names: small; anything larger is not one.</summary>
     public const int MaxFileBytes = 1024 * 1024;
@@ -118,10 +118,11 @@ public static class WebConfigLoader
     }
 
     /// <param name="directory">What relative cert_file, key_file and client_ca_file paths are relative to: the file's folder.</param>
-    public static WebConfig Load(string text, string source, string directory) => Load(text, source, directory, TlsAvailable);
+    public static WebConfig Load(string text, string source, string directory) => Load(text, source, directory, TlsAvailable, listenerLimits: true);
 
     /// <param name="tlsAvailable">Whether a TLS listener can take the config: false in this build; the tests read TLS sections as the TLS build will.</param>
-    internal static WebConfig Load(string text, string source, string directory, bool tlsAvailable)
+    /// <param name="listenerLimits">Refuse what exporter-toolkit reads but the OpenSSL listener does not take (the schema tests read every key without it).</param>
+    internal static WebConfig Load(string text, string source, string directory, bool tlsAvailable, bool listenerLimits = false)
     {
         var errors = new ConfigErrors(source);
         YamlNode root;
@@ -157,6 +158,30 @@ public static class WebConfigLoader
         if (top["rate_limit"] is { } rateLimit && rateLimit is not YamlScalar { IsNull: true })
         {
             errors.Add(rateLimit, "rate_limit is not supported by edge_exporter: password checks are bounded instead (a flood gets 429) and --web.max-requests bounds scrapes; remove the rate_limit section");
+        }
+
+        if (tls.Enabled && tlsAvailable && listenerLimits)
+        {
+            // What the OpenSSL listener does not take (TlsOptions): said at start rather than ignored.
+            if (tls.Cert is not null || tls.Key is not null || tls.ClientCa is not null)
+            {
+                errors.Add(tls.Mark, "inline cert, key and client_ca are not supported by edge_exporter; put the PEM in files and name them with cert_file, key_file and client_ca_file");
+            }
+
+            if (tls.ClientAllowedSans is { Count: > 0 })
+            {
+                errors.Add(tls.Mark, "client_allowed_sans is not supported by edge_exporter yet; remove it and limit clients with client_ca_file (a CA that signs only their certificates)");
+            }
+
+            if (tls.CurvePreferences.Count > 0)
+            {
+                errors.Add(tls.Mark, "curve_preferences is not supported by edge_exporter: OpenSSL's default groups (X25519, P-256, P-384, ...) are offered; remove curve_preferences");
+            }
+
+            if (tls.CipherSuites.Count > 0)
+            {
+                errors.Add(tls.Mark, "cipher_suites is not supported by edge_exporter: below TLS 1.3 it offers only ECDHE with AES-GCM or ChaCha20-Poly1305 (TLS 1.3 has only AEAD suites); remove cipher_suites, or set min_version: TLS13");
+            }
         }
 
         if (tls.Enabled && !tlsAvailable)
