@@ -36,6 +36,46 @@ public sealed class TlsBinaryTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("certificate has expired", staleError);
     }
 
+    /// <summary>
+    /// issue 15's own check: a real Prometheus scrapes over https with tls_config (the CA and a
+    /// client certificate, which the exporter requires and verifies) and basic_auth, and up is 1;
+    /// a job without the client certificate, and one with the wrong password, get up 0.
+    /// </summary>
+    [SkippableFact]
+    public async Task Prometheus_scrapes_over_https_with_a_client_certificate_and_basic_auth()
+    {
+        string prometheus = Tools.Require("prometheus");
+        string hash = WebConfigTests.HashOf("scrape-pw", 10);
+        using ExporterProcess exporter = Start(
+            _certificates.ServerCert,
+            $"  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {_certificates.CaFile}\nbasic_auth_users:\n  prometheus: {hash}\n");
+        string Job(string name, string password, bool clientCert) => $"""
+              - job_name: {name}
+                scheme: https
+                tls_config:
+                  ca_file: {_certificates.CaFile}
+                  server_name: localhost
+            {(clientCert ? $"      cert_file: {_certificates.ClientCert}\n      key_file: {_certificates.ClientKey}\n" : "")}    basic_auth:
+                  username: prometheus
+                  password: {password}
+                static_configs:
+                  - targets: ['127.0.0.1:{exporter.Port}']
+            """;
+        using PrometheusServer server = await PrometheusServer.StartAsync(prometheus, $"""
+            global:
+              scrape_interval: 1s
+              scrape_timeout: 1s
+            scrape_configs:
+            {Job("edge", "scrape-pw", clientCert: true)}
+            {Job("nocert", "scrape-pw", clientCert: false)}
+            {Job("wrongpw", "guess", clientCert: true)}
+            """);
+        Assert.Equal("1", await server.WaitForValueAsync("up{job=\"edge\"}"));
+        Assert.Equal("0", await server.WaitForValueAsync("up{job=\"nocert\"}"));
+        Assert.Equal("0", await server.WaitForValueAsync("up{job=\"wrongpw\"}"));
+        Assert.True(double.Parse(await server.WaitForValueAsync("node_memory_MemTotal_bytes{job=\"edge\"}"), CultureInfo.InvariantCulture) > 0);
+    }
+
     [SkippableFact]
     public void A_required_client_certificate_must_be_from_the_client_ca()
     {

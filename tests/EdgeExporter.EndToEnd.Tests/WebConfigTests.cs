@@ -231,7 +231,7 @@ public sealed class WebConfigTests : IDisposable
     }
 
     /// <summary>A bcrypt hash made as a user makes one, by python3-bcrypt.</summary>
-    private static string HashOf(string password, int cost)
+    internal static string HashOf(string password, int cost)
     {
         (int code, string stdout, string stderr) = Tools.Run(RequirePython(), ["-c", $"import bcrypt, sys; print(bcrypt.hashpw(sys.argv[1].encode(), bcrypt.gensalt({cost})).decode())", password]);
         Assert.True(code == 0, stderr);
