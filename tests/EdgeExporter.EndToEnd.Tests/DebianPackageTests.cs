@@ -53,6 +53,7 @@ public class DebianPackageTests(DebianPackages packages, ITestOutputHelper outpu
         "/usr/lib/udev/rules.d/60-edge-exporter.rules",
         "/etc/default/edge_exporter",
         "/etc/edge_exporter/edge_exporter.yml",
+        "/etc/edge_exporter/web-config.yml",
         "/usr/share/man/man1/edge_exporter.1.gz",
         "/usr/share/doc/edge-exporter/copyright",
         "/usr/share/doc/edge-exporter/changelog.gz",
@@ -103,7 +104,7 @@ public class DebianPackageTests(DebianPackages packages, ITestOutputHelper outpu
             Assert.Matches(@"Description: .+\n( .+\n)+", control);
 
             string conffiles = Run(dpkgDeb, "--info", deb, "conffiles");
-            Assert.Equal(["/etc/default/edge_exporter", "/etc/edge_exporter/edge_exporter.yml"], conffiles.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(["/etc/default/edge_exporter", "/etc/edge_exporter/edge_exporter.yml", "/etc/edge_exporter/web-config.yml"], conffiles.Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
             // "-rwxr-xr-x root/root 4512656 2026-12-01 20:54 ./usr/bin/edge_exporter"
             string contents = Run(dpkgDeb, "--contents", deb);

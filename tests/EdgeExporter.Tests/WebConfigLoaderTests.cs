@@ -226,4 +226,14 @@ public sealed class WebConfigLoaderTests : IDisposable
         Assert.True(WebConfigLoader.IsBcryptHash("$2b$10$vmvcUeg9fyTwlRyeoL30FeNRuv0UQyeWE/MS5Ujrjdt40zoPrWN7.", out _)); // python3-bcrypt
         Assert.True(WebConfigLoader.IsBcryptHash(BCrypt.Net.BCrypt.HashPassword("x", 4), out _));
     }
+
+    [Fact]
+    public void The_packaged_example_is_a_valid_web_config_that_changes_nothing()
+    {
+        string path = Path.Combine(EdgeExporter.Tests.Shared.RepoPaths.Root, "rootfs", "etc", "edge_exporter", "web-config.yml");
+        WebConfig config = WebConfigLoader.Load(File.ReadAllText(path), path, Path.GetDirectoryName(path)!);
+        Assert.False(config.Tls.Enabled);
+        Assert.Empty(config.Users);
+        Assert.Empty(config.Headers);
+    }
 }
