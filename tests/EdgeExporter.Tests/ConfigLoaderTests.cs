@@ -193,6 +193,7 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: m, model: sdm120, port: /dev/ttyUSB0, slave: 1, fault: nack }\n", 2, 68, "a sdm120 cannot show fault 'nack'")]
     [InlineData("devics: []\n", 1, 1, "unknown key 'devics' in the config; did you mean 'devices'?")]
     [InlineData("devices:\n  - { name: 'bad name', model: sht3x, bus: 1 }\n", 2, 13, "may contain only letters")]
+    [InlineData("devices:\n  - { name: p, model: ina219, bus: 1, shunt_ohms: 0.1, max_current_amperes: 5 }\n", 2, 77, "beyond the INA219's ±320 mV shunt range; use a smaller shunt or a smaller maximum current (at most 3.2 A)")]
     public void Mistakes_name_file_line_column_and_the_fix(string text, int line, int column, string message)
     {
         ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(text, "edge.yml"));

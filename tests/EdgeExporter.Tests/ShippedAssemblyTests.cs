@@ -15,6 +15,7 @@ public class ShippedAssemblyTests
     {
         typeof(EdgeExporter.Metrics.MetricStore).Assembly.Location,
         typeof(EdgeExporter.Hardware.Linux.Libc).Assembly.Location,
+        typeof(EdgeExporter.Devices.DeviceError).Assembly.Location,
         typeof(EdgeExporter.Collectors.Pattern).Assembly.Location,
         typeof(EdgeExporter.Http.MetricsServer).Assembly.Location,
         typeof(EdgeExporter.Config.ConfigLoader).Assembly.Location,

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
-using EdgeExporter.Collectors.Devices;
 
-namespace EdgeExporter.Collectors.Sensors;
+namespace EdgeExporter.Devices;
 
 /// <summary>
 /// Sensirion SHT3x humidity and temperature sensor on I2C (datasheet SHT3x-DIS v5). Single-shot
@@ -65,11 +64,4 @@ public sealed class Sht3x : ISensirionSensor
 
         return Decode(frame, out celsius, out humidityRatio);
     }
-}
-
-public enum Sht3xRepeatability
-{
-    High,
-    Medium,
-    Low,
 }

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
-using EdgeExporter.Collectors.Devices;
 
-namespace EdgeExporter.Collectors.Sensors;
+namespace EdgeExporter.Devices;
 
 /// <summary>
 /// Sensirion SHT4x (SHT40/41/45) humidity and temperature sensor on I2C (SHT4x datasheet): a
@@ -59,11 +58,4 @@ public sealed class Sht4x : ISensirionSensor
 
         return Decode(frame, out celsius, out humidityRatio);
     }
-}
-
-public enum SensirionPrecision
-{
-    High,
-    Medium,
-    Low,
 }
