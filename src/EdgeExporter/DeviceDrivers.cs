@@ -62,6 +62,13 @@ public static class DeviceDrivers
                 device.Poll,
                 temperatureFile)),
         DeviceDriver.Of(
+            "Mcp9808",
+            (device, f) => new ThermometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Mcp9808(f.I2c(device, (bus, faults) => new SimulatedMcp9808(bus, Celsius(f.Room(device)), f.Time, faults))),
+                device.Poll)),
+        DeviceDriver.Of(
             "GpioInputSensor",
             ReadLine,
             (device, line, f) => new GpioInputSensor(f.Metrics, f.Identity(device), f.Gpio(device, pulses: false), line with { Line = device.Pin!.Value }, device.Poll)),
@@ -134,4 +141,7 @@ public static class DeviceDrivers
 
     /// <summary>A tank probe: four degrees below the room.</summary>
     private static Func<DateTimeOffset, double> Cooler(Func<DateTimeOffset, (double Celsius, double RelativeHumidity)> room) => now => room(now).Celsius - 4;
+
+    /// <summary>The room's temperature alone.</summary>
+    private static Func<DateTimeOffset, double> Celsius(Func<DateTimeOffset, (double Celsius, double RelativeHumidity)> room) => now => room(now).Celsius;
 }
