@@ -69,6 +69,13 @@ public static class DeviceDrivers
                 new Mcp9808(f.I2c(device, (bus, faults) => new SimulatedMcp9808(bus, Celsius(f.Room(device)), f.Time, faults))),
                 device.Poll)),
         DeviceDriver.Of(
+            "Bh1750",
+            (device, f) => new LightSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Bh1750(f.I2c(device, (bus, faults) => new SimulatedBh1750(bus, f.Daylight(device), f.Time, faults))),
+                device.Poll)),
+        DeviceDriver.Of(
             "GpioInputSensor",
             ReadLine,
             (device, line, f) => new GpioInputSensor(f.Metrics, f.Identity(device), f.Gpio(device, pulses: false), line with { Line = device.Pin!.Value }, device.Poll)),

@@ -207,6 +207,13 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         return now => Weather(now, seed);
     }
 
+    /// <summary>A day compressed into ten minutes, as the room's: an office window between 20 and 820 lx.</summary>
+    public Func<DateTimeOffset, double> Daylight(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now => 420 + (400 * Math.Sin((((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI));
+    }
+
     /// <summary>A simulated load for the device: see <see cref="Load(DateTimeOffset, double, double)"/>.</summary>
     public Func<DateTimeOffset, (double BusVolts, double Amperes)> Load(DeviceConfig device, double maxCurrent)
     {

@@ -10,7 +10,7 @@ public class ConfigLoaderTests
     public void Every_embedded_profile_loads_and_every_model_has_a_driver()
     {
         HardwareProfiles profiles = HardwareProfiles.Embedded;
-        Assert.Equal(["b2x", "bme280", "ds18b20", "em24", "gpio_input", "ina219", "mcp9808", "modbus", "nmea_gps", "pulse_counter", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht3x", "sht4x"], profiles.Devices.Keys);
+        Assert.Equal(["b2x", "bh1750", "bme280", "ds18b20", "em24", "gpio_input", "ina219", "mcp9808", "modbus", "nmea_gps", "pulse_counter", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht3x", "sht4x"], profiles.Devices.Keys);
         Assert.Equal(10, profiles.Devices["sdm120"].Registers.Count);
         Assert.Equal(18, profiles.Devices["sdm630"].Registers.Count);
         Assert.Equal(11, profiles.Devices["sdm230"].Registers.Count);

@@ -95,7 +95,7 @@ public class ExporterTests
         string[] families =
         [
             "edge_temperature_celsius", "edge_humidity_ratio", "edge_pressure_pascals", "edge_voltage_volts", "edge_shunt_voltage_volts",
-            "edge_current_amperes", "edge_power_watts", "edge_gpio_state", "edge_pulses_total", "edge_energy_joules_total",
+            "edge_current_amperes", "edge_power_watts", "edge_gpio_state", "edge_pulses_total", "edge_energy_joules_total", "edge_illuminance_lux",
         ];
         Exposition metrics;
         var deadline = DateTime.UtcNow.AddSeconds(15);
