@@ -19,7 +19,7 @@ public static class DeviceDrivers
         DeviceDriver.Of(
             "Sht3x",
             s => s.Choice<Sht3xRepeatability>("repeatability"),
-            (device, repeatability, f) => new SensirionSensor(
+            (device, repeatability, f) => new HygrometerSensor(
                 f.Metrics,
                 f.Identity(device),
                 new Sht3x(f.I2c(device, (bus, faults) => new SimulatedSht3x(bus, f.Room(device), f.Time, faults)), repeatability),
@@ -27,10 +27,24 @@ public static class DeviceDrivers
         DeviceDriver.Of(
             "Sht4x",
             s => s.Choice<SensirionPrecision>("precision"),
-            (device, precision, f) => new SensirionSensor(
+            (device, precision, f) => new HygrometerSensor(
                 f.Metrics,
                 f.Identity(device),
                 new Sht4x(f.I2c(device, (bus, faults) => new SimulatedSht4x(bus, f.Room(device), f.Time, faults)), precision),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Sht2x",
+            (device, f) => new HygrometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Sht2x(f.I2c(device, (bus, faults) => new SimulatedSht2x(bus, f.Room(device), f.Time, faults))),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Aht20",
+            (device, f) => new HygrometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Aht20(f.I2c(device, (bus, faults) => new SimulatedAht20(bus, f.Room(device), f.Time, faults))),
                 device.Poll)),
         DeviceDriver.Of(
             "Bme280",
@@ -48,6 +62,16 @@ public static class DeviceDrivers
                 f.Metrics,
                 f.Identity(device),
                 f.I2c(device, (bus, faults) => new SimulatedIna219(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)),
+                device.Poll,
+                s.ShuntOhms,
+                s.MaxCurrentAmperes)),
+        DeviceDriver.Of(
+            "Ina226",
+            ReadIna226,
+            (device, s, f) => new Ina226Sensor(
+                f.Metrics,
+                f.Identity(device),
+                f.I2c(device, (bus, faults) => new SimulatedIna226(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)),
                 device.Poll,
                 s.ShuntOhms,
                 s.MaxCurrentAmperes)),
@@ -130,6 +154,19 @@ public static class DeviceDrivers
         if (shunt * max > 0.32 * (1 + 1e-9)) // 0.1 Ω × 3.2 A is 0.32000000000000006 in doubles, and exactly the range
         {
             s.Fail("max_current_amperes", $"max_current_amperes {max} A through shunt_ohms {shunt} Ω is {shunt * max * 1000:0.#} mV, beyond the INA219's ±320 mV shunt range; use a smaller shunt or a smaller maximum current (at most {0.32 / shunt:0.###} A)");
+        }
+
+        return (shunt, max);
+    }
+
+    /// <summary>SBOS547: the INA226's shunt ADC has one range, ±81.92 mV; a larger maximum would saturate it.</summary>
+    private static (double ShuntOhms, double MaxCurrentAmperes) ReadIna226(DriverSettings s)
+    {
+        double shunt = s.Number("shunt_ohms");
+        double max = s.Number("max_current_amperes");
+        if (shunt * max > Ina226.ShuntFullScaleVolts * (1 + 1e-9))
+        {
+            s.Fail("max_current_amperes", $"max_current_amperes {max} A through shunt_ohms {shunt} Ω is {shunt * max * 1000:0.##} mV, beyond the INA226's ±81.92 mV shunt range; use a smaller shunt or a smaller maximum current (at most {Ina226.ShuntFullScaleVolts / shunt:0.###} A)");
         }
 
         return (shunt, max);

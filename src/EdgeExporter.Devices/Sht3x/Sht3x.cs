@@ -9,7 +9,7 @@ namespace EdgeExporter.Devices;
 /// read six bytes, check both CRC-8 words. A CRC mismatch yields no value, never the previous one.
 /// A NACKed command surfaces as an <see cref="IOException"/>, classified by the poller.
 /// </summary>
-public sealed class Sht3x : ISensirionSensor
+public sealed class Sht3x : IHygrometer
 {
     private readonly I2cDevice _device;
     private readonly ushort _command;

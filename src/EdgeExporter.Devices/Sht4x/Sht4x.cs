@@ -9,7 +9,7 @@ namespace EdgeExporter.Devices;
 /// time, then six bytes with a CRC-8 per word. T = -45 + 175·S_T/65535 °C; RH = -6 + 125·S_RH/65535
 /// %, limited to 0..100 %. A CRC mismatch yields no value.
 /// </summary>
-public sealed class Sht4x : ISensirionSensor
+public sealed class Sht4x : IHygrometer
 {
     private readonly I2cDevice _device;
     private readonly byte _command;

@@ -4,14 +4,14 @@ using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Sensors;
 
-/// <summary>An SHT3x or SHT4x as a polled device: temperature and relative humidity.</summary>
-public sealed class SensirionSensor : PolledDevice
+/// <summary>A humidity and temperature part (SHT2x, SHT3x, SHT4x, AHT20) as a polled device: temperature and relative humidity.</summary>
+public sealed class HygrometerSensor : PolledDevice
 {
-    private readonly ISensirionSensor _sensor;
+    private readonly IHygrometer _sensor;
     private readonly Series _temperature;
     private readonly Series _humidity;
 
-    public SensirionSensor(DeviceMetrics metrics, DeviceIdentity identity, ISensirionSensor sensor, PollSettings settings)
+    public HygrometerSensor(DeviceMetrics metrics, DeviceIdentity identity, IHygrometer sensor, PollSettings settings)
         : base(metrics, identity, settings)
     {
         _sensor = sensor;
