@@ -56,6 +56,15 @@ public static class DeviceDrivers
                 device.Poll,
                 oversampling)),
         DeviceDriver.Of(
+            "Bmp280",
+            s => s.Integer("oversampling"),
+            (device, oversampling, f) => new Bmp280Sensor(
+                f.Metrics,
+                f.Identity(device),
+                f.I2c(device, (bus, faults) => new SimulatedBme280(bus, f.Weather(device), f.Time, faults, chipId: Bmp280.ChipId)),
+                device.Poll,
+                oversampling)),
+        DeviceDriver.Of(
             "Ina219",
             ReadIna219,
             (device, s, f) => new Ina219Sensor(
