@@ -2,7 +2,6 @@ using System.Device.Gpio;
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
-using EdgeExporter.Collectors.Sensors;
 using EdgeExporter.Config;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Gpio;
@@ -52,90 +51,70 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         return devices;
     }
 
+    /// <summary>Builds one device through its profile's entry in <see cref="DeviceDrivers"/>.</summary>
     public PolledDevice Create(DeviceConfig device)
     {
-        var identity = new DeviceIdentity(device.Name, device.Profile.Model, device.BusLabel, device.AddressLabel) { Labels = device.Labels };
-        FaultSource faults = new(_time, simulate ? device.Fault : null);
-        double seed = Seed(device.Name);
-        switch (device.Profile.Model)
+        DeviceDriver driver = DeviceDrivers.Find(device.Profile.Driver)
+            ?? throw new InvalidOperationException($"no driver '{device.Profile.Driver}' for model '{device.Profile.Model}'");
+        object? settings = device.DriverSettings ?? driver.ReadSettings(device.Settings, out _);
+        return driver.Create(device, settings ?? throw new InvalidOperationException($"the settings of '{device.Name}' were not validated"), this);
+    }
+
+    public DeviceMetrics Metrics => metrics;
+
+    public TimeProvider Time => _time;
+
+    /// <summary>Whether devices are built over simulated hardware (--simulate).</summary>
+    public bool Simulate => simulate;
+
+    public DeviceIdentity Identity(DeviceConfig device) =>
+        new(device.Name, device.Profile.Model, device.BusLabel, device.AddressLabel) { Labels = device.Labels };
+
+    /// <summary>The fault a simulated device shows, from its config's <c>fault:</c> (none on real hardware).</summary>
+    public FaultSource Faults(DeviceConfig device) => new(_time, simulate ? device.Fault : null);
+
+    /// <summary>
+    /// The device's I2C bus: /dev/i2c-N at its address, or the chip <paramref name="simulated"/>
+    /// builds (register level) when simulating.
+    /// </summary>
+    public I2cDevice I2c(DeviceConfig device, Func<I2cConnectionSettings, FaultSource, I2cDevice> simulated) =>
+        simulate ? simulated(I2cSettings(device), Faults(device)) : new ReopeningI2cDevice(I2cSettings(device));
+
+    /// <summary>The sysfs a 1-Wire device is read under: --path.sysfs, or the simulated w1 tree with <paramref name="simulated"/> in it.</summary>
+    public IFileTree OneWire(DeviceConfig device, Func<FaultSource, SimulatedDs18b20> simulated)
+    {
+        if (!simulate)
         {
-            case "sht3x":
-                return new SensirionSensor(
-                    metrics,
-                    identity,
-                    new Sht3x(
-                        simulate ? new SimulatedSht3x(I2c(device), now => Room(now, seed), _time, faults) : Real(device),
-                        Enum.Parse<Sht3xRepeatability>(device.Setting("repeatability"), ignoreCase: true)),
-                    device.Poll);
-            case "sht4x":
-                return new SensirionSensor(
-                    metrics,
-                    identity,
-                    new Sht4x(
-                        simulate ? new SimulatedSht4x(I2c(device), now => Room(now, seed), _time, faults) : Real(device),
-                        Enum.Parse<SensirionPrecision>(device.Setting("precision"), ignoreCase: true)),
-                    device.Poll);
-            case "bme280":
-                return new Bme280Sensor(
-                    metrics,
-                    identity,
-                    simulate ? new SimulatedBme280(I2c(device), now => Weather(now, seed), _time, faults) : Real(device),
-                    device.Poll,
-                    int.Parse(device.Setting("oversampling"), System.Globalization.CultureInfo.InvariantCulture));
-            case "ina219":
-                double shunt = device.Number("shunt_ohms");
-                double maxCurrent = device.Number("max_current_amperes");
-                return new Ina219Sensor(
-                    metrics,
-                    identity,
-                    simulate ? new SimulatedIna219(I2c(device), shunt, now => Load(now, seed, maxCurrent), _time, faults) : Real(device),
-                    device.Poll,
-                    shunt,
-                    maxCurrent);
-            case "ds18b20":
-                IFileTree tree = new RootedFileTree(paths.SysFs);
-                if (simulate)
-                {
-                    _w1.Add(new SimulatedDs18b20(device.W1Id!, now => Room(now, seed).Celsius - 4, _time, faults));
-                    tree = _w1;
-                }
-
-                return new Ds18b20Sensor(metrics, identity, tree, device.W1Id!, device.Poll, device.Setting("file") == "temperature");
-            case "gpio_input":
-                return new GpioInputSensor(metrics, identity, Gpio(device, faults, pulses: false), Line(device), device.Poll);
-            case "pulse_counter":
-                return new PulseCounterSensor(
-                    metrics,
-                    identity,
-                    Gpio(device, faults, pulses: true),
-                    Line(device),
-                    device.Poll,
-                    device.Setting("edge") == "rising" ? PinEventTypes.Rising : PinEventTypes.Falling,
-                    device.Duration("debounce"),
-                    device.OptionalSetting("quantity"),
-                    device.Number("per_pulse"));
-            case "nmea_gps":
-                if (simulate)
-                {
-                    _simulatedPorts.Add(device.Port!, new SimulatedGpsReceiver(52.5163 + (seed / 100), 13.3777 + (seed / 100), 34, _time, faults));
-                }
-
-                return new GpsDevice(metrics, identity, device.Poll, device.Serial, simulate ? _simulatedPorts : SerialPorts);
-            default:
-                if (device.Profile.Protocol == "modbus")
-                {
-                    if (simulate)
-                    {
-                        // Behind a gateway too: the simulated slaves sit on a simulated line named after it.
-                        SimulatedLine(device.Gateway?.Name ?? device.Port!).Add((byte)device.Slave!.Value, SimulatedBank(device, seed), faults);
-                    }
-
-                    IModbusLink link = device.Gateway is { } gateway && !simulate ? Gateway(gateway) : Link(device);
-                    return new ModbusDevice(metrics, identity, device.Poll, link, device.Modbus, device.Registers);
-                }
-
-                throw new InvalidOperationException($"no driver for model '{device.Profile.Model}'");
+            return new RootedFileTree(paths.SysFs);
         }
+
+        _w1.Add(simulated(Faults(device)));
+        return _w1;
+    }
+
+    /// <summary>The serial ports devices open: the simulated ones when simulating.</summary>
+    public ISerialChannelFactory Ports => simulate ? _simulatedPorts : SerialPorts;
+
+    /// <summary>Puts a simulated serial device (a GPS receiver) on the device's port; nothing on real hardware.</summary>
+    public void SimulateOn(DeviceConfig device, Func<FaultSource, double, ISerialPeer> peer)
+    {
+        if (simulate)
+        {
+            _simulatedPorts.Add(device.Port!, peer(Faults(device), Seed(device.Name)));
+        }
+    }
+
+    /// <summary>A Modbus slave: on its serial line or behind its gateway; simulated slaves sit on a simulated line.</summary>
+    public ModbusDevice Modbus(DeviceConfig device)
+    {
+        if (simulate)
+        {
+            // Behind a gateway too: the simulated slaves sit on a simulated line named after it.
+            SimulatedLine(device.Gateway?.Name ?? device.Port!).Add((byte)device.Slave!.Value, SimulatedBank(device, Seed(device.Name)), Faults(device));
+        }
+
+        IModbusLink link = device.Gateway is { } gateway && !simulate ? Gateway(gateway) : Link(device);
+        return new ModbusDevice(metrics, Identity(device), device.Poll, link, device.Modbus, device.Registers);
     }
 
     /// <summary>One link per port: the slaves on it share it and are polled in turn.</summary>
@@ -191,28 +170,17 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         _ => new RampingRegisters(_time),
     };
 
-    private static I2cConnectionSettings I2c(DeviceConfig device) => new(device.I2cBus!.Value, device.Address!.Value);
+    private static I2cConnectionSettings I2cSettings(DeviceConfig device) => new(device.I2cBus!.Value, device.Address!.Value);
 
-    private static ReopeningI2cDevice Real(DeviceConfig device) => new(I2c(device));
-
-    private static GpioLine Line(DeviceConfig device) => new(
-        device.Pin!.Value,
-        device.Setting("bias") switch
-        {
-            "pull_up" => PinMode.InputPullUp,
-            "pull_down" => PinMode.InputPullDown,
-            _ => PinMode.Input,
-        },
-        device.Flag("active_low"));
-
-    private GpioDriver Gpio(DeviceConfig device, FaultSource faults, bool pulses)
+    /// <summary>The device's GPIO chip: /dev/gpiochipN, or a simulated chip with a pulse train (<paramref name="pulses"/>) or a door contact on its line.</summary>
+    public GpioDriver Gpio(DeviceConfig device, bool pulses)
     {
         if (!simulate)
         {
             return new GpioChardevDriver(device.Chip!);
         }
 
-        var driver = new SimulatedGpioDriver(faults: faults);
+        var driver = new SimulatedGpioDriver(faults: Faults(device));
         if (pulses)
         {
             driver.AddPulseTrain(device.Pin!.Value, perSecond: 1, bounce: true); // 3.6 kW on a 1000 imp/kWh meter
@@ -225,8 +193,36 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         return driver;
     }
 
+    /// <summary>A simulated room for the device: see <see cref="Room(DateTimeOffset, double)"/>.</summary>
+    public Func<DateTimeOffset, (double Celsius, double RelativeHumidity)> Room(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now => Room(now, seed);
+    }
+
+    /// <summary>Simulated weather for the device: see <see cref="Weather(DateTimeOffset, double)"/>.</summary>
+    public Func<DateTimeOffset, (double Celsius, double Pascals, double RelativeHumidity)> Weather(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now => Weather(now, seed);
+    }
+
+    /// <summary>A day compressed into ten minutes, as the room's: an office window between 20 and 820 lx.</summary>
+    public Func<DateTimeOffset, double> Daylight(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now => 420 + (400 * Math.Sin((((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI));
+    }
+
+    /// <summary>A simulated load for the device: see <see cref="Load(DateTimeOffset, double, double)"/>.</summary>
+    public Func<DateTimeOffset, (double BusVolts, double Amperes)> Load(DeviceConfig device, double maxCurrent)
+    {
+        double seed = Seed(device.Name);
+        return now => Load(now, seed, maxCurrent);
+    }
+
     /// <summary>A stable number in [0, 1) per device name, so devices differ but runs repeat.</summary>
-    private static double Seed(string name)
+    public static double Seed(string name)
     {
         uint hash = 2166136261;
         foreach (char c in name)

@@ -95,7 +95,7 @@ public class ExporterTests
         string[] families =
         [
             "edge_temperature_celsius", "edge_humidity_ratio", "edge_pressure_pascals", "edge_voltage_volts", "edge_shunt_voltage_volts",
-            "edge_current_amperes", "edge_power_watts", "edge_gpio_state", "edge_pulses_total", "edge_energy_joules_total",
+            "edge_current_amperes", "edge_power_watts", "edge_gpio_state", "edge_pulses_total", "edge_energy_joules_total", "edge_illuminance_lux",
         ];
         Exposition metrics;
         var deadline = DateTime.UtcNow.AddSeconds(15);
@@ -114,7 +114,7 @@ public class ExporterTests
         }
 
         Assert.InRange(metrics.Samples["edge_pressure_pascals{address=\"0x76\",bus=\"i2c-1\",device=\"outdoor-bme280\",model=\"bme280\",room=\"outdoor\"}"], 100_000, 102_700);
-        Assert.InRange(metrics.Samples["edge_voltage_volts{address=\"0x40\",bus=\"i2c-1\",device=\"solar-ina219\",model=\"ina219\"}"], 11.7, 12.3);
+        Assert.InRange(metrics.Samples["edge_voltage_volts{address=\"0x41\",bus=\"i2c-1\",device=\"solar-ina219\",model=\"ina219\"}"], 11.7, 12.3);
         Assert.InRange(metrics.Samples["edge_temperature_celsius{address=\"28-0316a2797aff\",bus=\"w1\",device=\"tank-ds18b20\",model=\"ds18b20\"}"], 14, 20);
         Assert.All(metrics.Samples.Where(s => s.Key.StartsWith("edge_humidity_ratio{", StringComparison.Ordinal)), s => Assert.InRange(s.Value, 0, 1));
     }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
 using EdgeExporter.Config;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Simulation;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;

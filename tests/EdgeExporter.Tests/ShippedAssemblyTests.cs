@@ -15,6 +15,7 @@ public class ShippedAssemblyTests
     {
         typeof(EdgeExporter.Metrics.MetricStore).Assembly.Location,
         typeof(EdgeExporter.Hardware.Linux.Libc).Assembly.Location,
+        typeof(EdgeExporter.Devices.DeviceError).Assembly.Location,
         typeof(EdgeExporter.Collectors.Pattern).Assembly.Location,
         typeof(EdgeExporter.Http.MetricsServer).Assembly.Location,
         typeof(EdgeExporter.Config.ConfigLoader).Assembly.Location,
@@ -53,5 +54,15 @@ public class ShippedAssemblyTests
         }
 
         Assert.True(calls.Count == 0, $"{Path.GetFileName(path)} uses System.Linq: {string.Join(", ", calls.Distinct())}");
+    }
+
+    [Fact]
+    public void The_drivers_know_nothing_of_metrics()
+    {
+        // Issue 19, item 3: a driver knows buses and datasheets, not Prometheus.
+        string?[] references = typeof(EdgeExporter.Devices.DeviceError).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToArray();
+        Assert.Contains("EdgeExporter.Hardware", references);
+        Assert.DoesNotContain("EdgeExporter.Metrics", references);
+        Assert.DoesNotContain("EdgeExporter.Collectors", references);
     }
 }

@@ -82,6 +82,12 @@ public sealed class DeviceMetrics
 
     public MetricFamily Power => Reading("edge_power_watts", PowerHelp, "watts");
 
+    /// <summary>
+    /// Lux is the SI unit of illuminance; there is no base-unit form of it (candela·steradian per
+    /// square metre is the same unit spelled out), so the family keeps lux as its unit.
+    /// </summary>
+    public MetricFamily Illuminance => Reading("edge_illuminance_lux", "Illuminance measured by an ambient light sensor, in lux.", "lux");
+
     public MetricFamily GpioState => Reading("edge_gpio_state", "Logical level of a GPIO input: 1 active, 0 inactive (after active_low).", null);
 
     public MetricFamily Pulses => Reading("edge_pulses_total", "Pulses counted on a GPIO input, after debounce.", null, MetricType.Counter);

@@ -1,3 +1,4 @@
+using EdgeExporter.Devices;
 namespace EdgeExporter.Collectors.Devices;
 
 /// <summary>

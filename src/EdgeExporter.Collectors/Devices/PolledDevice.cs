@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeExporter.Devices;
 using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Devices;

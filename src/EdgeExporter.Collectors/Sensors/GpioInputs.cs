@@ -1,6 +1,7 @@
 using System.Device.Gpio;
 using System.Diagnostics;
 using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Devices;
 using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Sensors;

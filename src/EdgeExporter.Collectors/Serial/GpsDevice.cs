@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Serial;
 using EdgeExporter.Metrics;
 

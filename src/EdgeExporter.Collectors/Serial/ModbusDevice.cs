@@ -1,4 +1,5 @@
 using EdgeExporter.Collectors.Devices;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Serial;
 using EdgeExporter.Metrics;
 

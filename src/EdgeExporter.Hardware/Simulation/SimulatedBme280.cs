@@ -24,6 +24,7 @@ public sealed class SimulatedBme280 : SimulatedI2cDevice
     private readonly TimeProvider _time;
     private readonly Func<DateTimeOffset, (double Celsius, double Pascals, double RelativeHumidity)> _environment;
     private readonly Bme280Calibration _calibration;
+    private readonly byte _chipId;
     private readonly byte[] _registers = new byte[256];
     private byte _pointer;
     private byte _ctrlHumShadow;
@@ -34,9 +35,11 @@ public sealed class SimulatedBme280 : SimulatedI2cDevice
         Func<DateTimeOffset, (double Celsius, double Pascals, double RelativeHumidity)> environment,
         TimeProvider? time = null,
         FaultSource? faults = null,
-        Bme280Calibration? calibration = null)
+        Bme280Calibration? calibration = null,
+        byte chipId = 0x60)
         : base(settings, faults)
     {
+        _chipId = chipId;
         _time = time ?? TimeProvider.System;
         _environment = environment;
         _calibration = calibration ?? DatasheetCalibration;
@@ -108,7 +111,7 @@ public sealed class SimulatedBme280 : SimulatedI2cDevice
     private void PowerOn()
     {
         Array.Clear(_registers);
-        _registers[0xD0] = 0x60;
+        _registers[0xD0] = _chipId; // 0x58 makes it a BMP280 (BST-BMP280-DS001 §4.3.1): the same T and P registers, no humidity
         _calibration.WriteTo(_registers);
         _ctrlHumShadow = 0;
         _readyAt = -1;

@@ -34,8 +34,9 @@ public enum SimulatedFault
 }
 
 /// <summary>
-/// The names faults have in the config (<c>fault: crc</c>) and in what <c>--config.check</c> prints:
-/// one table, so a fault reads back as it was written.
+/// The names faults have in the config (<c>fault: crc</c>), in profiles (<c>faults: [...]</c>) and in
+/// what <c>--config.check</c> prints: one table, so a fault reads back as it was written and a
+/// profile cannot list a fault the simulation does not know.
 /// </summary>
 public static class SimulatedFaults
 {
@@ -51,6 +52,9 @@ public static class SimulatedFaults
         ("wrong_slave", SimulatedFault.WrongSlave),
         ("exception", SimulatedFault.Exception),
     ];
+
+    /// <summary>Every fault's config name, in table order (for errors that list them).</summary>
+    public static string[] All => Array.ConvertAll(Names, entry => entry.Name);
 
     /// <summary>The config's name of <paramref name="fault"/> ("none" for <see cref="SimulatedFault.None"/>).</summary>
     public static string Name(SimulatedFault fault)

@@ -70,6 +70,9 @@ public sealed record DeviceConfig(
     /// <summary>A Modbus device's unit id, 1 to 247.</summary>
     public int? Slave { get; init; }
 
+    /// <summary>The settings typed by the profile's driver (<see cref="DeviceDriver"/>), read when the config was loaded.</summary>
+    public object? DriverSettings { get; init; }
+
     /// <summary>A Modbus device's register map: its profile's, then its own.</summary>
     public IReadOnlyList<ModbusRegister> Registers { get; init; } = [];
 
@@ -414,7 +417,9 @@ public static partial class ConfigLoader
 
         PollSettings poll = Poll(map, where, profile, defaults, errors);
         var labels = Labels(map["labels"], errors);
+        int before = errors.Messages.Count;
         var settings = Settings(map, where, profile, errors);
+        object? driverSettings = errors.Messages.Count == before ? DriverSettings(map, where, profile, settings, errors) : null;
         FaultSchedule? fault = Fault(map["fault"], where, profile, errors);
         if (name is null)
         {
@@ -427,6 +432,7 @@ public static partial class ConfigLoader
             Gateway = gateway,
             Slave = slave,
             Registers = registers,
+            DriverSettings = driverSettings,
         };
         if (profile.Protocol == "modbus" && (port is not null || gateway is not null) && slave is not null && !errors.Any)
         {
@@ -818,6 +824,26 @@ public static partial class ConfigLoader
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// The driver's typed settings, once every setting of the device passed its profile spec: what only the driver
+    /// knows (an INA219's shunt range) is reported at the setting it is about.
+    /// </summary>
+    private static object? DriverSettings(YamlMapping map, string where, DeviceProfile profile, Dictionary<string, string> settings, ConfigErrors errors)
+    {
+        if (DeviceDrivers.Find(profile.Driver) is not { } driver)
+        {
+            return null; // the profile parser has refused it already
+        }
+
+        object? typed = driver.ReadSettings(settings, out (string Setting, string Message)? problem);
+        if (problem is { } p)
+        {
+            errors.Add(map[p.Setting] ?? map, $"{where}: {p.Message}");
+        }
+
+        return typed;
     }
 
     private static FaultSchedule? Fault(YamlNode? node, string where, DeviceProfile profile, ConfigErrors errors)

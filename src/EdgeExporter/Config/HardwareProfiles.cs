@@ -30,6 +30,9 @@ public sealed record DeviceProfile(
     IReadOnlyList<SettingSpec> Settings,
     string Source)
 {
+    /// <summary>The <c>driver:</c> key: the name of the profile's entry in <see cref="DeviceDrivers"/>.</summary>
+    public string Driver { get; init; } = "";
+
     /// <summary>For serial devices: modbus or nmea.</summary>
     public string? Protocol { get; init; }
 
@@ -64,8 +67,6 @@ public sealed class HardwareProfiles
     private static readonly string[] SettingKeys = ["type", "values", "min", "max", "default"];
 
     private static readonly string[] SettingTypes = ["choice", "integer", "number", "duration", "bool", "name"];
-
-    private static readonly string[] FaultKinds = ["nack", "crc", "timeout", "stuck", "disconnect", "garbage", "truncated", "wrong_slave", "exception"];
 
     private HardwareProfiles(IReadOnlyDictionary<string, DeviceProfile> devices, IReadOnlyDictionary<string, BoardProfile> boards)
     {
@@ -172,6 +173,16 @@ public sealed class HardwareProfiles
             errors.Add(map["protocol"] ?? map, "a serial profile needs protocol: modbus or nmea");
         }
 
+        string? driver = errors.Text(map["driver"], "driver");
+        if (driver is null)
+        {
+            errors.Add(map, $"a device profile needs driver: the code that reads the part, one of {string.Join(", ", DeviceDrivers.Names)}");
+        }
+        else if (DeviceDrivers.Find(driver) is null)
+        {
+            errors.Add(map["driver"]!, $"driver '{driver}' is not in this binary; use one of {string.Join(", ", DeviceDrivers.Names)}, or add the driver's entry to DeviceDrivers");
+        }
+
         RegisterDefaults registerDefaults = RegisterMaps.Defaults(map["register_defaults"], errors);
         var registers = RegisterMaps.Parse(map["registers"], model, registerDefaults, errors);
 
@@ -182,9 +193,9 @@ public sealed class HardwareProfiles
         {
             if (errors.Text(item, "a fault") is { } fault)
             {
-                if (!FaultKinds.Contains(fault))
+                if (!Hardware.Simulation.SimulatedFaults.TryParse(fault, out _))
                 {
-                    errors.Add(item, $"fault must be one of {string.Join(", ", FaultKinds)}");
+                    errors.Add(item, $"fault must be one of {string.Join(", ", Hardware.Simulation.SimulatedFaults.All)}");
                 }
 
                 faults.Add(fault);
@@ -239,6 +250,7 @@ public sealed class HardwareProfiles
             settings,
             source)
         {
+            Driver = driver ?? "",
             Protocol = protocol,
             Registers = registers,
             RegisterDefaults = registerDefaults,

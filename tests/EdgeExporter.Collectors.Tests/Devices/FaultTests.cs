@@ -1,6 +1,7 @@
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Simulation;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
@@ -28,7 +29,7 @@ public class FaultTests
         var store = new MetricStore(time);
         double celsius = 20;
         var chip = new SimulatedSht4x(new I2cConnectionSettings(1, 0x44), _ => (celsius += 0.1, 50)); // the chip's own clock is real: it measures in real time
-        var sensor = new SensirionSensor(new DeviceMetrics(store), new DeviceIdentity("t", "sht4x", "i2c-1", "0x44"), new Sht4x(chip), new PollSettings(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), Retries: 1, StuckAfter: 3));
+        var sensor = new HygrometerSensor(new DeviceMetrics(store), new DeviceIdentity("t", "sht4x", "i2c-1", "0x44"), new Sht4x(chip), new PollSettings(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), Retries: 1, StuckAfter: 3));
         Series other = store.AddSeries("edge_other", "Another metric.", MetricType.Gauge);
         store.Seal();
         other.Set(7);
@@ -68,7 +69,7 @@ public class FaultTests
         var store = new MetricStore();
         var chip = new SimulatedSht4x(new I2cConnectionSettings(1, 0x44), _ => (21, 50));
         chip.Faults.HangTime = TimeSpan.FromMilliseconds(600);
-        var sensor = new SensirionSensor(new DeviceMetrics(store), new DeviceIdentity("t", "sht4x", "i2c-1", "0x44"), new Sht4x(chip), new PollSettings(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(150)));
+        var sensor = new HygrometerSensor(new DeviceMetrics(store), new DeviceIdentity("t", "sht4x", "i2c-1", "0x44"), new Sht4x(chip), new PollSettings(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(150)));
         store.Seal();
         Assert.Equal(DeviceError.None, sensor.Poll());
         Assert.True(Samples(store).ContainsKey(Temperature));
@@ -99,7 +100,7 @@ public class FaultTests
     {
         var store = new MetricStore();
         var chip = new FlakyOnce(new SimulatedSht4x(new I2cConnectionSettings(1, 0x44), _ => (21, 50)));
-        var sensor = new SensirionSensor(new DeviceMetrics(store), new DeviceIdentity("t", "sht4x", "i2c-1", "0x44"), new Sht4x(chip), new PollSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), Retries: 1));
+        var sensor = new HygrometerSensor(new DeviceMetrics(store), new DeviceIdentity("t", "sht4x", "i2c-1", "0x44"), new Sht4x(chip), new PollSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), Retries: 1));
         store.Seal();
         Assert.Equal(DeviceError.None, sensor.Poll());
         IReadOnlyDictionary<string, double> samples = Samples(store);

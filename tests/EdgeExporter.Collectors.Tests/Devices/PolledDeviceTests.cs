@@ -1,6 +1,7 @@
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Simulation;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
@@ -20,7 +21,7 @@ public class PolledDeviceTests
         var time = new FakeTime();
         var store = new MetricStore(time);
         var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (19.5, 40));
-        var sensor = new SensirionSensor(new DeviceMetrics(store), Identity, new Sht3x(chip), new PollSettings(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), Retries: 0));
+        var sensor = new HygrometerSensor(new DeviceMetrics(store), Identity, new Sht3x(chip), new PollSettings(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), Retries: 0));
         Series other = store.AddSeries("edge_other", "Another metric.", MetricType.Gauge);
         store.Seal();
         other.Set(7);
@@ -186,7 +187,7 @@ public class PolledDeviceTests
     {
         var store = new MetricStore();
         var chip = new SimulatedSht3x(new I2cConnectionSettings(1, 0x44), _ => (21, 45));
-        var sensor = new SensirionSensor(new DeviceMetrics(store), Identity, new Sht3x(chip), PollSettings.Every(TimeSpan.FromMilliseconds(50)));
+        var sensor = new HygrometerSensor(new DeviceMetrics(store), Identity, new Sht3x(chip), PollSettings.Every(TimeSpan.FromMilliseconds(50)));
         store.Seal();
         using var poller = new DevicePoller(sensor);
         poller.Start();

@@ -1,6 +1,7 @@
 using System.Text;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Checksums;
 using EdgeExporter.Hardware.Files;
 using EdgeExporter.Hardware.Simulation;

@@ -3,6 +3,7 @@ using System.Device.Gpio;
 using System.Diagnostics;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Gpio;
 using EdgeExporter.Hardware.Simulation;
 using EdgeExporter.Metrics;

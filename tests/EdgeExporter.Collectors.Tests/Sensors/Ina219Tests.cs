@@ -1,6 +1,7 @@
 using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Sensors;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Simulation;
 
 namespace EdgeExporter.Collectors.Tests.Sensors;

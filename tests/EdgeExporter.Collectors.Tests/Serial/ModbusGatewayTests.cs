@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
+using EdgeExporter.Devices;
 using EdgeExporter.Metrics;
 using EdgeExporter.Tests.Shared;
 using Xunit.Abstractions;

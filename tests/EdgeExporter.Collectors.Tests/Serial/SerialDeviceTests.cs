@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Collectors.Serial;
+using EdgeExporter.Devices;
 using EdgeExporter.Hardware.Serial;
 using EdgeExporter.Hardware.Simulation;
 using EdgeExporter.Metrics;

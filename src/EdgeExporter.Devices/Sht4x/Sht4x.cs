@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
-using EdgeExporter.Collectors.Devices;
 
-namespace EdgeExporter.Collectors.Sensors;
+namespace EdgeExporter.Devices;
 
 /// <summary>
 /// Sensirion SHT4x (SHT40/41/45) humidity and temperature sensor on I2C (SHT4x datasheet): a
@@ -10,7 +9,7 @@ namespace EdgeExporter.Collectors.Sensors;
 /// time, then six bytes with a CRC-8 per word. T = -45 + 175·S_T/65535 °C; RH = -6 + 125·S_RH/65535
 /// %, limited to 0..100 %. A CRC mismatch yields no value.
 /// </summary>
-public sealed class Sht4x : ISensirionSensor
+public sealed class Sht4x : IHygrometer
 {
     private readonly I2cDevice _device;
     private readonly byte _command;
@@ -59,11 +58,4 @@ public sealed class Sht4x : ISensirionSensor
 
         return Decode(frame, out celsius, out humidityRatio);
     }
-}
-
-public enum SensirionPrecision
-{
-    High,
-    Medium,
-    Low,
 }

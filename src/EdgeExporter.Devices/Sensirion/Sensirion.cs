@@ -1,45 +1,7 @@
 using System.Device.I2c;
-using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Hardware.Checksums;
-using EdgeExporter.Metrics;
 
-namespace EdgeExporter.Collectors.Sensors;
-
-/// <summary>A Sensirion humidity and temperature part (SHT3x, SHT4x): one measurement per call.</summary>
-public interface ISensirionSensor
-{
-    /// <summary>Measures once; <paramref name="fingerprint"/> is the raw T and RH words, for the stuck check.</summary>
-    DeviceError Measure(out double celsius, out double humidityRatio, out ulong fingerprint);
-}
-
-/// <summary>An SHT3x or SHT4x as a polled device: temperature and relative humidity.</summary>
-public sealed class SensirionSensor : PolledDevice
-{
-    private readonly ISensirionSensor _sensor;
-    private readonly Series _temperature;
-    private readonly Series _humidity;
-
-    public SensirionSensor(DeviceMetrics metrics, DeviceIdentity identity, ISensirionSensor sensor, PollSettings settings)
-        : base(metrics, identity, settings)
-    {
-        _sensor = sensor;
-        _temperature = AddReading(metrics.Temperature);
-        _humidity = AddReading(metrics.Humidity);
-    }
-
-    protected override DeviceError Read(long validUntil)
-    {
-        DeviceError error = Checked(_sensor.Measure(out double celsius, out double humidity, out ulong raw), raw);
-        if (error != DeviceError.None)
-        {
-            return error;
-        }
-
-        Stage(_temperature, celsius);
-        Stage(_humidity, humidity);
-        return DeviceError.None;
-    }
-}
+namespace EdgeExporter.Devices;
 
 /// <summary>What the Sensirion parts share: command, wait, read six bytes, CRC-8 per word.</summary>
 internal static class Sensirion

@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
-using EdgeExporter.Collectors.Devices;
-using EdgeExporter.Metrics;
 
-namespace EdgeExporter.Collectors.Sensors;
+namespace EdgeExporter.Devices;
 
 /// <summary>
 /// Bosch BME280 temperature, pressure and humidity sensor on I2C (datasheet BST-BME280-DS002).
@@ -210,43 +208,5 @@ public sealed class Bme280
         _device.WriteRead([0xE1], blockE1);
         _trimming = ParseTrimming(block88, blockE1);
         return DeviceError.None;
-    }
-}
-
-/// <summary>A BME280's trimming parameters (datasheet §4.2.2, Table 16).</summary>
-public sealed record Bme280Trimming(
-    ushort T1, short T2, short T3,
-    ushort P1, short P2, short P3, short P4, short P5, short P6, short P7, short P8, short P9,
-    byte H1, short H2, byte H3, short H4, short H5, sbyte H6);
-
-/// <summary>A BME280 as a polled device: temperature, pressure and relative humidity.</summary>
-public sealed class Bme280Sensor : PolledDevice
-{
-    private readonly Bme280 _sensor;
-    private readonly Series _temperature;
-    private readonly Series _pressure;
-    private readonly Series _humidity;
-
-    public Bme280Sensor(DeviceMetrics metrics, DeviceIdentity identity, I2cDevice device, PollSettings settings, int oversampling = 1)
-        : base(metrics, identity, settings)
-    {
-        _sensor = new Bme280(device, oversampling);
-        _temperature = AddReading(metrics.Temperature);
-        _pressure = AddReading(metrics.Pressure);
-        _humidity = AddReading(metrics.Humidity);
-    }
-
-    protected override DeviceError Read(long validUntil)
-    {
-        DeviceError error = Checked(_sensor.Measure(out double celsius, out double pascals, out double humidity, out ulong raw), raw);
-
-        if (error == DeviceError.None)
-        {
-            Stage(_temperature, celsius);
-            Stage(_pressure, pascals);
-            Stage(_humidity, humidity);
-        }
-
-        return error;
     }
 }

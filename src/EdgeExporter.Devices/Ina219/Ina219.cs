@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
-using EdgeExporter.Collectors.Devices;
-using EdgeExporter.Metrics;
 
-namespace EdgeExporter.Collectors.Sensors;
+namespace EdgeExporter.Devices;
 
 /// <summary>
 /// TI INA219 current and power monitor on I2C (datasheet SBOS448, §8.5, Table 3). From the shunt
@@ -100,40 +98,5 @@ public sealed class Ina219
         Span<byte> value = stackalloc byte[2];
         _device.WriteRead([register], value);
         return BinaryPrimitives.ReadUInt16BigEndian(value);
-    }
-}
-
-/// <summary>An INA219 as a polled device: bus voltage, shunt voltage, current, power.</summary>
-public sealed class Ina219Sensor : PolledDevice
-{
-    private readonly Ina219 _sensor;
-    private readonly Series _bus;
-    private readonly Series _shunt;
-    private readonly Series _current;
-    private readonly Series _power;
-
-    public Ina219Sensor(DeviceMetrics metrics, DeviceIdentity identity, I2cDevice device, PollSettings settings, double shuntOhms, double maxCurrentAmperes)
-        : base(metrics, identity, settings)
-    {
-        _sensor = new Ina219(device, shuntOhms, maxCurrentAmperes);
-        _bus = AddReading(metrics.Voltage);
-        _shunt = AddReading(metrics.ShuntVoltage);
-        _current = AddReading(metrics.Current);
-        _power = AddReading(metrics.Power);
-    }
-
-    protected override DeviceError Read(long validUntil)
-    {
-        DeviceError error = Checked(_sensor.Measure(out double bus, out double shunt, out double amperes, out double watts, out ulong raw), raw);
-
-        if (error == DeviceError.None)
-        {
-            Stage(_bus, bus);
-            Stage(_shunt, shunt);
-            Stage(_current, amperes);
-            Stage(_power, watts);
-        }
-
-        return error;
     }
 }

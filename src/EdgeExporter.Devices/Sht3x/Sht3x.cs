@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
-using EdgeExporter.Collectors.Devices;
 
-namespace EdgeExporter.Collectors.Sensors;
+namespace EdgeExporter.Devices;
 
 /// <summary>
 /// Sensirion SHT3x humidity and temperature sensor on I2C (datasheet SHT3x-DIS v5). Single-shot
@@ -10,7 +9,7 @@ namespace EdgeExporter.Collectors.Sensors;
 /// read six bytes, check both CRC-8 words. A CRC mismatch yields no value, never the previous one.
 /// A NACKed command surfaces as an <see cref="IOException"/>, classified by the poller.
 /// </summary>
-public sealed class Sht3x : ISensirionSensor
+public sealed class Sht3x : IHygrometer
 {
     private readonly I2cDevice _device;
     private readonly ushort _command;
@@ -65,11 +64,4 @@ public sealed class Sht3x : ISensirionSensor
 
         return Decode(frame, out celsius, out humidityRatio);
     }
-}
-
-public enum Sht3xRepeatability
-{
-    High,
-    Medium,
-    Low,
 }

@@ -1,0 +1,200 @@
+using System.Device.Gpio;
+using EdgeExporter.Collectors.Sensors;
+using EdgeExporter.Collectors.Serial;
+using EdgeExporter.Devices;
+using EdgeExporter.Hardware.Simulation;
+
+namespace EdgeExporter;
+
+/// <summary>
+/// Every driver this binary has, by the name a profile's <c>driver:</c> key gives it. A device model
+/// is a profile in <c>hardware/devices/</c> plus, for a new part, one entry here: its typed settings
+/// and how it is built over the real bus or its register-level simulation. The profile parser refuses
+/// a <c>driver:</c> that is not in this table, so a profile cannot name code that does not exist.
+/// </summary>
+public static class DeviceDrivers
+{
+    private static readonly DeviceDriver[] Table =
+    [
+        DeviceDriver.Of(
+            "Sht3x",
+            s => s.Choice<Sht3xRepeatability>("repeatability"),
+            (device, repeatability, f) => new HygrometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Sht3x(f.I2c(device, (bus, faults) => new SimulatedSht3x(bus, f.Room(device), f.Time, faults)), repeatability),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Sht4x",
+            s => s.Choice<SensirionPrecision>("precision"),
+            (device, precision, f) => new HygrometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Sht4x(f.I2c(device, (bus, faults) => new SimulatedSht4x(bus, f.Room(device), f.Time, faults)), precision),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Sht2x",
+            (device, f) => new HygrometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Sht2x(f.I2c(device, (bus, faults) => new SimulatedSht2x(bus, f.Room(device), f.Time, faults))),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Aht20",
+            (device, f) => new HygrometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Aht20(f.I2c(device, (bus, faults) => new SimulatedAht20(bus, f.Room(device), f.Time, faults))),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Bme280",
+            s => s.Integer("oversampling"),
+            (device, oversampling, f) => new Bme280Sensor(
+                f.Metrics,
+                f.Identity(device),
+                f.I2c(device, (bus, faults) => new SimulatedBme280(bus, f.Weather(device), f.Time, faults)),
+                device.Poll,
+                oversampling)),
+        DeviceDriver.Of(
+            "Bmp280",
+            s => s.Integer("oversampling"),
+            (device, oversampling, f) => new Bmp280Sensor(
+                f.Metrics,
+                f.Identity(device),
+                f.I2c(device, (bus, faults) => new SimulatedBme280(bus, f.Weather(device), f.Time, faults, chipId: Bmp280.ChipId)),
+                device.Poll,
+                oversampling)),
+        DeviceDriver.Of(
+            "Ina219",
+            ReadIna219,
+            (device, s, f) => new Ina219Sensor(
+                f.Metrics,
+                f.Identity(device),
+                f.I2c(device, (bus, faults) => new SimulatedIna219(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)),
+                device.Poll,
+                s.ShuntOhms,
+                s.MaxCurrentAmperes)),
+        DeviceDriver.Of(
+            "Ina226",
+            ReadIna226,
+            (device, s, f) => new Ina226Sensor(
+                f.Metrics,
+                f.Identity(device),
+                f.I2c(device, (bus, faults) => new SimulatedIna226(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)),
+                device.Poll,
+                s.ShuntOhms,
+                s.MaxCurrentAmperes)),
+        DeviceDriver.Of(
+            "Ds18b20",
+            s => s.Text("file") == "temperature",
+            (device, temperatureFile, f) => new Ds18b20Sensor(
+                f.Metrics,
+                f.Identity(device),
+                f.OneWire(device, faults => new SimulatedDs18b20(device.W1Id!, Cooler(f.Room(device)), f.Time, faults)),
+                device.W1Id!,
+                device.Poll,
+                temperatureFile)),
+        DeviceDriver.Of(
+            "Mcp9808",
+            (device, f) => new ThermometerSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Mcp9808(f.I2c(device, (bus, faults) => new SimulatedMcp9808(bus, Celsius(f.Room(device)), f.Time, faults))),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Bh1750",
+            (device, f) => new LightSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Bh1750(f.I2c(device, (bus, faults) => new SimulatedBh1750(bus, f.Daylight(device), f.Time, faults))),
+                device.Poll)),
+        DeviceDriver.Of(
+            "GpioInputSensor",
+            ReadLine,
+            (device, line, f) => new GpioInputSensor(f.Metrics, f.Identity(device), f.Gpio(device, pulses: false), line with { Line = device.Pin!.Value }, device.Poll)),
+        DeviceDriver.Of(
+            "PulseCounterSensor",
+            s => (Line: ReadLine(s), Edge: s.Text("edge") == "rising" ? PinEventTypes.Rising : PinEventTypes.Falling, Debounce: s.Duration("debounce"), Quantity: s.OptionalText("quantity"), PerPulse: s.Number("per_pulse")),
+            (device, s, f) => new PulseCounterSensor(
+                f.Metrics,
+                f.Identity(device),
+                f.Gpio(device, pulses: true),
+                s.Line with { Line = device.Pin!.Value },
+                device.Poll,
+                s.Edge,
+                s.Debounce,
+                s.Quantity,
+                s.PerPulse)),
+        DeviceDriver.Of(
+            "GpsDevice",
+            (device, f) =>
+            {
+                f.SimulateOn(device, (faults, seed) => new SimulatedGpsReceiver(52.5163 + (seed / 100), 13.3777 + (seed / 100), 34, f.Time, faults));
+                return new GpsDevice(f.Metrics, f.Identity(device), device.Poll, device.Serial, f.Ports);
+            }),
+        DeviceDriver.Of("ModbusDevice", (device, f) => f.Modbus(device)),
+    ];
+
+    /// <summary>The driver a profile's <c>driver:</c> key names, or null.</summary>
+    public static DeviceDriver? Find(string? name)
+    {
+        foreach (DeviceDriver driver in Table)
+        {
+            if (driver.Name == name)
+            {
+                return driver;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The names of every driver, in table order (for the error that names a wrong one).</summary>
+    public static string[] Names => Array.ConvertAll(Table, driver => driver.Name);
+
+    /// <summary>
+    /// TI SBOS448, the configuration register's PG field (±40, ±80, ±160, ±320 mV): the shunt ADC's widest range is ±320 mV, so a maximum current
+    /// whose shunt voltage exceeds it could never be measured; the chip would saturate at 320 mV.
+    /// </summary>
+    private static (double ShuntOhms, double MaxCurrentAmperes) ReadIna219(DriverSettings s)
+    {
+        double shunt = s.Number("shunt_ohms");
+        double max = s.Number("max_current_amperes");
+        if (shunt * max > 0.32 * (1 + 1e-9)) // 0.1 Ω × 3.2 A is 0.32000000000000006 in doubles, and exactly the range
+        {
+            s.Fail("max_current_amperes", $"max_current_amperes {max} A through shunt_ohms {shunt} Ω is {shunt * max * 1000:0.#} mV, beyond the INA219's ±320 mV shunt range; use a smaller shunt or a smaller maximum current (at most {0.32 / shunt:0.###} A)");
+        }
+
+        return (shunt, max);
+    }
+
+    /// <summary>SBOS547: the INA226's shunt ADC has one range, ±81.92 mV; a larger maximum would saturate it.</summary>
+    private static (double ShuntOhms, double MaxCurrentAmperes) ReadIna226(DriverSettings s)
+    {
+        double shunt = s.Number("shunt_ohms");
+        double max = s.Number("max_current_amperes");
+        if (shunt * max > Ina226.ShuntFullScaleVolts * (1 + 1e-9))
+        {
+            s.Fail("max_current_amperes", $"max_current_amperes {max} A through shunt_ohms {shunt} Ω is {shunt * max * 1000:0.##} mV, beyond the INA226's ±81.92 mV shunt range; use a smaller shunt or a smaller maximum current (at most {Ina226.ShuntFullScaleVolts / shunt:0.###} A)");
+        }
+
+        return (shunt, max);
+    }
+
+    /// <summary>The line's bias and polarity; the line number is the device's <c>pin</c>.</summary>
+    private static GpioLine ReadLine(DriverSettings s) => new(
+        0,
+        s.Text("bias") switch
+        {
+            "pull_up" => PinMode.InputPullUp,
+            "pull_down" => PinMode.InputPullDown,
+            _ => PinMode.Input,
+        },
+        s.Flag("active_low"));
+
+    /// <summary>A tank probe: four degrees below the room.</summary>
+    private static Func<DateTimeOffset, double> Cooler(Func<DateTimeOffset, (double Celsius, double RelativeHumidity)> room) => now => room(now).Celsius - 4;
+
+    /// <summary>The room's temperature alone.</summary>
+    private static Func<DateTimeOffset, double> Celsius(Func<DateTimeOffset, (double Celsius, double RelativeHumidity)> room) => now => room(now).Celsius;
+}
