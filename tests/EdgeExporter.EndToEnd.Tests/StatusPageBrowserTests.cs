@@ -77,7 +77,7 @@ public partial class StatusPageBrowserTests(ITestOutputHelper output)
 
               - name: failing-ina219
                 model: ina219
-                address: 0x41
+                address: 0x4f                # beside the demo INA219 at 0x41
                 shunt_ohms: 0.1
                 interval: {{IntervalSeconds}}s
                 retries: 0
