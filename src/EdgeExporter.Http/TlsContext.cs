@@ -138,9 +138,10 @@ internal sealed unsafe class TlsContext : IDisposable
 
     private void Configure(nint context)
     {
+        byte[] cipherList = _options.Tls12CipherList is { } chosen ? NullTerminated(chosen) : Tls12Ciphers;
         fixed (byte* cert = _certPath)
         fixed (byte* key = _keyPath)
-        fixed (byte* ciphers = Tls12Ciphers)
+        fixed (byte* ciphers = cipherList)
         fixed (byte* id = SessionIdContext)
         {
             if (OpenSsl.UseCertificateChainFile(context, cert) != 1)
@@ -164,8 +165,24 @@ internal sealed unsafe class TlsContext : IDisposable
                 throw new TlsConfigurationException($"TLS versions {_options.MinVersion}..{_options.MaxVersion} are not supported by this build ({OpenSsl.TakeError()}); use TLS12 or TLS13");
             }
 
-            OpenSsl.SetCipherList(context, ciphers);
-            OpenSsl.SetOptions(context, OpenSsl.OpNoCompression | OpenSsl.OpNoRenegotiation | OpenSsl.OpCipherServerPreference);
+            if (OpenSsl.SetCipherList(context, ciphers) != 1)
+            {
+                throw new TlsConfigurationException($"TLS cipher_suites ({_options.Tls12CipherList}): {OpenSsl.TakeError()}; name suites this OpenSSL offers, or leave cipher_suites out");
+            }
+
+            if (_options.Groups is { } groups)
+            {
+                byte[] groupList = NullTerminated(groups);
+                fixed (byte* list = groupList)
+                {
+                    if (OpenSsl.ContextControl(context, OpenSsl.CtrlSetGroupsList, 0, list) != 1)
+                    {
+                        throw new TlsConfigurationException($"TLS curve_preferences ({groups}): {OpenSsl.TakeError()}; name curves this OpenSSL offers, or leave curve_preferences out");
+                    }
+                }
+            }
+
+            OpenSsl.SetOptions(context, OpenSsl.OpNoCompression | OpenSsl.OpNoRenegotiation | (_options.PreferServerCiphers ? OpenSsl.OpCipherServerPreference : 0));
             // Partial writes and a moving buffer let a send resume where the socket filled up, as
             // plain sends do; released buffers make an idle kept-alive connection cost the SSL
             // object only, not its 2 × 16 KiB record buffers (SSL_CTX_set_mode(3)).

@@ -3,8 +3,7 @@ namespace EdgeExporter.Http;
 /// <summary>
 /// What the TLS layer needs, in the terms of exporter-toolkit's <c>tls_server_config</c>
 /// (prometheus/exporter-toolkit, docs/web-configuration.md) so that the web config file's parser
-/// fills it as read; <c>cipher_suites</c> and <c>curve_preferences</c> are not carried (OpenSSL's
-/// defaults below TLS 1.3 are narrowed to ECDHE with AEAD ciphers, TLS 1.3 has only AEAD suites).
+/// fills it as read, <c>cipher_suites</c> and <c>curve_preferences</c> in OpenSSL's names.
 /// The certificate and key are read again when either file changes, as exporter-toolkit re-reads
 /// them at each handshake.
 /// </summary>
@@ -25,4 +24,16 @@ public sealed class TlsOptions
     public TlsVersion MinVersion { get; init; } = TlsVersion.Tls12;
 
     public TlsVersion MaxVersion { get; init; } = TlsVersion.Tls13;
+
+    /// <summary>
+    /// OpenSSL's cipher list for TLS 1.2 (cipher_suites in OpenSSL's names, in order); null for ECDHE
+    /// with AES-GCM or ChaCha20-Poly1305. TLS 1.3's suites are not configurable, as in Go.
+    /// </summary>
+    public string? Tls12CipherList { get; init; }
+
+    /// <summary>OpenSSL's group list (curve_preferences: X25519, P-256, ...), in order; null for OpenSSL's default.</summary>
+    public string? Groups { get; init; }
+
+    /// <summary>prefer_server_cipher_suites: the server's order wins over the client's (exporter-toolkit's default).</summary>
+    public bool PreferServerCiphers { get; init; } = true;
 }

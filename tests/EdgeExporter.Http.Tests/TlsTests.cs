@@ -278,6 +278,29 @@ public sealed class TlsTests : IDisposable
         Assert.Equal("", OpenSslVersion(server.Port, "-tls1_2"));
     }
 
+    /// <summary>cipher_suites and curve_preferences (OpenSSL's names, as the web config maps Go's): a client offering only others is refused.</summary>
+    [Fact]
+    public async Task Configured_cipher_suites_and_curves_are_the_only_ones_offered()
+    {
+        await using TestServer server = Start(o => new HttpServerOptions
+        {
+            ListenAddresses = o.ListenAddresses,
+            Tls = new TlsOptions
+            {
+                CertFile = _certificates.ServerCert,
+                KeyFile = _certificates.ServerKey,
+                Tls12CipherList = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384",
+                Groups = "P-384",
+            },
+        });
+        // Under TLS 1.2 the client's groups also name the curves its certificate check accepts: P-256 for the test CA's key.
+        string chosen = SClient(server.Port, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384", "-groups", "P-384:P-256");
+        Assert.True(chosen.Contains("HTTP/1.1 200 OK", StringComparison.Ordinal), chosen);
+        Assert.DoesNotContain("HTTP/1.1 200 OK", SClient(server.Port, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256", "-groups", "P-384:P-256"));
+        Assert.DoesNotContain("HTTP/1.1 200 OK", SClient(server.Port, "-tls1_3", "-groups", "X25519"));
+        Assert.Contains("HTTP/1.1 200 OK", SClient(server.Port, "-tls1_3", "-groups", "P-384"));
+    }
+
     [Fact]
     public async Task A_certificate_replaced_on_disk_is_served_to_the_next_handshake()
     {

@@ -154,7 +154,16 @@ public sealed class WebConfigLoaderTests : IDisposable
             Assert.Equal(type.ToString(), ((EdgeExporter.Http.TlsClientAuth)(int)type).ToString());
         }
 
-        Assert.Contains("cipher_suites is not supported", string.Join("\n", Assert.Throws<ConfigException>(() => WebConfigLoader.Load("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n", "web.yml", _directory)).Errors));
+        Assert.Null(tls.Tls12CipherList);
+        Assert.Null(tls.Groups);
+        Assert.True(tls.PreferServerCiphers);
+        EdgeExporter.Http.TlsOptions chosen = WebConfigLoader.Load(
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  cipher_suites: [TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n  curve_preferences: [X25519, CurveP384]\n  prefer_server_cipher_suites: false\n",
+            "web.yml",
+            _directory).ToTlsOptions()!;
+        Assert.Equal("ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256", chosen.Tls12CipherList); // TLS 1.3 suites are not chosen, as in Go
+        Assert.Equal("X25519:P-384", chosen.Groups);
+        Assert.False(chosen.PreferServerCiphers);
         // Without a certificate, key, CA or client auth, exporter-toolkit serves plain HTTP: so do we.
         Assert.False(Load("tls_server_config:\n  min_version: TLS13\n").Tls.Enabled);
         Assert.Null(Load("tls_server_config:\n  min_version: TLS13\n").ToTlsOptions());

@@ -27,6 +27,9 @@ internal static unsafe partial class OpenSsl
     public const int CtrlSetMinProtoVersion = 123;
     public const int CtrlSetMaxProtoVersion = 124;
 
+    /// <summary>SSL_CTRL_SET_GROUPS_LIST (ssl.h): what SSL_CTX_set1_groups_list expands to.</summary>
+    public const int CtrlSetGroupsList = 92;
+
     public const long ModeEnablePartialWrite = 0x1;
     public const long ModeAcceptMovingWriteBuffer = 0x2;
     public const long ModeReleaseBuffers = 0x10;

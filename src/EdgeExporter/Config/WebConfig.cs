@@ -101,8 +101,56 @@ public sealed record WebConfig(
                 ClientAuth = (Http.TlsClientAuth)(int)tls.ClientAuth,
                 MinVersion = (Http.TlsVersion)(int)tls.MinVersion,
                 MaxVersion = (Http.TlsVersion)(int)tls.MaxVersion,
+                Tls12CipherList = OpenSslList(tls.CipherSuites, OpenSslCipher),
+                Groups = OpenSslList(tls.CurvePreferences, OpenSslGroup),
+                PreferServerCiphers = tls.PreferServerCipherSuites,
             }
             : null;
+
+    /// <summary>
+    /// OpenSSL's name of a TLS 1.2 suite Go's CipherSuites() offers (IANA number → OpenSSL name, as
+    /// openssl-ciphers(1) maps the standard names); null for the TLS 1.3 suites, which Go, and so
+    /// exporter-toolkit, does not let a config choose.
+    /// </summary>
+    private static string? OpenSslCipher(ushort id) => id switch
+    {
+        0xc009 => "ECDHE-ECDSA-AES128-SHA",
+        0xc00a => "ECDHE-ECDSA-AES256-SHA",
+        0xc013 => "ECDHE-RSA-AES128-SHA",
+        0xc014 => "ECDHE-RSA-AES256-SHA",
+        0xc02b => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        0xc02c => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        0xc02f => "ECDHE-RSA-AES128-GCM-SHA256",
+        0xc030 => "ECDHE-RSA-AES256-GCM-SHA384",
+        0xcca8 => "ECDHE-RSA-CHACHA20-POLY1305",
+        0xcca9 => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        _ => null,
+    };
+
+    /// <summary>OpenSSL's name of a named group (IANA TLS Supported Groups registry number).</summary>
+    private static string? OpenSslGroup(ushort id) => id switch
+    {
+        23 => "P-256",
+        24 => "P-384",
+        25 => "P-521",
+        29 => "X25519",
+        _ => null,
+    };
+
+    /// <summary>The names joined with ':' in the config's order; null when none maps (OpenSSL's default then).</summary>
+    private static string? OpenSslList(IReadOnlyList<ushort> ids, Func<ushort, string?> name)
+    {
+        var list = new System.Text.StringBuilder();
+        foreach (ushort id in ids)
+        {
+            if (name(id) is { } text)
+            {
+                list.Append(list.Length == 0 ? "" : ":").Append(text);
+            }
+        }
+
+        return list.Length == 0 ? null : list.ToString();
+    }
 
     public WebAccess ToAccess()
     {

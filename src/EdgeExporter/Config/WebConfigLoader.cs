@@ -172,16 +172,6 @@ public static class WebConfigLoader
             {
                 errors.Add(tls.Mark, "client_allowed_sans is not supported by edge_exporter yet; remove it and limit clients with client_ca_file (a CA that signs only their certificates)");
             }
-
-            if (tls.CurvePreferences.Count > 0)
-            {
-                errors.Add(tls.Mark, "curve_preferences is not supported by edge_exporter: OpenSSL's default groups (X25519, P-256, P-384, ...) are offered; remove curve_preferences");
-            }
-
-            if (tls.CipherSuites.Count > 0)
-            {
-                errors.Add(tls.Mark, "cipher_suites is not supported by edge_exporter: below TLS 1.3 it offers only ECDHE with AES-GCM or ChaCha20-Poly1305 (TLS 1.3 has only AEAD suites); remove cipher_suites, or set min_version: TLS13");
-            }
         }
 
         if (tls.Enabled && !tlsAvailable)
