@@ -24,6 +24,7 @@ internal readonly ref struct Quantity
         ("_meters", 1, "m", "0.##"),
         ("_seconds", 1, "s", "0.####"),
         ("_bytes", 1, "B", "0"),
+        ("_lux", 1, "lx", "0.#"),
     ];
 
     private static readonly byte[][] Symbols = Array.ConvertAll(Units, u => System.Text.Encoding.UTF8.GetBytes(u.Symbol));
