@@ -67,23 +67,19 @@ public static class DeviceDrivers
         DeviceDriver.Of(
             "Ina219",
             ReadIna219,
-            (device, s, f) => new Ina219Sensor(
+            (device, s, f) => new PowerMonitorSensor(
                 f.Metrics,
                 f.Identity(device),
-                f.I2c(device, (bus, faults) => new SimulatedIna219(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)),
-                device.Poll,
-                s.ShuntOhms,
-                s.MaxCurrentAmperes)),
+                new Ina219(f.I2c(device, (bus, faults) => new SimulatedIna219(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)), s.ShuntOhms, s.MaxCurrentAmperes),
+                device.Poll)),
         DeviceDriver.Of(
             "Ina226",
             ReadIna226,
-            (device, s, f) => new Ina226Sensor(
+            (device, s, f) => new PowerMonitorSensor(
                 f.Metrics,
                 f.Identity(device),
-                f.I2c(device, (bus, faults) => new SimulatedIna226(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)),
-                device.Poll,
-                s.ShuntOhms,
-                s.MaxCurrentAmperes)),
+                new Ina226(f.I2c(device, (bus, faults) => new SimulatedIna226(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)), s.ShuntOhms, s.MaxCurrentAmperes),
+                device.Poll)),
         DeviceDriver.Of(
             "Ds18b20",
             s => s.Text("file") == "temperature",

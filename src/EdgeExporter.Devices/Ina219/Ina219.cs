@@ -11,7 +11,7 @@ namespace EdgeExporter.Devices;
 /// calibration are rewritten every poll: a brown-out resets the calibration to 0, after which
 /// the chip would silently report 0 A. Shunt voltage and current are signed (two's complement).
 /// </summary>
-public sealed class Ina219
+public sealed class Ina219 : IPowerMonitor
 {
     public const double ShuntLsbVolts = 10e-6;
     public const double BusLsbVolts = 0.004;

@@ -14,7 +14,7 @@ namespace EdgeExporter.Devices;
 /// poll, because a brown-out clears the calibration to 0 and the chip then reports 0 A. The math
 /// overflow flag (Mask/Enable 0x06, bit 2) makes the poll <see cref="DeviceError.Invalid"/>.
 /// </summary>
-public sealed class Ina226
+public sealed class Ina226 : IPowerMonitor
 {
     public const double ShuntLsbVolts = 2.5e-6;
     public const double BusLsbVolts = 0.00125;

@@ -1,23 +1,22 @@
-using System.Device.I2c;
 using EdgeExporter.Collectors.Devices;
 using EdgeExporter.Devices;
 using EdgeExporter.Metrics;
 
 namespace EdgeExporter.Collectors.Sensors;
 
-/// <summary>An INA219 as a polled device: bus voltage, shunt voltage, current, power.</summary>
-public sealed class Ina219Sensor : PolledDevice
+/// <summary>A power monitor (INA219, INA226) as a polled device: bus voltage, shunt voltage, current, power.</summary>
+public sealed class PowerMonitorSensor : PolledDevice
 {
-    private readonly Ina219 _sensor;
+    private readonly IPowerMonitor _sensor;
     private readonly Series _bus;
     private readonly Series _shunt;
     private readonly Series _current;
     private readonly Series _power;
 
-    public Ina219Sensor(DeviceMetrics metrics, DeviceIdentity identity, I2cDevice device, PollSettings settings, double shuntOhms, double maxCurrentAmperes)
+    public PowerMonitorSensor(DeviceMetrics metrics, DeviceIdentity identity, IPowerMonitor sensor, PollSettings settings)
         : base(metrics, identity, settings)
     {
-        _sensor = new Ina219(device, shuntOhms, maxCurrentAmperes);
+        _sensor = sensor;
         _bus = AddReading(metrics.Voltage);
         _shunt = AddReading(metrics.ShuntVoltage);
         _current = AddReading(metrics.Current);
