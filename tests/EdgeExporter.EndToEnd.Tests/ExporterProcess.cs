@@ -58,6 +58,27 @@ internal sealed partial class ExporterProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Whether <paramref name="text"/> shows up in the log within <paramref name="within"/>: a line
+    /// the exporter wrote reaches this process through a pipe and a reader thread, some time after
+    /// the answer that followed it.
+    /// </summary>
+    public bool LogShows(string text, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return true;
+    }
+
     public int ProcessId => _process.Id;
 
     public int ExitCode => _process.ExitCode;
