@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -22,6 +24,12 @@ public sealed class FakeReceiver : IDisposable
 
     public FakeReceiver(Func<int, string?> answer)
     {
+        // Connections are served on the thread pool, and tests block pool threads (xunit runs them
+        // there; answer scripts sleep). With the pool's minimum of one thread per core, a request
+        // then waited for the pool to grow: 0.5-1 s seen on 2 cores, long enough to look like a
+        // sender that did not send.
+        ThreadPool.GetMinThreads(out int workers, out int completion);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), completion);
         _answer = answer;
         _listener.Start();
         _ = Task.Run(AcceptLoop);
@@ -30,6 +38,9 @@ public sealed class FakeReceiver : IDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public List<ReceivedRequest> Requests { get; } = [];
+
+    /// <summary>When the answer to request n was handed to the socket (a Stopwatch timestamp); absent while it hangs or was never written.</summary>
+    public ConcurrentDictionary<int, long> AnsweredAt { get; } = new();
 
     public int Connections => Volatile.Read(ref _connections);
 
@@ -116,6 +127,7 @@ public sealed class FakeReceiver : IDisposable
                 }
 
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(answer!), _stop.Token);
+                AnsweredAt[index] = Stopwatch.GetTimestamp();
             }
         }
         catch (Exception) when (_stop.IsCancellationRequested)
