@@ -35,9 +35,10 @@ public interface IRemoteWriteQueue : IDisposable
 }
 
 /// <summary>A snapshot of a queue's bounds and losses.</summary>
-/// <param name="BytesOnDisk">Bytes of segments on disk now.</param>
+/// <param name="BytesOnDisk">Bytes of segments on disk now: what counts against the disk cap, acknowledged records in a segment not yet removed included.</param>
 /// <param name="BytesInMemory">Bytes of records held in memory now (not yet flushed, or all of them when memory-only).</param>
 /// <param name="RecordsDropped">Records dropped since start to keep within the caps.</param>
 /// <param name="RecordsCorrupt">Records skipped at recovery because their checksum or length was wrong.</param>
 /// <param name="OnDisk">False once the queue fell back to memory only (disk full, read-only, no directory).</param>
-public readonly record struct QueueStatistics(long BytesOnDisk, long BytesInMemory, long RecordsDropped, long RecordsCorrupt, bool OnDisk);
+/// <param name="BytesWaitingOnDisk">Bytes of the records on disk not yet acknowledged (their frames; segment headers not counted).</param>
+public readonly record struct QueueStatistics(long BytesOnDisk, long BytesInMemory, long RecordsDropped, long RecordsCorrupt, bool OnDisk, long BytesWaitingOnDisk = 0);

@@ -83,7 +83,7 @@ public sealed record RemoteSeries(
     /// <summary>The queue's figures, as of now, and the records the sender could not read.</summary>
     public void Show(QueueStatistics statistics, long unreadable)
     {
-        QueueBytesDisk.Set(statistics.BytesOnDisk);
+        QueueBytesDisk.Set(statistics.BytesWaitingOnDisk);
         QueueBytesMemory.Set(statistics.BytesInMemory);
         QueueDropped.Set(statistics.RecordsDropped);
         QueueCorrupt.Set(statistics.RecordsCorrupt + unreadable);

@@ -100,7 +100,9 @@ public sealed unsafe partial class SegmentQueue : IRemoteWriteQueue
         {
             lock (_gate)
             {
-                return new QueueStatistics(_bytesOnDisk, _ring.Used, _dropped, _corrupt, _onDisk);
+                // The cursor is in the oldest segment; every segment after it is unread but for its header.
+                long waiting = _segments.Count == 0 ? 0 : _bytesOnDisk - _cursorOffset - (SegmentHeader.Bytes * (_segments.Count - 1L));
+                return new QueueStatistics(_bytesOnDisk, _ring.Used, _dropped, _corrupt, _onDisk, Math.Max(0, waiting));
             }
         }
     }

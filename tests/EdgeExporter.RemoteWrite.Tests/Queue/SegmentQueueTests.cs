@@ -139,6 +139,17 @@ public sealed class SegmentQueueTests : IDisposable
         string segment = Assert.Single(_directory.Segments());
         Assert.Equal(SegmentHeader.Bytes + (6 * (RecordFrame.HeaderBytes + 100)), new FileInfo(segment).Length);
         Assert.Equal(new FileInfo(segment).Length, queue.Statistics.BytesOnDisk);
+        Assert.Equal(6 * (RecordFrame.HeaderBytes + 100), queue.Statistics.BytesWaitingOnDisk);
+
+        // Acknowledged records stay in the segment until it goes, but no longer wait (the metric's where="disk").
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(queue.TryPeek(buffer, out _, out long sequence));
+            queue.Acknowledge(sequence);
+        }
+
+        Assert.Equal(new FileInfo(segment).Length, queue.Statistics.BytesOnDisk);
+        Assert.Equal(2 * (RecordFrame.HeaderBytes + 100), queue.Statistics.BytesWaitingOnDisk);
     }
 
     [Fact]
