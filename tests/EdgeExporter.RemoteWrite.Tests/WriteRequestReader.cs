@@ -17,14 +17,8 @@ public sealed record DecodedSeries(List<KeyValuePair<string, string>> Labels, do
 /// field order, skips unknown fields, and fails on malformed input. Field numbers from
 /// prometheus/prompb (types.proto, remote.proto).
 /// </summary>
-public static class WriteRequestReader
+public static partial class WriteRequestReader
 {
-    public static List<DecodedSeries> DecodeRecord(byte[] record)
-    {
-        Assert.True(BatchRecord.TryRead(record, out _, out _, out ReadOnlySpan<byte> body));
-        return DecodeSnappy(body.ToArray());
-    }
-
     public static List<DecodedSeries> DecodeSnappy(byte[] compressed) => Decode(Snappy.DecompressToArray(compressed));
 
     public static List<DecodedSeries> Decode(byte[] request)
