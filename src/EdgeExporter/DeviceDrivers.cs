@@ -33,6 +33,14 @@ public static class DeviceDrivers
                 new Sht4x(f.I2c(device, (bus, faults) => new SimulatedSht4x(bus, f.Room(device), f.Time, faults)), precision),
                 device.Poll)),
         DeviceDriver.Of(
+            "Scd4x",
+            ReadScd4x,
+            (device, s, f) => new Co2Sensor(
+                f.Metrics,
+                f.Identity(device),
+                new Scd4x(f.I2c(device, (bus, faults) => new SimulatedScd4x(bus, f.Air(device), f.Time, faults)), s.Mode, s.AltitudeMeters),
+                device.Poll)),
+        DeviceDriver.Of(
             "Sht2x",
             (device, f) => new HygrometerSensor(
                 f.Metrics,
@@ -175,6 +183,22 @@ public static class DeviceDrivers
         }
 
         return (shunt, max);
+    }
+
+    /// <summary>
+    /// SCD4x datasheet §3.5.1, §3.8.1: the part measures every 5 s, or every 30 s in low-power mode; a
+    /// shorter interval would find no new measurement on most polls and count each as a timeout.
+    /// </summary>
+    private static (Scd4xMode Mode, int? AltitudeMeters) ReadScd4x(DriverSettings s)
+    {
+        Scd4xMode mode = s.Choice<Scd4xMode>("mode");
+        TimeSpan period = Scd4x.MeasurementPeriod(mode);
+        if (s.Interval < period)
+        {
+            s.Fail("mode", $"mode {s.Text("mode")} measures every {period.TotalSeconds:0} s, more seldom than the interval of {s.Interval.TotalSeconds:0.###} s; use interval: {period.TotalSeconds:0}s or longer, or mode: periodic");
+        }
+
+        return (mode, s.OptionalText("altitude_meters") is null ? null : s.Integer("altitude_meters"));
     }
 
     /// <summary>The line's bias and polarity; the line number is the device's <c>pin</c>.</summary>

@@ -56,7 +56,7 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     {
         DeviceDriver driver = DeviceDrivers.Find(device.Profile.Driver)
             ?? throw new InvalidOperationException($"no driver '{device.Profile.Driver}' for model '{device.Profile.Model}'");
-        object? settings = device.DriverSettings ?? driver.ReadSettings(device.Settings, out _);
+        object? settings = device.DriverSettings ?? driver.ReadSettings(device.Settings, device.Poll.Interval, out _);
         return driver.Create(device, settings ?? throw new InvalidOperationException($"the settings of '{device.Name}' were not validated"), this);
     }
 
@@ -212,6 +212,18 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     {
         double seed = Seed(device.Name);
         return now => 420 + (400 * Math.Sin((((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI));
+    }
+
+    /// <summary>The room's air with its CO2: 450 ppm ventilated, up to 1250 ppm when the room has been full for a while (same day as the room's).</summary>
+    public Func<DateTimeOffset, (double Co2Ppm, double Celsius, double RelativeHumidity)> Air(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now =>
+        {
+            (double celsius, double humidity) = Room(now, seed);
+            double phase = (((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI;
+            return (850 + (400 * Math.Sin(phase - 1)) + (8 * Math.Sin((now - _start).TotalSeconds * 0.9)), celsius, humidity);
+        };
     }
 
     /// <summary>A simulated load for the device: see <see cref="Load(DateTimeOffset, double, double)"/>.</summary>

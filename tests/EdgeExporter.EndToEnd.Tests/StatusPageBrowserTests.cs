@@ -35,6 +35,7 @@ public partial class StatusPageBrowserTests(ITestOutputHelper output)
         ("rack-mcp9808", "temperature", "°C"),
         ("office-bh1750", "illuminance", "lx"),
         ("battery-ina226", "voltage", "V"),
+        ("office-scd41", "co2", "ppm"),
         ("tank-ds18b20", "temperature", "°C"),
         ("door", "gpio state", ""),
         ("energy-s0", "pulses", ""),

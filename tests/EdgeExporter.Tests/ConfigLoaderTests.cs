@@ -10,7 +10,7 @@ public class ConfigLoaderTests
     public void Every_embedded_profile_loads_and_every_model_has_a_driver()
     {
         HardwareProfiles profiles = HardwareProfiles.Embedded;
-        Assert.Equal(["aht20", "b2x", "bh1750", "bme280", "bmp280", "ds18b20", "em24", "gpio_input", "ina219", "ina226", "mcp9808", "modbus", "nmea_gps", "pulse_counter", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht2x", "sht3x", "sht4x"], profiles.Devices.Keys);
+        Assert.Equal(["aht20", "b2x", "bh1750", "bme280", "bmp280", "ds18b20", "em24", "gpio_input", "ina219", "ina226", "mcp9808", "modbus", "nmea_gps", "pulse_counter", "scd4x", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht2x", "sht3x", "sht4x"], profiles.Devices.Keys);
         Assert.Equal(10, profiles.Devices["sdm120"].Registers.Count);
         Assert.Equal(18, profiles.Devices["sdm630"].Registers.Count);
         Assert.Equal(11, profiles.Devices["sdm230"].Registers.Count);
@@ -194,6 +194,8 @@ public class ConfigLoaderTests
     [InlineData("devics: []\n", 1, 1, "unknown key 'devics' in the config; did you mean 'devices'?")]
     [InlineData("devices:\n  - { name: 'bad name', model: sht3x, bus: 1 }\n", 2, 13, "may contain only letters")]
     [InlineData("devices:\n  - { name: p, model: ina219, bus: 1, shunt_ohms: 0.1, max_current_amperes: 5 }\n", 2, 77, "beyond the INA219's ±320 mV shunt range; use a smaller shunt or a smaller maximum current (at most 3.2 A)")]
+    [InlineData("devices:\n  - { name: c, model: scd4x, bus: 1, mode: low_power }\n", 2, 44, "device 'c': mode low_power measures every 30 s, more seldom than the interval of 10 s; use interval: 30s or longer, or mode: periodic")]
+    [InlineData("devices:\n  - { name: c, model: scd4x, bus: 1, altitude_meters: 4000 }\n", 2, 55, "altitude_meters of device 'c' must be a whole number from 0 to 3000, not '4000'")]
     public void Mistakes_name_file_line_column_and_the_fix(string text, int line, int column, string message)
     {
         ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(text, "edge.yml"));

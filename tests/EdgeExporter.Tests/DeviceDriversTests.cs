@@ -54,4 +54,13 @@ public class DeviceDriversTests
         store.Seal();
         Assert.Equal(Devices.DeviceError.None, devices[0].Poll());
     }
+
+    [Fact]
+    public void An_scd4x_reads_its_mode_and_altitude_and_is_checked_against_its_interval()
+    {
+        ExporterConfig config = ConfigLoader.Load("devices:\n  - { name: c, model: scd4x, bus: 1, mode: low_power, interval: 30s, altitude_meters: 520 }\n  - { name: d, model: scd4x, bus: 2 }\n", "edge.yml");
+        Assert.Equal((Devices.Scd4xMode.LowPower, (int?)520), config.Devices[0].DriverSettings);
+        Assert.Equal((Devices.Scd4xMode.Periodic, (int?)null), config.Devices[1].DriverSettings);
+        Assert.Equal(System.TimeSpan.FromSeconds(10), config.Devices[1].Poll.Interval);
+    }
 }

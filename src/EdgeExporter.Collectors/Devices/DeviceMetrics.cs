@@ -88,6 +88,13 @@ public sealed class DeviceMetrics
     /// </summary>
     public MetricFamily Illuminance => Reading("edge_illuminance_lux", "Illuminance measured by an ambient light sensor, in lux.", "lux");
 
+    /// <summary>
+    /// Prometheus names quantities in base units, and a concentration in ppm is a ratio scaled by
+    /// 1e-6 as a percentage is one scaled by 1e-2: the family carries the plain mole fraction
+    /// (420 ppm is 0.00042), as <c>edge_humidity_ratio</c> carries 0..1 rather than percent.
+    /// </summary>
+    public MetricFamily Co2 => Reading("edge_co2_ratio", "CO2 concentration measured by a sensor, as a mole (volume) fraction: 0.00042 is 420 ppm.", "ratio");
+
     public MetricFamily GpioState => Reading("edge_gpio_state", "Logical level of a GPIO input: 1 active, 0 inactive (after active_low).", null);
 
     public MetricFamily Pulses => Reading("edge_pulses_total", "Pulses counted on a GPIO input, after debounce.", null, MetricType.Counter);

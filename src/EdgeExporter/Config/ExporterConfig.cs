@@ -419,7 +419,7 @@ public static partial class ConfigLoader
         var labels = Labels(map["labels"], errors);
         int before = errors.Messages.Count;
         var settings = Settings(map, where, profile, errors);
-        object? driverSettings = errors.Messages.Count == before ? DriverSettings(map, where, profile, settings, errors) : null;
+        object? driverSettings = errors.Messages.Count == before ? DriverSettings(map, where, profile, settings, poll.Interval, errors) : null;
         FaultSchedule? fault = Fault(map["fault"], where, profile, errors);
         if (name is null)
         {
@@ -830,14 +830,14 @@ public static partial class ConfigLoader
     /// The driver's typed settings, once every setting of the device passed its profile spec: what only the driver
     /// knows (an INA219's shunt range) is reported at the setting it is about.
     /// </summary>
-    private static object? DriverSettings(YamlMapping map, string where, DeviceProfile profile, Dictionary<string, string> settings, ConfigErrors errors)
+    private static object? DriverSettings(YamlMapping map, string where, DeviceProfile profile, Dictionary<string, string> settings, TimeSpan interval, ConfigErrors errors)
     {
         if (DeviceDrivers.Find(profile.Driver) is not { } driver)
         {
             return null; // the profile parser has refused it already
         }
 
-        object? typed = driver.ReadSettings(settings, out (string Setting, string Message)? problem);
+        object? typed = driver.ReadSettings(settings, interval, out (string Setting, string Message)? problem);
         if (problem is { } p)
         {
             errors.Add(map[p.Setting] ?? map, $"{where}: {p.Message}");

@@ -60,6 +60,11 @@ internal readonly ref struct Quantity
             return new Quantity(name[..^"_ratio".Length], 1, default, "0.###"); // read as a ratio, not a percentage
         }
 
+        if (name.EndsWith("co2_ratio"u8))
+        {
+            return new Quantity(name[..^"_ratio".Length], 1e6, "ppm"u8, "0"); // a CO2 meter reads in ppm
+        }
+
         for (int i = 0; i < Units.Length; i++)
         {
             string suffix = Units[i].Suffix;
