@@ -136,6 +136,14 @@ public static class DeviceDrivers
                 f.SimulateOn(device, (faults, seed) => new SimulatedGpsReceiver(52.5163 + (seed / 100), 13.3777 + (seed / 100), 34, f.Time, faults));
                 return new GpsDevice(f.Metrics, f.Identity(device), device.Poll, device.Serial, f.Ports);
             }),
+        DeviceDriver.Of(
+            "Pms5003",
+            s => s.Flag("counts"),
+            (device, counts, f) =>
+            {
+                f.SimulateOn(device, (faults, seed) => new SimulatedPms5003(f.Haze(seed), f.Time, faults));
+                return new ParticulateSensor(f.Metrics, f.Identity(device), new Pms5003(device.Serial, f.Ports), device.Poll, counts);
+            }),
         DeviceDriver.Of("ModbusDevice", (device, f) => f.Modbus(device)),
     ];
 

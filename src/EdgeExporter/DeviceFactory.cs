@@ -226,6 +226,10 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
         };
     }
 
+    /// <summary>PM2.5 in µg/m³ over the same compressed day: 3 in clean air, up to 24 when someone cooks.</summary>
+    public Func<DateTimeOffset, double> Haze(double seed) =>
+        now => 12 + (9 * Math.Sin((((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI)) + (3 * Math.Max(0, Math.Sin((now - _start).TotalSeconds / 45)));
+
     /// <summary>A simulated load for the device: see <see cref="Load(DateTimeOffset, double, double)"/>.</summary>
     public Func<DateTimeOffset, (double BusVolts, double Amperes)> Load(DeviceConfig device, double maxCurrent)
     {

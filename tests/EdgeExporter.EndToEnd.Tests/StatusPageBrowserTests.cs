@@ -46,6 +46,7 @@ public partial class StatusPageBrowserTests(ITestOutputHelper output)
         ("workshop-em24", "energy import", "kWh"),
         ("solar-b23", "current", "A"),
         ("boiler", "boiler temperature", "°C"),
+        ("kitchen-pms5003", "particulate matter", "µg/m³"),
         ("gps", "gps latitude", "°"),
         ("failing-ina219", "voltage", "V"),
     ];

@@ -10,7 +10,7 @@ public class ConfigLoaderTests
     public void Every_embedded_profile_loads_and_every_model_has_a_driver()
     {
         HardwareProfiles profiles = HardwareProfiles.Embedded;
-        Assert.Equal(["aht20", "b2x", "bh1750", "bme280", "bmp280", "ds18b20", "em24", "gpio_input", "ina219", "ina226", "mcp9808", "modbus", "nmea_gps", "pulse_counter", "scd4x", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht2x", "sht3x", "sht4x"], profiles.Devices.Keys);
+        Assert.Equal(["aht20", "b2x", "bh1750", "bme280", "bmp280", "ds18b20", "em24", "gpio_input", "ina219", "ina226", "mcp9808", "modbus", "nmea_gps", "pms5003", "pulse_counter", "scd4x", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht2x", "sht3x", "sht4x"], profiles.Devices.Keys);
         Assert.Equal(10, profiles.Devices["sdm120"].Registers.Count);
         Assert.Equal(18, profiles.Devices["sdm630"].Registers.Count);
         Assert.Equal(11, profiles.Devices["sdm230"].Registers.Count);
@@ -178,6 +178,8 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 1 }\n", 3, 5, "same bus and address as 'a'")]
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 2, parity: mark }\n", 3, 69, "parity of device 'b' must be one of none, even, odd, not 'mark'")] // not a crash comparing the line's settings
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: g, model: nmea_gps, port: /dev/ttyUSB0 }\n", 3, 5, "a GPS receiver talks on its port alone")]
+    [InlineData("devices:\n  - { name: p, model: pms5003, port: /dev/ttyAMA0 }\n  - { name: a, model: sdm120, port: /dev/ttyAMA0, slave: 1 }\n", 3, 5, "a pms5003 talks on its port alone")]
+    [InlineData("devices:\n  - { name: p, model: pms5003, port: /dev/ttyAMA0, baud: 115200 }\n", 2, 58, "baud of device 'p' must be one of 9600, not '115200'")]
     [InlineData("devices:\n  - { name: m, model: sdm630, port: /dev/ttyUSB0, slave: 1, baud: 2400, response_timeout: 2s, retries: 2, interval: 5s }\n", 2, 117, "needs up to")]
     [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1:502, port: /dev/ttyUSB0, slave: 1 }\n", 2, 60, "has both port and gateway")]
     [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1:502, slave: 1, baud: 9600 }\n", 2, 70, "baud of device 'm' belongs to the gateway, which runs the serial line")]

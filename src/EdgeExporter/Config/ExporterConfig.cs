@@ -478,9 +478,12 @@ public static partial class ConfigLoader
             DeviceConfig first = onPort[port][0];
             foreach (DeviceConfig other in onPort[port][1..])
             {
-                if (first.Profile.Protocol == "nmea" || other.Profile.Protocol == "nmea")
+                if (first.Profile.Protocol != "modbus" || other.Profile.Protocol != "modbus")
                 {
-                    errors.Add(other.Mark, $"device '{other.Name}' is on port {port} with '{first.Name}' (line {first.Mark.Line}); a GPS receiver talks on its port alone");
+                    // A device that sends on its own (NMEA sentences, particle sensor frames) cannot share its line.
+                    DeviceProfile talker = (first.Profile.Protocol == "modbus" ? other : first).Profile;
+                    string who = talker.Protocol == "nmea" ? "a GPS receiver" : $"a {talker.Model}";
+                    errors.Add(other.Mark, $"device '{other.Name}' is on port {port} with '{first.Name}' (line {first.Mark.Line}); {who} talks on its port alone");
                 }
                 else if (other.Serial with { Path = "" } != first.Serial with { Path = "" })
                 {

@@ -10,6 +10,8 @@ internal readonly ref struct Quantity
     private static readonly (string Suffix, double Scale, string Symbol, string Format)[] Units =
     [
         ("_voltamperes_reactive", 1, "var", "0.###"),
+        ("_grams_per_cubic_meter", 1e6, "µg/m³", "0.#"),
+        ("_per_cubic_meter", 1, "/m³", "0"),
         ("_meters_per_second", 1, "m/s", "0.##"),
         ("_celsius", 1, "°C", "0.##"),
         ("_ratio", 100, "%", "0.#"),
