@@ -89,6 +89,14 @@ public static class DeviceDrivers
                 new Ina226(f.I2c(device, (bus, faults) => new SimulatedIna226(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)), s.ShuntOhms, s.MaxCurrentAmperes),
                 device.Poll)),
         DeviceDriver.Of(
+            "Ads1115",
+            ReadAds1115,
+            (device, s, f) => new AdcSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Ads1115(f.I2c(device, (bus, faults) => new SimulatedAds1115(bus, f.Inputs(device), f.Time, faults)), s.Inputs, s.FullScaleVolts, s.SamplesPerSecond),
+                device.Poll)),
+        DeviceDriver.Of(
             "Ds18b20",
             s => s.Text("file") == "temperature",
             (device, temperatureFile, f) => new Ds18b20Sensor(
@@ -207,6 +215,37 @@ public static class DeviceDrivers
         }
 
         return (mode, s.OptionalText("altitude_meters") is null ? null : s.Integer("altitude_meters"));
+    }
+
+    /// <summary>
+    /// The ADS1115's inputs as the config lists them (<c>channels: a0, a1, a2-a3</c>): each a name of
+    /// <see cref="Ads1115Inputs"/> (the multiplexer has exactly these, SBAS444E Config Register MUX), once.
+    /// </summary>
+    private static (Ads1115Input[] Inputs, double FullScaleVolts, int SamplesPerSecond) ReadAds1115(DriverSettings s)
+    {
+        var inputs = new List<Ads1115Input>();
+        foreach (string part in s.Text("channels").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Ads1115Inputs.TryParse(part, out Ads1115Input input))
+            {
+                s.Fail("channels", $"'{part}' is not an input of the ADS1115; use {Ads1115Inputs.All} (a0..a3 against GND, or one of the four differential pairs)");
+            }
+            else if (inputs.Contains(input))
+            {
+                s.Fail("channels", $"channel {part} is listed twice; list each input once");
+            }
+            else
+            {
+                inputs.Add(input);
+            }
+        }
+
+        if (inputs.Count == 0 && s.Problem is null)
+        {
+            s.Fail("channels", "channels lists no input; name at least one, like channels: a0, a1");
+        }
+
+        return (inputs.ToArray(), s.Number("full_scale_volts"), s.Integer("data_rate"));
     }
 
     /// <summary>The line's bias and polarity; the line number is the device's <c>pin</c>.</summary>

@@ -230,6 +230,17 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     public Func<DateTimeOffset, double> Haze(double seed) =>
         now => 12 + (9 * Math.Sin((((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI)) + (3 * Math.Max(0, Math.Sin((now - _start).TotalSeconds / 45)));
 
+    /// <summary>An ADC's four inputs: a potentiometer swept over the compressed day, a thermistor divider, the 3.3 V rail, a grounded input.</summary>
+    public Func<DateTimeOffset, (double A0, double A1, double A2, double A3)> Inputs(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now =>
+        {
+            double phase = (((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI;
+            return (1.65 + (1.2 * Math.Sin(phase)), 0.82 + (0.05 * Math.Cos(phase)), 3.29, 0.0004 * Math.Sin((now - _start).TotalSeconds));
+        };
+    }
+
     /// <summary>A simulated load for the device: see <see cref="Load(DateTimeOffset, double, double)"/>.</summary>
     public Func<DateTimeOffset, (double BusVolts, double Amperes)> Load(DeviceConfig device, double maxCurrent)
     {

@@ -36,6 +36,7 @@ public partial class StatusPageBrowserTests(ITestOutputHelper output)
         ("office-bh1750", "illuminance", "lx"),
         ("battery-ina226", "voltage", "V"),
         ("office-scd41", "co2", "ppm"),
+        ("panel-ads1115", "voltage", "V"),
         ("tank-ds18b20", "temperature", "°C"),
         ("door", "gpio state", ""),
         ("energy-s0", "pulses", ""),

@@ -14,7 +14,7 @@ public sealed class DeviceMetrics
     public static readonly string[] IdentityLabels = ["device", "model", "bus", "address"];
 
     /// <summary>Label names the config may not use for its own labels.</summary>
-    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity", "system", "size"];
+    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity", "system", "size", "channel"];
 
     private readonly string[] _readingLabels;
     private readonly Dictionary<string, MetricFamily> _readings = new(StringComparer.Ordinal);
@@ -75,6 +75,9 @@ public sealed class DeviceMetrics
     public MetricFamily Pressure => Reading("edge_pressure_pascals", PressureHelp, "pascals");
 
     public MetricFamily Voltage => Reading("edge_voltage_volts", VoltageHelp, "volts");
+
+    /// <summary><c>edge_voltage_volts</c> with a <c>channel</c> label (an ADC's inputs; the kernel IIO collector's ADCs use the same label).</summary>
+    public MetricFamily ChannelVoltage => Voltage.WithLabels("channel");
 
     public MetricFamily ShuntVoltage => Reading("edge_shunt_voltage_volts", "Voltage across a power monitor's shunt resistor, in volts (negative when current flows backwards).", "volts");
 

@@ -66,7 +66,7 @@ public sealed class HardwareProfiles
 
     private static readonly string[] SettingKeys = ["type", "values", "min", "max", "default"];
 
-    private static readonly string[] SettingTypes = ["choice", "integer", "number", "duration", "bool", "name"];
+    private static readonly string[] SettingTypes = ["choice", "integer", "number", "duration", "bool", "name", "text"]; // text: the driver reads it (a list of ADC inputs)
 
     private HardwareProfiles(IReadOnlyDictionary<string, DeviceProfile> devices, IReadOnlyDictionary<string, BoardProfile> boards)
     {
