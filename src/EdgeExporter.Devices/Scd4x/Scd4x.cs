@@ -59,7 +59,10 @@ public sealed class Scd4x : ICo2Sensor
     /// <summary>§3.5.2: the CO2 word is ppm; returned as a mole fraction.</summary>
     public static double ToCo2Ratio(ushort raw) => raw * 1e-6;
 
-    /// <summary>§3.5.2: T = -45 + 175 × word / (2^16 − 1) °C.</summary>
+    /// <summary>
+    /// §3.5.2: T = -45 + 175 × word / (2^16 − 1) °C. The denominator could not be checked against the
+    /// stored copy of §3.5.2; some code divides by 2^16, which differs by at most 0.003 °C.
+    /// </summary>
     public static double ToCelsius(ushort raw) => -45 + (175.0 * raw / 65535);
 
     /// <summary>§3.5.2: RH = 100 × word / (2^16 − 1) %, as a ratio.</summary>
