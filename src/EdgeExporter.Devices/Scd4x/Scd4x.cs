@@ -60,8 +60,8 @@ public sealed class Scd4x : ICo2Sensor
     public static double ToCo2Ratio(ushort raw) => raw * 1e-6;
 
     /// <summary>
-    /// §3.5.2: T = -45 + 175 × word / (2^16 − 1) °C. The denominator could not be checked against the
-    /// stored copy of §3.5.2; some code divides by 2^16, which differs by at most 0.003 °C.
+    /// §3.5.2: T = -45 + 175 × word / (2^16 − 1) °C, the denominator as Sensirion's own driver
+    /// documents it (python-i2c-scd4x, read_measurement_raw); some code divides by 2^16, at most 0.003 °C apart.
     /// </summary>
     public static double ToCelsius(ushort raw) => -45 + (175.0 * raw / 65535);
 

@@ -10,9 +10,10 @@ using EdgeExporter.Tests.Shared;
 namespace EdgeExporter.Collectors.Tests.Sensors;
 
 /// <summary>
-/// Sensirion SCD4x datasheet v1.3: the read_measurement example of §3.5.2 (500 ppm, 25 °C, 37 %RH with
-/// their CRC-8 bytes), the data-ready rule of §3.8.2, and the command rules of Table 9 and §3.5.3,
-/// through the real driver and poller against the register-level double.
+/// Sensirion SCD4x datasheet v1.3: the read_measurement example of §3.5.2 (500 ppm, 25 °C, 37 %RH; the
+/// stored copy of that page could not be read, so its CRC-8 bytes are checked by computation here too),
+/// the data-ready rule of §3.8.2, and the command rules of Table 9 and §3.5.3, through the real driver
+/// and poller against the register-level double.
 /// </summary>
 public class Scd4xTests
 {
