@@ -15,7 +15,7 @@ public abstract class DeviceDriver(string name)
     public string Name { get; } = name;
 
     /// <summary>The typed settings, or null with <paramref name="problem"/> (the setting it is about, and why).</summary>
-    internal abstract object? ReadSettings(IReadOnlyDictionary<string, string> settings, out (string Setting, string Message)? problem);
+    internal abstract object? ReadSettings(IReadOnlyDictionary<string, string> settings, TimeSpan interval, out (string Setting, string Message)? problem);
 
     internal abstract PolledDevice Create(DeviceConfig device, object settings, DeviceFactory factory);
 
@@ -32,9 +32,9 @@ public abstract class DeviceDriver(string name)
         : DeviceDriver(name)
         where TSettings : notnull
     {
-        internal override object? ReadSettings(IReadOnlyDictionary<string, string> settings, out (string Setting, string Message)? problem)
+        internal override object? ReadSettings(IReadOnlyDictionary<string, string> settings, TimeSpan interval, out (string Setting, string Message)? problem)
         {
-            var reader = new DriverSettings(settings);
+            var reader = new DriverSettings(settings, interval);
             TSettings typed = read(reader);
             problem = reader.Problem;
             return problem is null ? typed : null;
@@ -49,8 +49,11 @@ public abstract class DeviceDriver(string name)
 /// A device's settings as the profile's specs left them (present, of their type, within their
 /// limits), read into typed values; <see cref="Fail"/> records what only the driver knows is wrong.
 /// </summary>
-public sealed class DriverSettings(IReadOnlyDictionary<string, string> settings)
+public sealed class DriverSettings(IReadOnlyDictionary<string, string> settings, TimeSpan interval)
 {
+    /// <summary>The device's poll interval, for settings that only make sense with some (a sensor's own measurement period).</summary>
+    public TimeSpan Interval => interval;
+
     public (string Setting, string Message)? Problem { get; private set; }
 
     public string Text(string name) => settings[name];

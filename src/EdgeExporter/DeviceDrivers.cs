@@ -33,6 +33,14 @@ public static class DeviceDrivers
                 new Sht4x(f.I2c(device, (bus, faults) => new SimulatedSht4x(bus, f.Room(device), f.Time, faults)), precision),
                 device.Poll)),
         DeviceDriver.Of(
+            "Scd4x",
+            ReadScd4x,
+            (device, s, f) => new Co2Sensor(
+                f.Metrics,
+                f.Identity(device),
+                new Scd4x(f.I2c(device, (bus, faults) => new SimulatedScd4x(bus, f.Air(device), f.Time, faults)), s.Mode, s.AltitudeMeters),
+                device.Poll)),
+        DeviceDriver.Of(
             "Sht2x",
             (device, f) => new HygrometerSensor(
                 f.Metrics,
@@ -79,6 +87,14 @@ public static class DeviceDrivers
                 f.Metrics,
                 f.Identity(device),
                 new Ina226(f.I2c(device, (bus, faults) => new SimulatedIna226(bus, s.ShuntOhms, f.Load(device, s.MaxCurrentAmperes), f.Time, faults)), s.ShuntOhms, s.MaxCurrentAmperes),
+                device.Poll)),
+        DeviceDriver.Of(
+            "Ads1115",
+            ReadAds1115,
+            (device, s, f) => new AdcSensor(
+                f.Metrics,
+                f.Identity(device),
+                new Ads1115(f.I2c(device, (bus, faults) => new SimulatedAds1115(bus, f.Inputs(device), f.Time, faults)), s.Inputs, s.FullScaleVolts, s.SamplesPerSecond),
                 device.Poll)),
         DeviceDriver.Of(
             "Ds18b20",
@@ -128,6 +144,14 @@ public static class DeviceDrivers
                 f.SimulateOn(device, (faults, seed) => new SimulatedGpsReceiver(52.5163 + (seed / 100), 13.3777 + (seed / 100), 34, f.Time, faults));
                 return new GpsDevice(f.Metrics, f.Identity(device), device.Poll, device.Serial, f.Ports);
             }),
+        DeviceDriver.Of(
+            "Pms5003",
+            s => s.Flag("counts"),
+            (device, counts, f) =>
+            {
+                f.SimulateOn(device, (faults, seed) => new SimulatedPms5003(f.Haze(seed), f.Time, faults));
+                return new ParticulateSensor(f.Metrics, f.Identity(device), new Pms5003(device.Serial, f.Ports), device.Poll, counts);
+            }),
         DeviceDriver.Of("ModbusDevice", (device, f) => f.Modbus(device)),
     ];
 
@@ -175,6 +199,53 @@ public static class DeviceDrivers
         }
 
         return (shunt, max);
+    }
+
+    /// <summary>
+    /// SCD4x datasheet §3.5.1, §3.8.1: the part measures every 5 s, or every 30 s in low-power mode; a
+    /// shorter interval would find no new measurement on most polls and count each as a timeout.
+    /// </summary>
+    private static (Scd4xMode Mode, int? AltitudeMeters) ReadScd4x(DriverSettings s)
+    {
+        Scd4xMode mode = s.Choice<Scd4xMode>("mode");
+        TimeSpan period = Scd4x.MeasurementPeriod(mode);
+        if (s.Interval < period)
+        {
+            s.Fail("mode", $"mode {s.Text("mode")} measures every {period.TotalSeconds:0} s, more seldom than the interval of {s.Interval.TotalSeconds:0.###} s; use interval: {period.TotalSeconds:0}s or longer, or mode: periodic");
+        }
+
+        return (mode, s.OptionalText("altitude_meters") is null ? null : s.Integer("altitude_meters"));
+    }
+
+    /// <summary>
+    /// The ADS1115's inputs as the config lists them (<c>channels: a0, a1, a2-a3</c>): each a name of
+    /// <see cref="Ads1115Inputs"/> (the multiplexer has exactly these, SBAS444E Config Register MUX), once.
+    /// </summary>
+    private static (Ads1115Input[] Inputs, double FullScaleVolts, int SamplesPerSecond) ReadAds1115(DriverSettings s)
+    {
+        var inputs = new List<Ads1115Input>();
+        foreach (string part in s.Text("channels").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Ads1115Inputs.TryParse(part, out Ads1115Input input))
+            {
+                s.Fail("channels", $"'{part}' is not an input of the ADS1115; use {Ads1115Inputs.All} (a0..a3 against GND, or one of the four differential pairs)");
+            }
+            else if (inputs.Contains(input))
+            {
+                s.Fail("channels", $"channel {part} is listed twice; list each input once");
+            }
+            else
+            {
+                inputs.Add(input);
+            }
+        }
+
+        if (inputs.Count == 0 && s.Problem is null)
+        {
+            s.Fail("channels", "channels lists no input; name at least one, like channels: a0, a1");
+        }
+
+        return (inputs.ToArray(), s.Number("full_scale_volts"), s.Integer("data_rate"));
     }
 
     /// <summary>The line's bias and polarity; the line number is the device's <c>pin</c>.</summary>

@@ -56,7 +56,7 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     {
         DeviceDriver driver = DeviceDrivers.Find(device.Profile.Driver)
             ?? throw new InvalidOperationException($"no driver '{device.Profile.Driver}' for model '{device.Profile.Model}'");
-        object? settings = device.DriverSettings ?? driver.ReadSettings(device.Settings, out _);
+        object? settings = device.DriverSettings ?? driver.ReadSettings(device.Settings, device.Poll.Interval, out _);
         return driver.Create(device, settings ?? throw new InvalidOperationException($"the settings of '{device.Name}' were not validated"), this);
     }
 
@@ -212,6 +212,33 @@ public sealed class DeviceFactory(DeviceMetrics metrics, HostPaths paths, bool s
     {
         double seed = Seed(device.Name);
         return now => 420 + (400 * Math.Sin((((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI));
+    }
+
+    /// <summary>The room's air with its CO2: 450 ppm ventilated, up to 1250 ppm when the room has been full for a while (same day as the room's).</summary>
+    public Func<DateTimeOffset, (double Co2Ppm, double Celsius, double RelativeHumidity)> Air(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now =>
+        {
+            (double celsius, double humidity) = Room(now, seed);
+            double phase = (((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI;
+            return (850 + (400 * Math.Sin(phase - 1)) + (8 * Math.Sin((now - _start).TotalSeconds * 0.9)), celsius, humidity);
+        };
+    }
+
+    /// <summary>PM2.5 in µg/m³ over the same compressed day: 3 in clean air, up to 24 when someone cooks.</summary>
+    public Func<DateTimeOffset, double> Haze(double seed) =>
+        now => 12 + (9 * Math.Sin((((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI)) + (3 * Math.Max(0, Math.Sin((now - _start).TotalSeconds / 45)));
+
+    /// <summary>An ADC's four inputs: a potentiometer swept over the compressed day, a thermistor divider, the 3.3 V rail, a grounded input.</summary>
+    public Func<DateTimeOffset, (double A0, double A1, double A2, double A3)> Inputs(DeviceConfig device)
+    {
+        double seed = Seed(device.Name);
+        return now =>
+        {
+            double phase = (((now - _start).TotalSeconds / 600) + seed) * 2 * Math.PI;
+            return (1.65 + (1.2 * Math.Sin(phase)), 0.82 + (0.05 * Math.Cos(phase)), 3.29, 0.0004 * Math.Sin((now - _start).TotalSeconds));
+        };
     }
 
     /// <summary>A simulated load for the device: see <see cref="Load(DateTimeOffset, double, double)"/>.</summary>

@@ -35,6 +35,8 @@ public partial class StatusPageBrowserTests(ITestOutputHelper output)
         ("rack-mcp9808", "temperature", "°C"),
         ("office-bh1750", "illuminance", "lx"),
         ("battery-ina226", "voltage", "V"),
+        ("office-scd41", "co2", "ppm"),
+        ("panel-ads1115", "voltage", "V"),
         ("tank-ds18b20", "temperature", "°C"),
         ("door", "gpio state", ""),
         ("energy-s0", "pulses", ""),
@@ -45,6 +47,7 @@ public partial class StatusPageBrowserTests(ITestOutputHelper output)
         ("workshop-em24", "energy import", "kWh"),
         ("solar-b23", "current", "A"),
         ("boiler", "boiler temperature", "°C"),
+        ("kitchen-pms5003", "particulate matter", "µg/m³"),
         ("gps", "gps latitude", "°"),
         ("failing-ina219", "voltage", "V"),
     ];

@@ -10,7 +10,7 @@ public class ConfigLoaderTests
     public void Every_embedded_profile_loads_and_every_model_has_a_driver()
     {
         HardwareProfiles profiles = HardwareProfiles.Embedded;
-        Assert.Equal(["aht20", "b2x", "bh1750", "bme280", "bmp280", "ds18b20", "em24", "gpio_input", "ina219", "ina226", "mcp9808", "modbus", "nmea_gps", "pulse_counter", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht2x", "sht3x", "sht4x"], profiles.Devices.Keys);
+        Assert.Equal(["ads1115", "aht20", "b2x", "bh1750", "bme280", "bmp280", "ds18b20", "em24", "gpio_input", "ina219", "ina226", "mcp9808", "modbus", "nmea_gps", "pms5003", "pulse_counter", "scd4x", "sdm120", "sdm230", "sdm630", "sdm72d_m", "sht2x", "sht3x", "sht4x"], profiles.Devices.Keys);
         Assert.Equal(10, profiles.Devices["sdm120"].Registers.Count);
         Assert.Equal(18, profiles.Devices["sdm630"].Registers.Count);
         Assert.Equal(11, profiles.Devices["sdm230"].Registers.Count);
@@ -146,7 +146,7 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, interval: 100ms }\n", 2, 48, "interval 100ms of device 't' is out of range")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, interval: 10 }\n", 2, 48, "interval must be a duration like 500ms")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, interval: 5s, timeout: 5s }\n", 2, 61, "shorter than its interval 5s")]
-    [InlineData("devices:\n  - { name: t, model: sht99, bus: 1 }\n", 2, 23, "unknown model 'sht99'; supported models: aht20, b2x, bh1750, bme280, bmp280, ds18b20")]
+    [InlineData("devices:\n  - { name: t, model: sht99, bus: 1 }\n", 2, 23, "unknown model 'sht99'; supported models: ads1115, aht20, b2x, bh1750, bme280, bmp280, ds18b20")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, labels: { device: x } }\n", 2, 48, "label 'device' is set by the exporter")]
     [InlineData("devices:\n  - { name: t, model: sht3x, bus: 1, labels: { 9x: y } }\n", 2, 48, "'9x' is not a valid label name")]
     [InlineData("devices:\n  - { name: t, model: bme280, bus: 1, fault: crc }\n", 2, 46, "a bme280 cannot show fault 'crc'")]
@@ -178,6 +178,8 @@ public class ConfigLoaderTests
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 1 }\n", 3, 5, "same bus and address as 'a'")]
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: b, model: sdm630, port: /dev/ttyUSB0, slave: 2, parity: mark }\n", 3, 69, "parity of device 'b' must be one of none, even, odd, not 'mark'")] // not a crash comparing the line's settings
     [InlineData("devices:\n  - { name: a, model: sdm120, port: /dev/ttyUSB0, slave: 1 }\n  - { name: g, model: nmea_gps, port: /dev/ttyUSB0 }\n", 3, 5, "a GPS receiver talks on its port alone")]
+    [InlineData("devices:\n  - { name: p, model: pms5003, port: /dev/ttyAMA0 }\n  - { name: a, model: sdm120, port: /dev/ttyAMA0, slave: 1 }\n", 3, 5, "a pms5003 talks on its port alone")]
+    [InlineData("devices:\n  - { name: p, model: pms5003, port: /dev/ttyAMA0, baud: 115200 }\n", 2, 58, "baud of device 'p' must be one of 9600, not '115200'")]
     [InlineData("devices:\n  - { name: m, model: sdm630, port: /dev/ttyUSB0, slave: 1, baud: 2400, response_timeout: 2s, retries: 2, interval: 5s }\n", 2, 117, "needs up to")]
     [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1:502, port: /dev/ttyUSB0, slave: 1 }\n", 2, 60, "has both port and gateway")]
     [InlineData("devices:\n  - { name: m, model: sdm120, gateway: 10.0.0.1:502, slave: 1, baud: 9600 }\n", 2, 70, "baud of device 'm' belongs to the gateway, which runs the serial line")]
@@ -194,6 +196,11 @@ public class ConfigLoaderTests
     [InlineData("devics: []\n", 1, 1, "unknown key 'devics' in the config; did you mean 'devices'?")]
     [InlineData("devices:\n  - { name: 'bad name', model: sht3x, bus: 1 }\n", 2, 13, "may contain only letters")]
     [InlineData("devices:\n  - { name: p, model: ina219, bus: 1, shunt_ohms: 0.1, max_current_amperes: 5 }\n", 2, 77, "beyond the INA219's ±320 mV shunt range; use a smaller shunt or a smaller maximum current (at most 3.2 A)")]
+    [InlineData("devices:\n  - { name: a, model: ads1115, bus: 1, channels: 'a0, a4' }\n", 2, 50, "device 'a': 'a4' is not an input of the ADS1115; use a0-a1, a0-a3, a1-a3, a2-a3, a0, a1, a2, a3 (a0..a3 against GND, or one of the four differential pairs)")]
+    [InlineData("devices:\n  - { name: a, model: ads1115, bus: 1, channels: 'a1, A1' }\n", 2, 50, "channel A1 is listed twice; list each input once")]
+    [InlineData("devices:\n  - { name: a, model: ads1115, bus: 1, full_scale_volts: 5 }\n", 2, 58, "full_scale_volts of device 'a' must be one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256, not '5'")]
+    [InlineData("devices:\n  - { name: c, model: scd4x, bus: 1, mode: low_power }\n", 2, 44, "device 'c': mode low_power measures every 30 s, more seldom than the interval of 10 s; use interval: 30s or longer, or mode: periodic")]
+    [InlineData("devices:\n  - { name: c, model: scd4x, bus: 1, altitude_meters: 4000 }\n", 2, 55, "altitude_meters of device 'c' must be a whole number from 0 to 3000, not '4000'")]
     public void Mistakes_name_file_line_column_and_the_fix(string text, int line, int column, string message)
     {
         ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(text, "edge.yml"));

@@ -54,4 +54,28 @@ public class DeviceDriversTests
         store.Seal();
         Assert.Equal(Devices.DeviceError.None, devices[0].Poll());
     }
+
+    [Fact]
+    public void An_scd4x_reads_its_mode_and_altitude_and_is_checked_against_its_interval()
+    {
+        ExporterConfig config = ConfigLoader.Load("devices:\n  - { name: c, model: scd4x, bus: 1, mode: low_power, interval: 30s, altitude_meters: 520 }\n  - { name: d, model: scd4x, bus: 2 }\n", "edge.yml");
+        Assert.Equal((Devices.Scd4xMode.LowPower, (int?)520), config.Devices[0].DriverSettings);
+        Assert.Equal((Devices.Scd4xMode.Periodic, (int?)null), config.Devices[1].DriverSettings);
+        Assert.Equal(System.TimeSpan.FromSeconds(10), config.Devices[1].Poll.Interval);
+    }
+
+    [Fact]
+    public void An_ads1115_reads_its_inputs_range_and_rate_and_polls_them_by_channel()
+    {
+        ExporterConfig config = ConfigLoader.Load("devices:\n  - { name: a, model: ads1115, bus: 1, address: 0x49, channels: 'a0, a2-a3', full_scale_volts: 2.048, data_rate: 860 }\n", "edge.yml");
+        (Devices.Ads1115Input[] inputs, double fullScale, int rate) = ((Devices.Ads1115Input[], double, int))config.Devices[0].DriverSettings!;
+        Assert.Equal([Devices.Ads1115Input.A0, Devices.Ads1115Input.A2MinusA3], inputs);
+        Assert.Equal((2.048, 860), (fullScale, rate));
+        var store = new Metrics.MetricStore();
+        var devices = new DeviceFactory(new Collectors.Devices.DeviceMetrics(store), new Hardware.Files.HostPaths(), simulate: true).Create(config);
+        store.Seal();
+        Assert.Equal(Devices.DeviceError.None, devices[0].Poll());
+        string body = Tests.Shared.Rendering.RenderText(store);
+        Assert.Contains("edge_voltage_volts{device=\"a\",model=\"ads1115\",bus=\"i2c-1\",address=\"0x49\",channel=\"a2-a3\"}", body, System.StringComparison.Ordinal);
+    }
 }

@@ -105,6 +105,13 @@ public partial class StatusPageTests
     }
 
     [Fact]
+    public void Co2_as_a_ratio_reads_as_ppm()
+    {
+        string page = Render(Scrape.Replace("edge_device_up{device=\"kitchen\"", "edge_device_up{device=\"air\",model=\"scd4x\"} 1\nedge_co2_ratio{device=\"air\",model=\"scd4x\",bus=\"i2c-1\",address=\"0x62\"} 0.000842\nedge_device_up{device=\"kitchen\"", StringComparison.Ordinal));
+        Assert.Contains("<th scope=\"row\">co2</th><td class=\"num\">842 ppm</td>", Article(page, "air"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Everything_the_config_names_is_escaped()
     {
         const string hostile = "<script>alert(1)</script> & \\\"x\\\" 'y'";

@@ -14,7 +14,7 @@ public sealed class DeviceMetrics
     public static readonly string[] IdentityLabels = ["device", "model", "bus", "address"];
 
     /// <summary>Label names the config may not use for its own labels.</summary>
-    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity", "system"];
+    public static readonly string[] ReservedLabels = ["device", "model", "bus", "address", "kind", "job", "instance", "le", "quantity", "system", "size", "channel"];
 
     private readonly string[] _readingLabels;
     private readonly Dictionary<string, MetricFamily> _readings = new(StringComparer.Ordinal);
@@ -76,6 +76,9 @@ public sealed class DeviceMetrics
 
     public MetricFamily Voltage => Reading("edge_voltage_volts", VoltageHelp, "volts");
 
+    /// <summary><c>edge_voltage_volts</c> with a <c>channel</c> label (an ADC's inputs; the kernel IIO collector's ADCs use the same label).</summary>
+    public MetricFamily ChannelVoltage => Voltage.WithLabels("channel");
+
     public MetricFamily ShuntVoltage => Reading("edge_shunt_voltage_volts", "Voltage across a power monitor's shunt resistor, in volts (negative when current flows backwards).", "volts");
 
     public MetricFamily Current => Reading("edge_current_amperes", CurrentHelp, "amperes");
@@ -87,6 +90,32 @@ public sealed class DeviceMetrics
     /// square metre is the same unit spelled out), so the family keeps lux as its unit.
     /// </summary>
     public MetricFamily Illuminance => Reading("edge_illuminance_lux", "Illuminance measured by an ambient light sensor, in lux.", "lux");
+
+    /// <summary>
+    /// Prometheus names quantities in base units, and a concentration in ppm is a ratio scaled by
+    /// 1e-6 as a percentage is one scaled by 1e-2: the family carries the plain mole fraction
+    /// (420 ppm is 0.00042), as <c>edge_humidity_ratio</c> carries 0..1 rather than percent.
+    /// </summary>
+    public MetricFamily Co2 => Reading("edge_co2_ratio", "CO2 concentration measured by a sensor, as a mole (volume) fraction: 0.00042 is 420 ppm.", "ratio");
+
+    /// <summary>
+    /// Prometheus's base unit of mass is the gram, so µg/m³ is exported as grams per cubic meter
+    /// (12 µg/m³ is 1.2e-05); the PM class is the <c>size</c> label, as PM1.0, PM2.5 and PM10 are one
+    /// quantity measured for three size cuts.
+    /// </summary>
+    public MetricFamily ParticulateMatter => Reading(
+        "edge_particulate_matter_grams_per_cubic_meter",
+        "Mass concentration of particles in the air (size=\"pm2.5\": diameter up to 2.5 micrometers), in grams per cubic meter: 1.2e-05 is 12 ug/m3.",
+        "grams_per_cubic_meter",
+        MetricType.Gauge,
+        "size");
+
+    public MetricFamily Particles => Reading(
+        "edge_particles_per_cubic_meter",
+        "Particles in a cubic meter of air with a diameter beyond size (cumulative: size=\"0.3um\" includes every larger one).",
+        null,
+        MetricType.Gauge,
+        "size");
 
     public MetricFamily GpioState => Reading("edge_gpio_state", "Logical level of a GPIO input: 1 active, 0 inactive (after active_low).", null);
 

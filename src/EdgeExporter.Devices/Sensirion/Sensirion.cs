@@ -3,11 +3,37 @@ using EdgeExporter.Hardware.Checksums;
 
 namespace EdgeExporter.Devices;
 
-/// <summary>What the Sensirion parts share: command, wait, read six bytes, CRC-8 per word.</summary>
+/// <summary>What the Sensirion parts share: command, wait, read words of two bytes each followed by its CRC-8.</summary>
 internal static class Sensirion
 {
-    public static bool CrcOk(ReadOnlySpan<byte> frame) =>
-        frame.Length >= 6 && SensirionCrc8.Compute(frame[..2]) == frame[2] && SensirionCrc8.Compute(frame[3..5]) == frame[5];
+    public static bool CrcOk(ReadOnlySpan<byte> frame) => frame.Length >= 6 && WordsOk(frame[..6]);
+
+    /// <summary>Every 3-byte group of <paramref name="frame"/> (word msb, word lsb, CRC-8) checks.</summary>
+    public static bool WordsOk(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length == 0 || frame.Length % 3 != 0)
+        {
+            return false;
+        }
+
+        for (int at = 0; at < frame.Length; at += 3)
+        {
+            if (SensirionCrc8.Compute(frame.Slice(at, 2)) != frame[at + 2])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A word as the parts take it in write direction: big-endian, then its CRC-8.</summary>
+    public static void WriteWord(Span<byte> destination, ushort word)
+    {
+        destination[0] = (byte)(word >> 8);
+        destination[1] = (byte)word;
+        destination[2] = SensirionCrc8.Compute(destination[..2]);
+    }
 
     public static ulong Fingerprint(ReadOnlySpan<byte> frame) =>
         ((ulong)frame[0] << 24) | ((ulong)frame[1] << 16) | ((ulong)frame[3] << 8) | frame[4];

@@ -31,6 +31,9 @@ public enum SimulatedFault
 
     /// <summary>A Modbus slave answers with an exception response (code from <see cref="FaultSource.ExceptionCode"/>).</summary>
     Exception,
+
+    /// <summary>The part keeps losing power: it answers, but comes back in its power-on state each time (an SCD4x stops measuring).</summary>
+    Reset,
 }
 
 /// <summary>
@@ -51,6 +54,7 @@ public static class SimulatedFaults
         ("truncated", SimulatedFault.Truncated),
         ("wrong_slave", SimulatedFault.WrongSlave),
         ("exception", SimulatedFault.Exception),
+        ("reset", SimulatedFault.Reset),
     ];
 
     /// <summary>Every fault's config name, in table order (for errors that list them).</summary>

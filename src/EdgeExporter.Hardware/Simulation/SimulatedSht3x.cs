@@ -153,9 +153,11 @@ internal sealed class SensirionFrames(
         frame[..Math.Min(6, buffer.Length)].CopyTo(buffer);
     }
 
-    private static ushort Raw(double fraction) => (ushort)Math.Round(Math.Clamp(fraction, 0, 1) * 65535);
+    /// <summary>A fraction of full scale as a 16-bit word (the SHT3x/SHT4x/SCD4x conversions are all of this form).</summary>
+    internal static ushort Raw(double fraction) => (ushort)Math.Round(Math.Clamp(fraction, 0, 1) * 65535);
 
-    private static void WriteWord(Span<byte> destination, ushort word)
+    /// <summary>A big-endian word followed by its CRC-8, as every Sensirion part answers.</summary>
+    internal static void WriteWord(Span<byte> destination, ushort word)
     {
         BinaryPrimitives.WriteUInt16BigEndian(destination, word);
         destination[2] = SensirionCrc8.Compute(destination[..2]);

@@ -419,7 +419,7 @@ public static partial class ConfigLoader
         var labels = Labels(map["labels"], errors);
         int before = errors.Messages.Count;
         var settings = Settings(map, where, profile, errors);
-        object? driverSettings = errors.Messages.Count == before ? DriverSettings(map, where, profile, settings, errors) : null;
+        object? driverSettings = errors.Messages.Count == before ? DriverSettings(map, where, profile, settings, poll.Interval, errors) : null;
         FaultSchedule? fault = Fault(map["fault"], where, profile, errors);
         if (name is null)
         {
@@ -478,9 +478,12 @@ public static partial class ConfigLoader
             DeviceConfig first = onPort[port][0];
             foreach (DeviceConfig other in onPort[port][1..])
             {
-                if (first.Profile.Protocol == "nmea" || other.Profile.Protocol == "nmea")
+                if (first.Profile.Protocol != "modbus" || other.Profile.Protocol != "modbus")
                 {
-                    errors.Add(other.Mark, $"device '{other.Name}' is on port {port} with '{first.Name}' (line {first.Mark.Line}); a GPS receiver talks on its port alone");
+                    // A device that sends on its own (NMEA sentences, particle sensor frames) cannot share its line.
+                    DeviceProfile talker = (first.Profile.Protocol == "modbus" ? other : first).Profile;
+                    string who = talker.Protocol == "nmea" ? "a GPS receiver" : $"a {talker.Model}";
+                    errors.Add(other.Mark, $"device '{other.Name}' is on port {port} with '{first.Name}' (line {first.Mark.Line}); {who} talks on its port alone");
                 }
                 else if (other.Serial with { Path = "" } != first.Serial with { Path = "" })
                 {
@@ -830,14 +833,14 @@ public static partial class ConfigLoader
     /// The driver's typed settings, once every setting of the device passed its profile spec: what only the driver
     /// knows (an INA219's shunt range) is reported at the setting it is about.
     /// </summary>
-    private static object? DriverSettings(YamlMapping map, string where, DeviceProfile profile, Dictionary<string, string> settings, ConfigErrors errors)
+    private static object? DriverSettings(YamlMapping map, string where, DeviceProfile profile, Dictionary<string, string> settings, TimeSpan interval, ConfigErrors errors)
     {
         if (DeviceDrivers.Find(profile.Driver) is not { } driver)
         {
             return null; // the profile parser has refused it already
         }
 
-        object? typed = driver.ReadSettings(settings, out (string Setting, string Message)? problem);
+        object? typed = driver.ReadSettings(settings, interval, out (string Setting, string Message)? problem);
         if (problem is { } p)
         {
             errors.Add(map[p.Setting] ?? map, $"{where}: {p.Message}");

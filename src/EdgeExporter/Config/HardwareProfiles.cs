@@ -33,7 +33,7 @@ public sealed record DeviceProfile(
     /// <summary>The <c>driver:</c> key: the name of the profile's entry in <see cref="DeviceDrivers"/>.</summary>
     public string Driver { get; init; } = "";
 
-    /// <summary>For serial devices: modbus or nmea.</summary>
+    /// <summary>For serial devices: modbus, nmea or plantower.</summary>
     public string? Protocol { get; init; }
 
     /// <summary>A Modbus device's register map (more can be added per device in the config).</summary>
@@ -66,7 +66,7 @@ public sealed class HardwareProfiles
 
     private static readonly string[] SettingKeys = ["type", "values", "min", "max", "default"];
 
-    private static readonly string[] SettingTypes = ["choice", "integer", "number", "duration", "bool", "name"];
+    private static readonly string[] SettingTypes = ["choice", "integer", "number", "duration", "bool", "name", "text"]; // text: the driver reads it (a list of ADC inputs)
 
     private HardwareProfiles(IReadOnlyDictionary<string, DeviceProfile> devices, IReadOnlyDictionary<string, BoardProfile> boards)
     {
@@ -168,9 +168,9 @@ public sealed class HardwareProfiles
         }
 
         string? protocol = errors.Text(map["protocol"], "protocol");
-        if (kind == BusKind.Serial && protocol is not ("modbus" or "nmea"))
+        if (kind == BusKind.Serial && protocol is not ("modbus" or "nmea" or "plantower"))
         {
-            errors.Add(map["protocol"] ?? map, "a serial profile needs protocol: modbus or nmea");
+            errors.Add(map["protocol"] ?? map, "a serial profile needs protocol: modbus, nmea or plantower");
         }
 
         string? driver = errors.Text(map["driver"], "driver");

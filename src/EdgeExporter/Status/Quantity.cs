@@ -10,6 +10,8 @@ internal readonly ref struct Quantity
     private static readonly (string Suffix, double Scale, string Symbol, string Format)[] Units =
     [
         ("_voltamperes_reactive", 1, "var", "0.###"),
+        ("_grams_per_cubic_meter", 1e6, "µg/m³", "0.#"),
+        ("_per_cubic_meter", 1, "/m³", "0"),
         ("_meters_per_second", 1, "m/s", "0.##"),
         ("_celsius", 1, "°C", "0.##"),
         ("_ratio", 100, "%", "0.#"),
@@ -58,6 +60,11 @@ internal readonly ref struct Quantity
         if (name.EndsWith("power_factor_ratio"u8))
         {
             return new Quantity(name[..^"_ratio".Length], 1, default, "0.###"); // read as a ratio, not a percentage
+        }
+
+        if (name.EndsWith("co2_ratio"u8))
+        {
+            return new Quantity(name[..^"_ratio".Length], 1e6, "ppm"u8, "0"); // a CO2 meter reads in ppm
         }
 
         for (int i = 0; i < Units.Length; i++)
