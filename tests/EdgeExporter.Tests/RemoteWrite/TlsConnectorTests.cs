@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EdgeExporter.Http;
 using EdgeExporter.Metrics;
@@ -151,6 +153,34 @@ public sealed class TlsConnectorTests(CertificatesFixture fixture) : IClassFixtu
         var error = Assert.Throws<IOException>(() => connector.Connect("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, TimeSpan.FromMilliseconds(500)));
         watch.Stop();
         Assert.StartsWith("TLS handshake timed out", error.Message, StringComparison.Ordinal);
+        Assert.InRange(watch.ElapsedMilliseconds, 450, 2000);
+    }
+
+    [Fact]
+    public void A_receiver_that_completes_the_handshake_and_stops_reading_costs_the_send_its_deadline_and_no_more()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var pem = X509Certificate2.CreateFromPemFile(Certs.ServerCert, Certs.ServerKey);
+        using var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        using var done = new ManualResetEventSlim();
+        var server = new Thread(() =>
+        {
+            using Socket socket = listener.AcceptSocket();
+            using var tls = new SslStream(new NetworkStream(socket));
+            tls.AuthenticateAsServer(certificate);
+            done.Wait(TimeSpan.FromSeconds(10)); // and never reads
+        }) { IsBackground = true };
+        server.Start();
+        using TlsConnector connector = Connector(new TlsClientOptions { CaFile = Certs.CaFile });
+        using IHttpTransport transport = connector.Connect("localhost", ((IPEndPoint)listener.LocalEndpoint).Port, Timeout);
+        byte[] body = new byte[64 << 20]; // far more than both socket buffers hold
+        var watch = Stopwatch.StartNew();
+        var error = Assert.Throws<IOException>(() => transport.Write(body, Deadline(TimeSpan.FromMilliseconds(500))));
+        watch.Stop();
+        done.Set();
+        server.Join(TimeSpan.FromSeconds(5));
+        Assert.Equal("TLS send timed out (the receiver does not read)", error.Message);
         Assert.InRange(watch.ElapsedMilliseconds, 450, 2000);
     }
 
