@@ -27,6 +27,29 @@ internal static unsafe class TlsSocket
     /// <summary>A server-side SSL over <paramref name="fd"/>, with the context's settings; 0 when OpenSSL is out of memory.</summary>
     public static nint Open(nint context, int fd)
     {
+        nint ssl = Create(context, fd);
+        if (ssl != 0)
+        {
+            OpenSsl.SetAcceptState(ssl);
+        }
+
+        return ssl;
+    }
+
+    /// <summary>A client-side SSL over <paramref name="fd"/> (the remote write sender's); 0 when OpenSSL is out of memory.</summary>
+    public static nint OpenClient(nint context, int fd)
+    {
+        nint ssl = Create(context, fd);
+        if (ssl != 0)
+        {
+            OpenSsl.SetConnectState(ssl);
+        }
+
+        return ssl;
+    }
+
+    private static nint Create(nint context, int fd)
+    {
         nint ssl = OpenSsl.SslNew(context);
         if (ssl == 0)
         {
@@ -45,7 +68,6 @@ internal static unsafe class TlsSocket
         OpenSsl.BioSetData(bio, fd);
         OpenSsl.BioSetInit(bio, 1);
         OpenSsl.SetBio(ssl, bio, bio); // one BIO both ways; the SSL owns it and frees it with itself
-        OpenSsl.SetAcceptState(ssl);
         return ssl;
     }
 

@@ -1,13 +1,13 @@
 namespace EdgeExporter.RemoteWrite;
 
 /// <summary>
-/// The byte stream under an HTTP/1.1 request: plain TCP now; a TLS stream slots in here without the
-/// client changing (it only writes bytes and reads them with a deadline). One owner at a time.
+/// The byte stream under an HTTP/1.1 request: plain TCP, or TLS over it (the executable's connector
+/// for https:// receivers); the client only writes bytes and reads them with a deadline. One owner at a time.
 /// </summary>
 public interface IHttpTransport : IDisposable
 {
-    /// <summary>Writes all of <paramref name="data"/> or throws <see cref="IOException"/>.</summary>
-    void Write(ReadOnlySpan<byte> data);
+    /// <summary>Writes all of <paramref name="data"/> by <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) or throws <see cref="IOException"/>.</summary>
+    void Write(ReadOnlySpan<byte> data, long deadline);
 
     /// <summary>
     /// Reads what has arrived into <paramref name="buffer"/>, waiting until <paramref name="deadline"/>
@@ -17,9 +17,9 @@ public interface IHttpTransport : IDisposable
     int Read(Span<byte> buffer, long deadline);
 }
 
-/// <summary>Opens a transport to the receiver; the scheme decides which (http: plain TCP).</summary>
+/// <summary>Opens a transport to the receiver; the scheme decides which (http: plain TCP, https: TLS over it).</summary>
 public interface IHttpConnector
 {
-    /// <summary>Connects within <paramref name="timeout"/>, or throws <see cref="IOException"/> saying why.</summary>
+    /// <summary>Connects (and for TLS, completes the handshake) within <paramref name="timeout"/>, or throws <see cref="IOException"/> saying why.</summary>
     IHttpTransport Connect(string host, int port, TimeSpan timeout);
 }

@@ -92,7 +92,7 @@ public sealed class RemoteWriteClient : IDisposable
         try
         {
             _transport ??= _connector.Connect(_endpoint.Host, _endpoint.Port, _timeout);
-            _transport.Write(buffer.Slice(start, headLength + bodyLength));
+            _transport.Write(buffer.Slice(start, headLength + bodyLength), deadline);
             return ReadResponse(deadline);
         }
         catch (IOException error)
@@ -102,7 +102,12 @@ public sealed class RemoteWriteClient : IDisposable
         }
     }
 
-    public void Dispose() => Close();
+    /// <summary>Closes the connection, and the connector when it holds something (a TLS context).</summary>
+    public void Dispose()
+    {
+        Close();
+        (_connector as IDisposable)?.Dispose();
+    }
 
     private void Close()
     {

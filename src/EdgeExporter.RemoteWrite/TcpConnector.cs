@@ -12,7 +12,7 @@ public sealed class TcpConnector : IHttpConnector
 
     private sealed class Transport(TcpStreamChannel channel) : IHttpTransport
     {
-        public void Write(ReadOnlySpan<byte> data) => channel.Write(data);
+        public void Write(ReadOnlySpan<byte> data, long deadline) => channel.Write(data, deadline);
 
         public int Read(Span<byte> buffer, long deadline) => channel.Read(buffer, deadline);
 

@@ -323,7 +323,9 @@ public sealed class Exporter : IMetricsEndpoint, ISampleSource, IAsyncDisposable
             }
 
             var encoder = new WriteRequestEncoder(queue.MaxRecordBytes, queueSettings.MaxSamplesPerSend, push.ExternalLabels, remote.Relabel);
-            var client = new RemoteWriteClient(remote.Endpoint, new TcpConnector(), remote.RemoteTimeout, queueSettings.RetryOnHttp429, $"{CommandLine.ProgramName}/{BuildInfo.Version}", remote.Headers);
+            // The tls_config files were loaded once by the config check; loaded again here for use.
+            IHttpConnector connector = remote.Endpoint.Https ? new TlsConnector(TlsClientContext.Load(remote.Tls ?? new TlsClientOptions())) : new TcpConnector();
+            var client = new RemoteWriteClient(remote.Endpoint, connector, remote.RemoteTimeout, queueSettings.RetryOnHttp429, $"{CommandLine.ProgramName}/{BuildInfo.Version}", remote.Headers);
             string name = remote.Name;
             string url = remote.Endpoint.Url;
             var sender = new RemoteWriteSender(queue, client, new Backoff(queueSettings.MinBackoff, queueSettings.MaxBackoff), series)

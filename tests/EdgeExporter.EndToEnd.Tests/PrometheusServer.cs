@@ -19,12 +19,12 @@ internal sealed partial class PrometheusServer : IDisposable
     private readonly ProcessStartInfo _start;
     private Process _process;
 
-    private PrometheusServer(ProcessStartInfo start, string dir, int port)
+    private PrometheusServer(ProcessStartInfo start, string dir, int port, Func<int, HttpClient>? http)
     {
         _start = start;
         _dir = dir;
         Port = port;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        Http = http?.Invoke(port) ?? new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
         _process = Launch();
     }
 
@@ -52,7 +52,13 @@ internal sealed partial class PrometheusServer : IDisposable
     public static Task<PrometheusServer> StartAsync(string prometheus, string config) => StartAsync(prometheus, config, []);
 
     /// <summary>As <see cref="StartAsync(string, string)"/>, with more flags (<c>--web.enable-remote-write-receiver</c>).</summary>
-    public static async Task<PrometheusServer> StartAsync(string prometheus, string config, IReadOnlyList<string> flags)
+    public static Task<PrometheusServer> StartAsync(string prometheus, string config, IReadOnlyList<string> flags) => StartAsync(prometheus, config, flags, null);
+
+    /// <param name="http">
+    /// The client the server is asked through, given its port: for a server behind its own
+    /// <c>--web.config.file</c> (TLS, client certificates, basic auth); null for plain HTTP.
+    /// </param>
+    public static async Task<PrometheusServer> StartAsync(string prometheus, string config, IReadOnlyList<string> flags, Func<int, HttpClient>? http)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -65,7 +71,7 @@ internal sealed partial class PrometheusServer : IDisposable
                 start.ArgumentList.Add(arg);
             }
 
-            var server = new PrometheusServer(start, dir, port);
+            var server = new PrometheusServer(start, dir, port, http);
             try
             {
                 await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));

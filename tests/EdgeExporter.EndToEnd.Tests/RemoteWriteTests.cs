@@ -1,4 +1,9 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json;
 using EdgeExporter.Tests.Shared;
 
@@ -161,5 +166,93 @@ public sealed class RemoteWriteTests
                 Directory.Delete(dir, recursive: true);
             }
         }
+    }
+
+    /// <summary>An HttpClient for a Prometheus behind TLS that requires the test client certificate and basic auth.</summary>
+    private static HttpClient TlsClient(TestCertificates certs, int port, string? password)
+    {
+        X509Certificate2 ca = X509CertificateLoader.LoadCertificateFromFile(certs.CaFile);
+        var handler = new HttpClientHandler
+        {
+            ClientCertificateOptions = ClientCertificateOption.Manual,
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return certificate is not null && chain.Build(certificate);
+            },
+        };
+        handler.ClientCertificates.Add(X509Certificate2.CreateFromPemFile(certs.ClientCert, certs.ClientKey));
+        var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        if (password is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("edge:" + password)));
+        }
+
+        return client;
+    }
+
+    [SkippableFact]
+    public async Task Over_https_a_Prometheus_that_requires_a_client_certificate_and_basic_auth_gets_every_round()
+    {
+        string prometheus = Tools.Require("prometheus");
+        using TestCertificates certs = TestCertificates.Create();
+        const string Password = "push-pw";
+        string web = Path.Combine(certs.Directory, "web.yml");
+        File.WriteAllText(web, $"""
+            tls_server_config:
+              cert_file: {certs.ServerCert}
+              key_file: {certs.ServerKey}
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: {certs.CaFile}
+            basic_auth_users:
+              edge: {WebConfigTests.HashOf(Password, 4)}
+            """);
+        using PrometheusServer server = await PrometheusServer.StartAsync(
+            prometheus, "global: {}\n", ["--web.enable-remote-write-receiver", $"--web.config.file={web}"], port => TlsClient(certs, port, Password));
+
+        // Prometheus enforces both: without the password 401, without the certificate no handshake.
+        using (HttpClient noPassword = TlsClient(certs, server.Port, null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await noPassword.GetAsync("/-/ready")).StatusCode);
+        }
+
+        using (var noCertificate = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { Timeout = TimeSpan.FromSeconds(10) })
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => noCertificate.GetAsync($"https://127.0.0.1:{server.Port}/-/ready"));
+        }
+
+        File.WriteAllText(Path.Combine(certs.Directory, "push.secret"), Password + "\n");
+        string config = Path.Combine(certs.Directory, "edge.yml");
+        string url = $"https://127.0.0.1:{server.Port}/api/v1/write";
+        File.WriteAllText(config, $"""
+            push_interval: 1s
+            external_labels:
+              site: {Site}
+            remote_write:
+              - url: {url}
+                name: e2e
+                remote_timeout: 5s
+                basic_auth:
+                  username: edge
+                  password_file: push.secret
+                tls_config:
+                  ca_file: ca.pem
+                  cert_file: client.pem
+                  key_file: client.key
+            """);
+        using ExporterProcess exporter = ExporterProcess.Start(ExporterProcess.Binary("linux-x64"), ["--web.listen-address=127.0.0.1:0", $"--config.file={config}"]);
+        await server.WaitForValueAsync($"edge_exporter_build_info{{site=\"{Site}\"}}");
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        string metrics = await exporter.GetAsync("/metrics");
+        List<long> rounds = Rounds(await RawAsync(server, $"edge_remote_storage_highest_timestamp_in_seconds{{site=\"{Site}\"}}", TimeSpan.FromMinutes(1)));
+        Assert.True(rounds.Count >= 6, $"{rounds.Count} rounds in 8 s");
+        string labels = $"{{remote_name=\"e2e\",url=\"{url}\"}}";
+        Assert.True(Metric(metrics, "edge_remote_storage_samples_total" + labels) > 100);
+        Assert.Equal(0, Metric(metrics, "edge_remote_storage_samples_retried_total" + labels));
+        Assert.Equal(0, Metric(metrics, "edge_remote_storage_samples_failed_total" + labels));
+        Assert.DoesNotContain("remote write failed", exporter.Log, StringComparison.Ordinal);
     }
 }

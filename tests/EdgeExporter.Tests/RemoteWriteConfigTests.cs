@@ -1,8 +1,12 @@
 using EdgeExporter.Config;
+using EdgeExporter.Http;
 using EdgeExporter.RemoteWrite;
+using EdgeExporter.Tests.Shared;
 
 namespace EdgeExporter.Tests;
 
+/// <remarks>In one collection with the TLS transport's tests: one of these sets SSL_CERT_FILE, which the system-store test reads.</remarks>
+[Collection("SSL_CERT_FILE")]
 public sealed class RemoteWriteConfigTests
 {
     private static string Errors(string yaml)
@@ -110,9 +114,21 @@ public sealed class RemoteWriteConfigTests
     }
 
     [Theory]
-    [InlineData("remote_write:\n  - url: https://receiver:9090/api/v1/write\n", "push.yml:2:10: url 'https://receiver:9090/api/v1/write': https is not available in this build yet")]
-    [InlineData("remote_write:\n  - url: http://r:9090/w\n    tls_config:\n      ca_file: /etc/ca.pem\n", "push.yml:4:7: tls_config: TLS to the receiver is not available in this build yet")]
-    [InlineData("remote_write:\n  - url: ftp://r/w\n", "push.yml:2:10: url 'ftp://r/w' must start with http://")]
+    [InlineData("remote_write:\n  - url: http://r:9090/w\n    tls_config:\n      insecure_skip_verify: true\n", "push.yml:4:7: tls_config has no effect on an http:// url; write the url with https:// (https://r:9090/w) or remove tls_config")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      ca: \"-----BEGIN CERTIFICATE-----\"\n", "push.yml:4:11: inline PEM in tls_config ca is not supported by edge_exporter; put it in a file and name it with ca_file")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      key: x\n", "push.yml:4:12: inline PEM in tls_config key is not supported")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      cert_ref: vault-cert\n", "push.yml:4:17: tls_config cert_ref names a secret of Prometheus' secret managers")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      key_file: /k.pem\n", "push.yml:4:17: key_file without cert_file: a client certificate needs both; add cert_file")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      cert_file: /c.pem\n", "push.yml:4:18: cert_file without key_file: a client certificate needs both; add key_file")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      min_version: TLS11\n", "push.yml:4:20: min_version TLS11: TLS 1.0 and 1.1 are deprecated (RFC 8996) and not offered; use TLS12 or TLS13")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      max_version: TLS14\n", "push.yml:4:20: unknown TLS version 'TLS14' for max_version; use TLS12 or TLS13")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      min_version: TLS13\n      max_version: TLS12\n", "push.yml:4:20: min_version is above max_version")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      server_name: 'a b'\n", "push.yml:4:20: server_name 'a b' is not a host name or IP address")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      insecure_skip_verify: maybe\n", "push.yml:4:29:")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      ca_path: /etc/ssl/certs\n", "push.yml:4:7: unknown key 'ca_path' in tls_config Valid keys: ca_file, cert_file, key_file, server_name")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config:\n      ca_file: /nonexistent/ca.pem\n", "push.yml:4:16: TLS ca_file /nonexistent/ca.pem: error:80000002:system library::No such file or directory; give a readable PEM file of the CA certificates")]
+    [InlineData("remote_write:\n  - url: https://r/w\n    tls_config: [ca_file]\n", "push.yml:3:17:")]
+    [InlineData("remote_write:\n  - url: ftp://r/w\n", "push.yml:2:10: url 'ftp://r/w' must start with http:// or https://")]
     [InlineData("remote_write:\n  - url: http://u:p@r/w\n", "carries credentials; put them in basic_auth:")]
     [InlineData("remote_write:\n  - url: http://r:99999/w\n", "port '99999' must be a number from 1 to 65535")]
     [InlineData("remote_write:\n  - name: x\n", "push.yml:2:5: a remote_write entry needs url:")]
@@ -164,5 +180,85 @@ public sealed class RemoteWriteConfigTests
         string errors = Errors(yaml);
         Assert.Contains(where, errors);
         Assert.Contains(fix, errors);
+    }
+
+    [SkippableFact]
+    public void Tls_config_is_read_with_paths_from_the_config_files_folder_and_its_files_loaded()
+    {
+        using TestCertificates certs = TestCertificates.Create();
+        string config = Path.Combine(certs.Directory, "push.yml");
+        ExporterConfig loaded = ConfigLoader.Load(
+            """
+            remote_write:
+              - url: https://receiver.example/api/v1/write
+                tls_config:
+                  ca_file: ca.pem
+                  cert_file: client.pem
+                  key_file: client.key
+                  server_name: localhost
+                  insecure_skip_verify: false
+                  min_version: TLS13
+                  max_version: TLS13
+              - url: https://[::1]:9443/w
+                tls_config:
+                  insecure_skip_verify: true
+            """,
+            config);
+        RemoteWriteConfig remote = loaded.Push!.Remotes[0];
+        Assert.Equal(new RemoteEndpoint("receiver.example", 443, "/api/v1/write", Https: true), remote.Endpoint);
+        Assert.Equal("https://receiver.example:443/api/v1/write", remote.Endpoint.Url);
+        TlsClientOptions tls = remote.Tls!;
+        Assert.Equal(certs.CaFile, tls.CaFile);
+        Assert.Equal(certs.ClientCert, tls.CertFile);
+        Assert.Equal(certs.ClientKey, tls.KeyFile);
+        Assert.Equal("localhost", tls.ServerName);
+        Assert.False(tls.InsecureSkipVerify);
+        Assert.Equal(Http.TlsVersion.Tls13, tls.MinVersion);
+        Assert.Equal(Http.TlsVersion.Tls13, tls.MaxVersion);
+        TlsClientOptions second = loaded.Push.Remotes[1].Tls!;
+        Assert.True(second.InsecureSkipVerify);
+        Assert.Null(second.CaFile);
+        Assert.Equal(Http.TlsVersion.Tls12, second.MinVersion);
+        Assert.Null(ConfigLoader.Load("remote_write:\n  - url: http://r/w\n", "push.yml").Push!.Remotes[0].Tls);
+    }
+
+    [SkippableFact]
+    public void A_CA_file_without_a_certificate_and_a_key_of_another_certificate_are_errors_at_their_keys()
+    {
+        using TestCertificates certs = TestCertificates.Create();
+        string notPem = Path.Combine(certs.Directory, "not-a-ca.pem");
+        File.WriteAllText(notPem, "just text\n");
+        string errors = Errors($"""
+            remote_write:
+              - url: https://r/w
+                tls_config:
+                  ca_file: {notPem}
+              - url: https://s/w
+                tls_config:
+                  ca_file: {certs.CaFile}
+                  cert_file: {certs.ClientCert}
+                  key_file: {certs.ServerKey}
+            """);
+        Assert.Contains($"push.yml:4:16: TLS ca_file {notPem}: error:05800088:x509 certificate routines::no certificate or crl found; give a readable PEM file of the CA certificates", errors, StringComparison.Ordinal);
+        Assert.Contains($"push.yml:9:17: TLS key_file {certs.ServerKey}: error:05800074:x509 certificate routines::key values mismatch; give the unencrypted PEM private key that cert_file {certs.ClientCert} was issued for", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_https_url_without_ca_file_needs_the_system_store_and_says_so_when_it_is_missing()
+    {
+        // The only test that sets SSL_CERT_FILE; the others give ca_file or skip verification.
+        string? before = Environment.GetEnvironmentVariable("SSL_CERT_FILE");
+        Environment.SetEnvironmentVariable("SSL_CERT_FILE", "/nonexistent/ca-bundle.crt");
+        try
+        {
+            Assert.Contains(
+                "push.yml:2:10: TLS: no ca_file is given and the system CA store /nonexistent/ca-bundle.crt cannot be used: error:80000002:system library::No such file or directory; give ca_file, or set SSL_CERT_FILE to a PEM bundle (a scratch container has no CA store: copy one in)",
+                Errors("remote_write:\n  - url: https://r/w\n"),
+                StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SSL_CERT_FILE", before);
+        }
     }
 }

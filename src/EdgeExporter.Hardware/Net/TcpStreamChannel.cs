@@ -135,9 +135,18 @@ public sealed unsafe class TcpStreamChannel : IByteChannel
         }
     }
 
-    public void Write(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// The connected non-blocking socket, for a TLS layer that runs over it (the remote write
+    /// sender's); the channel still owns it and closes it on dispose.
+    /// </summary>
+    public int Descriptor => _fd;
+
+    public void Write(ReadOnlySpan<byte> data) =>
+        Write(data, Stopwatch.GetTimestamp() + (SendTimeoutMilliseconds * Stopwatch.Frequency / 1000));
+
+    /// <summary>Sends all of <paramref name="data"/>, waiting for room until <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp), or throws <see cref="IOException"/>.</summary>
+    public void Write(ReadOnlySpan<byte> data, long deadline)
     {
-        long deadline = Stopwatch.GetTimestamp() + (SendTimeoutMilliseconds * Stopwatch.Frequency / 1000);
         while (!data.IsEmpty)
         {
             nint sent;
@@ -161,7 +170,7 @@ public sealed unsafe class TcpStreamChannel : IByteChannel
             long remaining = deadline - Stopwatch.GetTimestamp();
             if (errno != Libc.EAgain || remaining <= 0)
             {
-                throw new IOException(errno == Libc.EAgain ? $"send timed out after {SendTimeoutMilliseconds} ms" : $"send failed: {Describe(errno)}");
+                throw new IOException(errno == Libc.EAgain ? "send timed out (the peer does not read)" : $"send failed: {Describe(errno)}");
             }
 
             Wait(Libc.PollOut, Milliseconds(remaining));

@@ -43,6 +43,13 @@ internal static unsafe partial class OpenSsl
     public const int VerifyPeer = 0x1;
     public const int VerifyFailIfNoPeerCert = 0x2;
 
+    /// <summary>SSL_CTRL_SET_TLSEXT_HOSTNAME with TLSEXT_NAMETYPE_host_name (tls1.h): what SSL_set_tlsext_host_name expands to.</summary>
+    public const int CtrlSetTlsExtHostName = 55;
+    public const int TlsExtNameTypeHostName = 0;
+
+    /// <summary>X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS (x509v3.h): a wildcard stands for a whole left-most label, as Go's crypto/x509 matches.</summary>
+    public const uint CheckFlagNoPartialWildcards = 0x4;
+
     public const int BioTypeSourceSink = 0x0400;
     public const int BioFlagsRead = 0x01;
     public const int BioFlagsWrite = 0x02;
@@ -55,6 +62,9 @@ internal static unsafe partial class OpenSsl
 
     [LibraryImport("libssl", EntryPoint = "TLS_server_method")]
     public static partial nint TlsServerMethod();
+
+    [LibraryImport("libssl", EntryPoint = "TLS_client_method")]
+    public static partial nint TlsClientMethod();
 
     [LibraryImport("libssl", EntryPoint = "SSL_CTX_new")]
     public static partial nint ContextNew(nint method);
@@ -106,6 +116,33 @@ internal static unsafe partial class OpenSsl
 
     [LibraryImport("libssl", EntryPoint = "SSL_set_accept_state")]
     public static partial void SetAcceptState(nint ssl);
+
+    [LibraryImport("libssl", EntryPoint = "SSL_set_connect_state")]
+    public static partial void SetConnectState(nint ssl);
+
+    [LibraryImport("libssl", EntryPoint = "SSL_ctrl")]
+    public static partial nint SslControl(nint ssl, int command, nint argument, void* pointer);
+
+    [LibraryImport("libssl", EntryPoint = "SSL_set1_host")]
+    public static partial int SetHost(nint ssl, byte* name);
+
+    [LibraryImport("libssl", EntryPoint = "SSL_set_hostflags")]
+    public static partial void SetHostFlags(nint ssl, uint flags);
+
+    [LibraryImport("libssl", EntryPoint = "SSL_get0_param")]
+    public static partial nint VerifyParameters(nint ssl);
+
+    [LibraryImport("libssl", EntryPoint = "SSL_get_verify_result")]
+    public static partial nint VerifyResult(nint ssl);
+
+    [LibraryImport("libcrypto", EntryPoint = "X509_VERIFY_PARAM_set1_ip_asc")]
+    public static partial int SetVerifyIp(nint parameters, byte* address);
+
+    [LibraryImport("libcrypto", EntryPoint = "X509_verify_cert_error_string")]
+    public static partial byte* VerifyErrorString(nint result);
+
+    [LibraryImport("libcrypto", EntryPoint = "ERR_reason_error_string")]
+    public static partial byte* ReasonString(nuint error);
 
     [LibraryImport("libssl", EntryPoint = "SSL_do_handshake")]
     public static partial int DoHandshake(nint ssl);
@@ -189,5 +226,26 @@ internal static unsafe partial class OpenSsl
         byte* text = stackalloc byte[256];
         ErrorString(code, text, 256);
         return Marshal.PtrToStringUTF8((nint)text) ?? "";
+    }
+
+    /// <summary>
+    /// Why a client handshake failed, in OpenSSL's words: the reason of the oldest error on the
+    /// queue ("certificate verify failed"), and when the peer's certificate was refused, the
+    /// verifier's reason after it ("unable to get local issuer certificate"). The queue is cleared.
+    /// </summary>
+    public static string TakeHandshakeError(nint ssl)
+    {
+        nuint code = GetErrorCode();
+        ClearErrors();
+        byte* reason = code == 0 ? null : ReasonString(code);
+        string text = code == 0 ? "the peer closed the connection" : reason is null ? $"OpenSSL error {code:x}" : Marshal.PtrToStringUTF8((nint)reason) ?? "";
+        nint verify = VerifyResult(ssl);
+        byte* why = verify == 0 ? null : VerifyErrorString(verify);
+        if (why != null)
+        {
+            text += ": " + Marshal.PtrToStringUTF8((nint)why);
+        }
+
+        return text;
     }
 }

@@ -283,6 +283,22 @@ internal static unsafe partial class SocketCalls
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     private static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
 
+    public const short PollIn = 0x1;
+    public const short PollOut = 0x4;
+
+    /// <summary>struct pollfd (poll.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    /// <summary>poll(2), for the TLS client's bounded waits on its one socket.</summary>
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
     /// <summary>statx(2), for the TLS certificate files' change check.</summary>
     [LibraryImport("libc", EntryPoint = "statx")]
     public static partial int Statx(int directory, byte* path, int flags, uint mask, byte* buffer);

@@ -25,6 +25,7 @@ public sealed record PushConfig(
 
 /// <summary>One <c>remote_write</c> entry, validated, with Prometheus' defaults filled in.</summary>
 /// <param name="Headers">Extra request headers, the authorization header (from basic_auth or authorization) among them.</param>
+/// <param name="Tls">tls_config for an https:// URL (its files checked at load); null for http://.</param>
 public sealed record RemoteWriteConfig(
     string Name,
     RemoteEndpoint Endpoint,
@@ -32,7 +33,8 @@ public sealed record RemoteWriteConfig(
     IReadOnlyList<KeyValuePair<string, string>> Headers,
     IReadOnlyList<NameRule> Relabel,
     QueueSettings Queue,
-    YamlMark Mark);
+    YamlMark Mark,
+    Http.TlsClientOptions? Tls = null);
 
 /// <summary>
 /// <c>queue_config</c>, Prometheus' names and defaults (config.go DefaultQueueConfig): capacity

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using EdgeExporter.Collectors;
+using EdgeExporter.Http;
 using EdgeExporter.RemoteWrite;
 using EdgeExporter.RemoteWrite.Queue;
 
@@ -10,7 +11,7 @@ namespace EdgeExporter.Config;
 /// The <c>remote_write</c>, <c>external_labels</c>, <c>push_interval</c> and <c>flush_interval</c>
 /// keys, read as Prometheus reads its own remote_write section (docs/configuration/configuration.md,
 /// &lt;remote_write&gt;) where the exporter does the same thing, and refused with the reason where it
-/// does not (https and tls_config until a TLS stack is chosen; relabel actions other than keep and drop).
+/// does not (inline PEM in tls_config; relabel actions other than keep and drop).
 /// </summary>
 public static partial class ConfigLoader
 {
@@ -19,6 +20,7 @@ public static partial class ConfigLoader
     private static readonly string[] BasicAuthKeys = ["username", "password", "password_file"];
     private static readonly string[] AuthorizationKeys = ["type", "credentials", "credentials_file"];
     private static readonly string[] RelabelKeys = ["source_labels", "regex", "action", "separator"];
+    private static readonly string[] TlsKeys = ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version", "max_version", "ca", "cert", "key", "ca_ref", "cert_ref", "key_ref"];
     private static readonly string[] QueueKeys = ["capacity", "max_samples_per_send", "batch_send_deadline", "min_backoff", "max_backoff", "retry_on_http_429"];
 
     /// <summary>
@@ -136,10 +138,7 @@ public static partial class ConfigLoader
         }
 
         RemoteEndpoint? endpoint = Endpoint(url, map["url"]!, errors);
-        if (map["tls_config"] is { } tls && errors.Mapping(tls, "tls_config") is { })
-        {
-            errors.Add(tls, "tls_config: TLS to the receiver is not available in this build yet; send over http:// on a trusted network, or through a local TLS-terminating proxy");
-        }
+        TlsClientOptions? tls = TlsConfig(map, endpoint, source, errors);
 
         string? name = errors.Text(map["name"], "name");
         if (name is not null && (name.Length == 0 || !LabelValueText(name)))
@@ -158,25 +157,140 @@ public static partial class ConfigLoader
             return null;
         }
 
-        return new RemoteWriteConfig(name ?? endpoint.Authority, endpoint, timeout, headers, rules, queue, map.Mark);
+        return new RemoteWriteConfig(name ?? endpoint.Authority, endpoint, timeout, headers, rules, queue, map.Mark, tls);
     }
 
-    /// <summary>An <c>http://host[:port][/path][?query]</c> URL (RFC 3986 section 3); https and anything else refused with the fix.</summary>
+    /// <summary>
+    /// <c>tls_config</c> as Prometheus reads it (prometheus/common config/http_config.go, TLSConfig),
+    /// files only, relative paths from the config file's folder. The files are loaded into an
+    /// OpenSSL context now and let go, so a missing file, a CA file without a certificate or a key
+    /// that is not the certificate's is an error here, at its key, rather than at the first send.
+    /// </summary>
+    private static TlsClientOptions? TlsConfig(YamlMapping map, RemoteEndpoint? endpoint, string source, ConfigErrors errors)
+    {
+        YamlMapping? tls = errors.Mapping(map["tls_config"], "tls_config");
+        if (endpoint is null || (!endpoint.Https && tls is null))
+        {
+            return null;
+        }
+
+        if (!endpoint.Https)
+        {
+            errors.Add(tls!, $"tls_config has no effect on an http:// url; write the url with https:// ({endpoint.Url.Replace("http://", "https://", StringComparison.Ordinal)}) or remove tls_config");
+            return null;
+        }
+
+        int known = errors.Messages.Count;
+        var options = new TlsClientOptions();
+        if (tls is not null)
+        {
+            errors.CheckKeys(tls, "tls_config", TlsKeys);
+            foreach ((string inline, string file) in new[] { ("ca", "ca_file"), ("cert", "cert_file"), ("key", "key_file") })
+            {
+                if (tls[inline] is { } pem)
+                {
+                    errors.Add(pem, $"inline PEM in tls_config {inline} is not supported by edge_exporter; put it in a file and name it with {file}");
+                }
+
+                if (tls[inline + "_ref"] is { } reference)
+                {
+                    errors.Add(reference, $"tls_config {inline}_ref names a secret of Prometheus' secret managers, which edge_exporter does not have; put the PEM in a file and name it with {file}");
+                }
+            }
+
+            string? certFile = TlsFile(tls, "cert_file", source, errors);
+            string? keyFile = TlsFile(tls, "key_file", source, errors);
+            if ((certFile is null) != (keyFile is null) && tls[certFile is null ? "key_file" : "cert_file"] is { } half)
+            {
+                errors.Add(half, certFile is null
+                    ? "key_file without cert_file: a client certificate needs both; add cert_file (the PEM certificate for this key) or remove key_file"
+                    : "cert_file without key_file: a client certificate needs both; add key_file (the PEM private key of this certificate) or remove cert_file");
+                return null;
+            }
+
+            string? serverName = errors.Text(tls["server_name"], "server_name");
+            if (serverName is not null && !System.Net.IPAddress.TryParse(serverName, out _) && !IsHostName(serverName))
+            {
+                errors.Add(tls["server_name"]!, $"server_name '{serverName}' is not a host name or IP address; give the name the receiver's certificate is issued for");
+                return null;
+            }
+
+            options = new TlsClientOptions
+            {
+                CaFile = TlsFile(tls, "ca_file", source, errors),
+                CertFile = certFile,
+                KeyFile = keyFile,
+                ServerName = string.IsNullOrEmpty(serverName) ? null : serverName,
+                InsecureSkipVerify = errors.Bool(tls["insecure_skip_verify"], "insecure_skip_verify") ?? false,
+                MinVersion = TlsVersionOf(tls, "min_version", Http.TlsVersion.Tls12, errors),
+                MaxVersion = TlsVersionOf(tls, "max_version", Http.TlsVersion.Tls13, errors),
+            };
+            if (options.MinVersion > options.MaxVersion)
+            {
+                errors.Add(tls["min_version"]!, "min_version is above max_version; no receiver could agree on a version. Lower min_version or raise max_version (default TLS13)");
+                return null;
+            }
+        }
+
+        if (errors.Messages.Count > known)
+        {
+            return options; // what is wrong is said once, not again by OpenSSL
+        }
+
+        try
+        {
+            using TlsClientContext check = TlsClientContext.Load(options);
+        }
+        catch (TlsConfigurationException error)
+        {
+            errors.Add((error.Setting is { } key && tls?[key] is { } node ? node : null) ?? tls ?? map["url"]!, error.Message);
+        }
+
+        return options;
+    }
+
+    /// <summary>A tls_config file path, made absolute from the config file's folder.</summary>
+    private static string? TlsFile(YamlMapping tls, string key, string source, ConfigErrors errors)
+    {
+        if (errors.Text(tls[key], key) is not { Length: > 0 } path)
+        {
+            return null;
+        }
+
+        return Path.IsPathRooted(path) || source.StartsWith('<') ? path : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(source)) ?? "", path);
+    }
+
+    /// <summary>Prometheus' version names; TLS 1.0 and 1.1 refused (RFC 8996 deprecates them, and OpenSSL 3 refuses them at its default security level).</summary>
+    private static Http.TlsVersion TlsVersionOf(YamlMapping tls, string key, Http.TlsVersion fallback, ConfigErrors errors)
+    {
+        switch (errors.Text(tls[key], key))
+        {
+            case null or "":
+                return fallback;
+            case "TLS12":
+                return Http.TlsVersion.Tls12;
+            case "TLS13":
+                return Http.TlsVersion.Tls13;
+            case "TLS10" or "TLS11":
+                errors.Add(tls[key]!, $"{key} {errors.Text(tls[key], key)}: TLS 1.0 and 1.1 are deprecated (RFC 8996) and not offered; use TLS12 or TLS13");
+                return fallback;
+            case { } other:
+                errors.Add(tls[key]!, $"unknown TLS version '{other}' for {key}; use TLS12 or TLS13");
+                return fallback;
+        }
+    }
+
+    /// <summary>An <c>http[s]://host[:port][/path][?query]</c> URL (RFC 3986 section 3); anything else refused with the fix.</summary>
     private static RemoteEndpoint? Endpoint(string url, YamlNode node, ConfigErrors errors)
     {
-        if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        bool https = url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        if (!https && !url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add(node, $"url '{url}': https is not available in this build yet (TLS to the receiver is being added); use http:// on a trusted network, or a local TLS-terminating proxy");
+            errors.Add(node, $"url '{url}' must start with http:// or https://, like http://prometheus:9090/api/v1/write");
             return null;
         }
 
-        if (!url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-        {
-            errors.Add(node, $"url '{url}' must start with http://, like http://prometheus:9090/api/v1/write");
-            return null;
-        }
-
-        string rest = url["http://".Length..];
+        string rest = url[(https ? "https://" : "http://").Length..];
         int slash = rest.IndexOfAny(['/', '?']);
         string authority = slash < 0 ? rest : rest[..slash];
         string path = slash < 0 ? "/" : rest[slash] == '?' ? "/" + rest[slash..] : rest[slash..];
@@ -219,14 +333,14 @@ public static partial class ConfigLoader
             }
         }
 
-        int portNumber = 80;
+        int portNumber = https ? 443 : 80;
         if (port is not null && (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out portNumber) || portNumber is < 1 or > 65535))
         {
             errors.Add(node, $"url '{url}': port '{port}' must be a number from 1 to 65535");
             return null;
         }
 
-        return new RemoteEndpoint(host, portNumber, path);
+        return new RemoteEndpoint(host, portNumber, path, https);
     }
 
     private static void Headers(YamlNode? node, List<KeyValuePair<string, string>> headers, ConfigErrors errors)
