@@ -20,6 +20,8 @@ public sealed class RemoteWriteTests
 {
     private const string Site = "e2e";
 
+    private static readonly TimeSpan Outage = TimeSpan.FromMinutes(3);
+
     private static async Task<(PrometheusServer Server, ExporterProcess Exporter, string Dir)> StartAsync()
     {
         string prometheus = Tools.Require("prometheus");
@@ -122,7 +124,7 @@ public sealed class RemoteWriteTests
     }
 
     [SkippableFact]
-    public async Task A_receiver_stopped_for_half_a_minute_gets_every_round_afterwards_without_gap_or_duplicate()
+    public async Task A_receiver_stopped_for_three_minutes_gets_every_round_afterwards_without_gap_or_duplicate()
     {
         (PrometheusServer server, ExporterProcess exporter, string dir) = await StartAsync();
         using (server)
@@ -134,7 +136,7 @@ public sealed class RemoteWriteTests
                 await Task.Delay(TimeSpan.FromSeconds(5));
                 long stoppedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 server.Stop();
-                await Task.Delay(TimeSpan.FromSeconds(30));
+                await Task.Delay(Outage); // issue 17, 4(b): several minutes, sampling every second
                 string during = await exporter.GetAsync("/metrics");
                 string url = "{remote_name=\"e2e\",url=\"http://127.0.0.1:" + server.Port + "/api/v1/write\"}";
                 Assert.True(Metric(during, "edge_remote_storage_samples_retried_total" + url) > 0, "no retries while the receiver was down");
@@ -143,7 +145,7 @@ public sealed class RemoteWriteTests
                 long restartedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
                 // The backlog drains: the exporter's queue is empty again and the newest round is in Prometheus.
-                var deadline = DateTime.UtcNow.AddSeconds(60);
+                var deadline = DateTime.UtcNow.AddSeconds(120);
                 double highestSent = 0;
                 while (DateTime.UtcNow < deadline && highestSent * 1000 < restartedAt + 3000)
                 {
@@ -151,11 +153,11 @@ public sealed class RemoteWriteTests
                     highestSent = Metric(await exporter.GetAsync("/metrics"), "edge_remote_storage_queue_highest_sent_timestamp_seconds" + url);
                 }
 
-                Assert.True(highestSent * 1000 >= restartedAt + 3000, $"the backlog did not drain within 60 s:\n{exporter.Log}");
-                TimeSpan window = TimeSpan.FromMinutes(3);
+                Assert.True(highestSent * 1000 >= restartedAt + 3000, $"the backlog did not drain within 120 s:\n{exporter.Log}");
+                TimeSpan window = Outage + TimeSpan.FromMinutes(2);
                 List<long> rounds = Rounds(await RawAsync(server, $"edge_remote_storage_highest_timestamp_in_seconds{{site=\"{Site}\"}}", window));
-                Assert.Contains(rounds, ms => ms > stoppedAt + 1000 && ms < stoppedAt + 29_000); // rounds sampled while it was down are there
-                Assert.True(rounds.Count(ms => ms > stoppedAt && ms < restartedAt) >= 25, $"{rounds.Count(ms => ms > stoppedAt && ms < restartedAt)} rounds from the outage");
+                Assert.Contains(rounds, ms => ms > stoppedAt + 1000 && ms < stoppedAt + (long)Outage.TotalMilliseconds - 1000); // rounds sampled while it was down are there
+                Assert.True(rounds.Count(ms => ms > stoppedAt && ms < restartedAt) >= Outage.TotalSeconds * 0.9, $"{rounds.Count(ms => ms > stoppedAt && ms < restartedAt)} rounds from the outage");
                 await AssertEverySeriesAtEveryRoundAsync(server, rounds, window);
                 string after = await exporter.GetAsync("/metrics");
                 Assert.Equal(0, Metric(after, "edge_remote_storage_samples_failed_total" + url));
