@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeExporter.Hardware.Linux;
 
 namespace EdgeExporter.Collectors;
 
@@ -140,7 +141,7 @@ public sealed class DeadlineWorkers : IDisposable
                 var worker = new Worker(this);
                 _workers.Add(worker);
                 _free++;
-                new Thread(worker.Loop, WorkerThread.StackBytes) { IsBackground = true, Name = _name }.Start();
+                NativeThread.Start(worker.Loop, _name, WorkerThread.StackBytes); // not Thread.Start: it spins until the thread runs (NativeThread says why)
             }
         }
 
