@@ -11,7 +11,8 @@ binary=$(realpath "${1:-artifacts/publish/linux-x64/edge_exporter}")
 minutes=${2:-10}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /var/tmp/edge-flash.XXXXXX) # on disk, not tmpfs: tmpfs counts no write_bytes
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 prom_port=$(free_port)
@@ -21,6 +22,7 @@ mkdir -p "$work/prom"
 printf 'global: {}\n' >"$work/prom/prometheus.yml"
 prometheus --config.file="$work/prom/prometheus.yml" --storage.tsdb.path="$work/prom/data" \
   --web.listen-address="127.0.0.1:$prom_port" --web.enable-remote-write-receiver >"$work/prom/log" 2>&1 &
+pids+=($!)
 
 start_exporter() { # name receiver-port
   mkdir -p "$work/$1/queue"
@@ -34,6 +36,7 @@ write_bytes() { awk '/^write_bytes/ { print $2 }' "/proc/$1/io"; }
 
 reachable=$(start_exporter reachable "$prom_port")
 down=$(start_exporter down "$dead_port")
+pids+=("$reachable" "$down") # started in a command substitution: not this shell's jobs
 sleep 20 # start-up, the first rounds and the first flush are not the steady state
 r0=$(write_bytes "$reachable"); d0=$(write_bytes "$down")
 sleep $((minutes * 60))
