@@ -22,7 +22,9 @@ namespace EdgeExporter.RemoteWrite;
 /// power cut loses is what was appended since the last flush: at most one flush interval.
 /// <para>
 /// Bounds: one body buffer of the source's <see cref="ISampleSource.MaxBodyBytes"/>, allocated at
-/// start; each encoder's two record-sized buffers. A round allocates nothing (SteadyAllocation test).
+/// start, and the previous round's copy in <see cref="StaleSeries"/> (the series that leave a
+/// round are sent once more with the staleness marker); each encoder's two record-sized buffers.
+/// A round allocates nothing (SteadyAllocation test).
 /// </para>
 /// </remarks>
 public sealed class PushSampler : IDisposable
@@ -34,6 +36,8 @@ public sealed class PushSampler : IDisposable
     private readonly TimeProvider _time;
     private readonly Series _highestTimestamp;
     private readonly byte[] _body;
+    private readonly StaleSeries _stale;
+    private long _unmarked;
     private readonly ManualResetEventSlim _stop = new(false);
     private Thread? _thread;
 
@@ -51,6 +55,7 @@ public sealed class PushSampler : IDisposable
         _highestTimestamp = highestTimestamp;
         _time = time ?? TimeProvider.System;
         _body = new byte[source.MaxBodyBytes];
+        _stale = new StaleSeries(source.MaxBodyBytes);
     }
 
     /// <summary>What the last round queued for each remote, in target order (for the tests and the log).</summary>
@@ -84,11 +89,26 @@ public sealed class PushSampler : IDisposable
 
         long timestampMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         int length = _source.CollectTextBody(_body);
+        ReadOnlySpan<byte> vanished = _stale.Next(_body.AsSpan(0, length));
+        long unmarked = _stale.Unmarked - _unmarked;
+        _unmarked = _stale.Unmarked;
         for (int i = 0; i < _targets.Length; i++)
         {
             RemoteWriteTarget target = _targets[i];
             RoundResult result = target.Encoder.Encode(_body.AsSpan(0, length), timestampMs, target.Queue);
-            target.Metrics.Dropped.Add(result.Relabelled + result.TooLarge);
+            if (!vanished.IsEmpty)
+            {
+                // Same round, same timestamp: the series that left it end there.
+                RoundResult ended = target.Encoder.Encode(vanished, timestampMs, target.Queue, staleMarkers: true);
+                result = new RoundResult(
+                    result.Samples + ended.Samples,
+                    result.Relabelled + ended.Relabelled,
+                    result.TooLarge + ended.TooLarge,
+                    result.Records + ended.Records,
+                    result.Refused + ended.Refused);
+            }
+
+            target.Metrics.Dropped.Add(result.Relabelled + result.TooLarge + unmarked);
             LastRound[i] = result;
             target.Sender.Wake();
         }

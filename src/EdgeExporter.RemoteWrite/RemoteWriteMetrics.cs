@@ -32,7 +32,7 @@ public sealed class RemoteWriteMetrics
         _samples = store.AddFamily("edge_remote_storage_samples_total", "Samples sent to the remote storage and acknowledged with a 2xx.", MetricType.Counter, remote);
         _failed = store.AddFamily("edge_remote_storage_samples_failed_total", "Samples in batches the receiver refused for good (4xx but 429): dropped, not retried.", MetricType.Counter, remote);
         _retried = store.AddFamily("edge_remote_storage_samples_retried_total", "Samples in attempts that failed recoverably (5xx, 429, timeout, connection) and were sent again.", MetricType.Counter, remote);
-        _dropped = store.AddFamily("edge_remote_storage_samples_dropped_total", "Samples not queued: dropped by write_relabel_configs, or a series too large for a batch.", MetricType.Counter, remote);
+        _dropped = store.AddFamily("edge_remote_storage_samples_dropped_total", "Samples not queued: dropped by write_relabel_configs, a series too large for a batch, or a staleness marker past a round's bound.", MetricType.Counter, remote);
         _bytes = store.AddFamily("edge_remote_storage_bytes_total", "Bytes of compressed WriteRequest bodies acknowledged by the receiver.", MetricType.Counter, remote);
         _queueBytes = store.AddFamily("edge_remote_storage_queue_bytes", "Bytes of batches waiting in the queue, on disk and in memory.", MetricType.Gauge, "remote_name", "url", "where");
         _queueDropped = store.AddFamily("edge_remote_storage_queue_records_dropped_total", "Batches the queue dropped, oldest first, to stay within its capacity.", MetricType.Counter, remote);

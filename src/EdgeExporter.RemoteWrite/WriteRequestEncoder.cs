@@ -78,8 +78,18 @@ public sealed class WriteRequestEncoder
     /// <summary>The most uncompressed WriteRequest bytes one record carries.</summary>
     public int MaxRawBytes => _rawLimit;
 
-    /// <summary>Encodes every sample of <paramref name="body"/> at <paramref name="timestampMs"/> and appends the records to <paramref name="queue"/>.</summary>
-    public RoundResult Encode(ReadOnlySpan<byte> body, long timestampMs, IRemoteWriteQueue queue)
+    /// <summary>
+    /// Prometheus' staleness marker (prometheus/model/value: StaleNaN), a NaN no computation makes:
+    /// a series that has it as its newest sample has ended.
+    /// </summary>
+    public static readonly double StaleNaN = BitConverter.Int64BitsToDouble(0x7ff0000000000002);
+
+    /// <summary>
+    /// Encodes every sample of <paramref name="body"/> at <paramref name="timestampMs"/> and appends the
+    /// records to <paramref name="queue"/>; with <paramref name="staleMarkers"/>, every value sent is
+    /// <see cref="StaleNaN"/> instead of the line's (the series of <see cref="StaleSeries"/>).
+    /// </summary>
+    public RoundResult Encode(ReadOnlySpan<byte> body, long timestampMs, IRemoteWriteQueue queue, bool staleMarkers = false)
     {
         int samples = 0, relabelled = 0, tooLarge = 0, records = 0, refused = 0;
         int position = 0;
@@ -115,7 +125,7 @@ public sealed class WriteRequestEncoder
                 inBatch = 0;
             }
 
-            position += WriteSeries(_raw.AsSpan(position), body, count, payload, line.Value, timestampMs);
+            position += WriteSeries(_raw.AsSpan(position), body, count, payload, staleMarkers ? StaleNaN : line.Value, timestampMs);
             inBatch++;
             samples++;
         }

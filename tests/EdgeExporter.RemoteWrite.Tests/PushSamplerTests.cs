@@ -24,12 +24,15 @@ public sealed class PushSamplerTests
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private static (PushSampler Sampler, MemoryQueue Queue, FixedClock Clock, RemoteWriteTarget Target) Setup()
+    private static (PushSampler Sampler, MemoryQueue Queue, FixedClock Clock, RemoteWriteTarget Target) Setup() => Setup(out _);
+
+    private static (PushSampler Sampler, MemoryQueue Queue, FixedClock Clock, RemoteWriteTarget Target) Setup(out Series[] values)
     {
         var store = new MetricStore();
         Series collected = store.AddSeries("edge_test_collections_total", "C.", MetricType.Counter);
         MetricFamily family = store.AddFamily("edge_test_value", "V.", MetricType.Gauge, "id");
-        for (int i = 0; i < 50; i++) family.AddSeries($"s{i}").Set(i);
+        values = new Series[50];
+        for (int i = 0; i < 50; i++) (values[i] = family.AddSeries($"s{i}")).Set(i);
         var metrics = new RemoteWriteMetrics(store);
         RemoteSeries series = metrics.For("test", "http://127.0.0.1:1/w");
         store.Seal();
@@ -92,6 +95,49 @@ public sealed class PushSamplerTests
             between: () =>
             {
                 clock.Now = clock.Now.AddSeconds(1);
+                while (queue.TryPeek(buffer, out _, out long sequence)) queue.Acknowledge(sequence);
+            });
+        Assert.True(bytes == 0, $"blocks: {string.Join(", ", blocks)}");
+    }
+
+    [Fact]
+    public void A_series_that_leaves_a_round_is_sent_once_with_the_staleness_marker_at_that_round()
+    {
+        (PushSampler sampler, MemoryQueue queue, FixedClock clock, _) = Setup(out Series[] values);
+        sampler.SampleOnce();
+        values[7].Hide(); // a device went down: its reading expired
+        clock.Now = clock.Now.AddSeconds(1);
+        sampler.SampleOnce();
+        clock.Now = clock.Now.AddSeconds(1);
+        sampler.SampleOnce();
+        values[7].Set(70); // back
+        clock.Now = clock.Now.AddSeconds(1);
+        sampler.SampleOnce();
+
+        List<DecodedSeries> s7 = Drain(queue).Where(s => s.Name == "edge_test_value" && s.Label("id") == "s7").ToList();
+        Assert.Equal(3, s7.Count); // round 1, the marker at round 2, nothing at round 3, round 4
+        Assert.Equal(7, s7[0].Value);
+        Assert.Equal(0x7ff0000000000002, BitConverter.DoubleToInt64Bits(s7[1].Value));
+        Assert.Equal(s7[0].Timestamp + 1000, s7[1].Timestamp);
+        Assert.Equal("lab", s7[1].Label("site")); // external labels, as on every sample
+        Assert.Equal(70, s7[2].Value);
+        Assert.Equal(s7[0].Timestamp + 3000, s7[2].Timestamp);
+    }
+
+    [Fact]
+    public void Rounds_whose_series_come_and_go_allocate_nothing()
+    {
+        (PushSampler sampler, MemoryQueue queue, FixedClock clock, _) = Setup(out Series[] values);
+        var buffer = new byte[queue.MaxRecordBytes];
+        int round = 0;
+        long bytes = SteadyAllocation.Bytes(
+            sampler.SampleOnce,
+            200,
+            out long[] blocks,
+            between: () =>
+            {
+                clock.Now = clock.Now.AddSeconds(1);
+                if (++round % 2 == 0) values[round % 50].Hide(); else values[(round - 1) % 50].Set(1);
                 while (queue.TryPeek(buffer, out _, out long sequence)) queue.Acknowledge(sequence);
             });
         Assert.True(bytes == 0, $"blocks: {string.Join(", ", blocks)}");
