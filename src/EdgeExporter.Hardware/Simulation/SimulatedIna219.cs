@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Device.I2c;
 
 namespace EdgeExporter.Hardware.Simulation;
@@ -11,95 +10,48 @@ namespace EdgeExporter.Hardware.Simulation;
 /// (bit 0 reads 0). Current = shunt × cal / 4096 and power = current × bus / 5000, as the chip
 /// computes them, so an uncalibrated chip (cal 0 after power-on) reads 0 A and 0 W.
 /// </summary>
-public sealed class SimulatedIna219 : SimulatedI2cDevice
+public sealed class SimulatedIna219(
+    I2cConnectionSettings settings,
+    double shuntOhms,
+    Func<DateTimeOffset, (double BusVolts, double Amperes)> load,
+    TimeProvider? time = null,
+    FaultSource? faults = null)
+    : SimulatedPowerMonitor(settings, 6, shuntOhms, load, time, faults)
 {
-    private readonly TimeProvider _time;
-    private readonly Func<DateTimeOffset, (double BusVolts, double Amperes)> _load;
-    private readonly double _shuntOhms;
-    private readonly ushort[] _registers = new ushort[6];
-    private byte _pointer;
+    protected override ushort ConfigurationReset => 0x399F;
 
-    public SimulatedIna219(
-        I2cConnectionSettings settings,
-        double shuntOhms,
-        Func<DateTimeOffset, (double BusVolts, double Amperes)> load,
-        TimeProvider? time = null,
-        FaultSource? faults = null)
-        : base(settings, faults)
+    protected override bool Addressable(byte pointer) => pointer <= 5;
+
+    protected override bool TryWrite(byte pointer, ushort value)
     {
-        _time = time ?? TimeProvider.System;
-        _shuntOhms = shuntOhms;
-        _load = load;
-        Reset();
-    }
-
-    public ushort Configuration => _registers[0];
-
-    public ushort Calibration => _registers[5];
-
-    /// <summary>Forgets the calibration, as a brown-out would.</summary>
-    public void Reset()
-    {
-        Array.Clear(_registers);
-        _registers[0] = 0x399F;
-    }
-
-    protected override void OnWrite(ReadOnlySpan<byte> buffer)
-    {
-        if (buffer.Length == 0 || buffer[0] > 5 || buffer.Length is not (1 or 3))
+        switch (pointer)
         {
-            throw Nack();
-        }
-
-        _pointer = buffer[0];
-        if (buffer.Length == 3)
-        {
-            ushort value = BinaryPrimitives.ReadUInt16BigEndian(buffer[1..]);
-            switch (_pointer)
-            {
-                case 0 when (value & 0x8000) != 0:
-                    Reset();
-                    break;
-                case 0:
-                    _registers[0] = value;
-                    break;
-                case 5:
-                    _registers[5] = (ushort)(value & 0xFFFE);
-                    break;
-                default:
-                    throw Nack(); // measurement registers are read-only
-            }
+            case 0:
+                Registers[0] = value;
+                return true;
+            case 5:
+                Registers[5] = (ushort)(value & 0xFFFE);
+                return true;
+            default:
+                return false;
         }
     }
 
-    protected override void OnRead(Span<byte> buffer)
+    protected override void Convert(double busVolts, double amperes)
     {
-        if (_pointer is >= 1 and <= 4 && Fault != SimulatedFault.Stuck)
-        {
-            Convert();
-        }
-
-        Span<byte> word = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(word, _registers[_pointer]);
-        word[..Math.Min(2, buffer.Length)].CopyTo(buffer);
-    }
-
-    private void Convert()
-    {
-        (double busVolts, double amperes) = _load(_time.GetUtcNow());
-        ushort config = _registers[0];
+        ushort config = Registers[0];
         int pgaMillivolts = 40 << ((config >> 11) & 0x03);
         int shuntLimit = pgaMillivolts * 100; // in 10 µV units
-        int shunt = (int)Math.Round(amperes * _shuntOhms / 10e-6);
+        int shunt = (int)Math.Round(amperes * ShuntOhms / 10e-6);
         shunt = Math.Clamp(shunt, -shuntLimit, shuntLimit);
         double busRange = (config & 0x2000) != 0 ? 32 : 16;
         int bus = (int)Math.Round(Math.Clamp(busVolts, 0, busRange) / 0.004);
-        long current = (long)shunt * _registers[5] / 4096;
+        long current = (long)shunt * Registers[5] / 4096;
         long power = current * bus / 5000;
         bool overflow = current is > short.MaxValue or < short.MinValue || power > ushort.MaxValue;
-        _registers[1] = (ushort)(short)shunt;
-        _registers[2] = (ushort)((bus << 3) | 0x02 | (overflow ? 0x01 : 0x00));
-        _registers[3] = overflow ? (ushort)0 : (ushort)Math.Abs(power);
-        _registers[4] = overflow ? (ushort)0 : (ushort)(short)current;
+        Registers[1] = (ushort)(short)shunt;
+        Registers[2] = (ushort)((bus << 3) | 0x02 | (overflow ? 0x01 : 0x00));
+        Registers[3] = overflow ? (ushort)0 : (ushort)Math.Abs(power);
+        Registers[4] = overflow ? (ushort)0 : (ushort)(short)current;
     }
 }
