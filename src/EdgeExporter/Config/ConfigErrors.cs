@@ -30,6 +30,33 @@ public sealed class ConfigErrors(string file)
         }
     }
 
+    /// <summary>
+    /// Parses a whole file whose top level is a mapping, as the config and the web config are: a YAML
+    /// syntax error is thrown at once with its file:line:column (nothing after it can be read);
+    /// null for an empty file, after throwing what was found if the top level is not a mapping.
+    /// </summary>
+    public YamlMapping? ParseTop(string text, string what)
+    {
+        YamlNode root;
+        try
+        {
+            root = YamlParser.Parse(text);
+        }
+        catch (YamlException error)
+        {
+            Add(error.Mark, error.Message);
+            throw new ConfigException(_messages);
+        }
+
+        YamlMapping? top = Mapping(root, what);
+        if (top is null)
+        {
+            ThrowIfAny();
+        }
+
+        return top;
+    }
+
     /// <summary>Reports keys that are not in <paramref name="allowed"/>, with the closest valid key.</summary>
     public void CheckKeys(YamlMapping map, string where, IReadOnlyCollection<string> allowed)
     {

@@ -177,21 +177,9 @@ public static partial class ConfigLoader
         // default config (host collectors only) starts without reading them.
         HardwareProfiles Profiles() => profiles ??= HardwareProfiles.Embedded;
         var errors = new ConfigErrors(source);
-        YamlNode root;
-        try
-        {
-            root = YamlParser.Parse(text);
-        }
-        catch (YamlException error)
-        {
-            errors.Add(error.Mark, error.Message);
-            throw new ConfigException(errors.Messages);
-        }
-
-        YamlMapping? top = errors.Mapping(root, "the config");
+        YamlMapping? top = errors.ParseTop(text, "the config");
         if (top is null)
         {
-            errors.ThrowIfAny();
             return new ExporterConfig(source, null, []);
         }
 

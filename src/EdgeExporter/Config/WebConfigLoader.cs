@@ -125,21 +125,9 @@ public static class WebConfigLoader
     internal static WebConfig Load(string text, string source, string directory, bool tlsAvailable, bool listenerLimits = false)
     {
         var errors = new ConfigErrors(source);
-        YamlNode root;
-        try
-        {
-            root = YamlParser.Parse(text);
-        }
-        catch (YamlException error)
-        {
-            errors.Add(error.Mark, error.Message);
-            throw new ConfigException(errors.Messages);
-        }
-
-        YamlMapping? top = errors.Mapping(root, "the web config");
+        YamlMapping? top = errors.ParseTop(text, "the web config");
         if (top is null)
         {
-            errors.ThrowIfAny();
             return new WebConfig(source, new TlsServerConfig(), true, [], []); // an empty file: exporter-toolkit serves plain HTTP without auth
         }
 
