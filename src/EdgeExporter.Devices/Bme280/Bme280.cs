@@ -33,21 +33,24 @@ public sealed class Bme280
     public Bme280(I2cDevice device, int oversampling = 1)
     {
         _device = device;
-        _osrs = oversampling switch
-        {
-            1 => 1,
-            2 => 2,
-            4 => 3,
-            8 => 4,
-            16 => 5,
-            _ => throw new ArgumentOutOfRangeException(nameof(oversampling), oversampling, "oversampling is 1, 2, 4, 8 or 16"),
-        };
+        _osrs = OversamplingCode(oversampling);
         int times = oversampling;
         // §9.1, maximum: 1.25 + 2.3·T + (2.3·P + 0.575) + (2.3·H + 0.575) ms.
         MeasurementTime = TimeSpan.FromMilliseconds(1.25 + (3 * 2.3 * times) + (2 * 0.575));
     }
 
     public TimeSpan MeasurementTime { get; }
+
+    /// <summary>The osrs_x field for an oversampling of 1, 2, 4, 8 or 16 (§5.4.3-5.4.5; the BMP280's ctrl_meas has the same codes).</summary>
+    internal static byte OversamplingCode(int oversampling) => oversampling switch
+    {
+        1 => 1,
+        2 => 2,
+        4 => 3,
+        8 => 4,
+        16 => 5,
+        _ => throw new ArgumentOutOfRangeException(nameof(oversampling), oversampling, "oversampling is 1, 2, 4, 8 or 16"),
+    };
 
     /// <summary>Parses the trimming parameters from 0x88..0xA1 (26 bytes) and 0xE1..0xE7 (7 bytes).</summary>
     public static Bme280Trimming ParseTrimming(ReadOnlySpan<byte> block88, ReadOnlySpan<byte> blockE1)

@@ -23,15 +23,7 @@ public sealed class Bmp280
     public Bmp280(I2cDevice device, int oversampling = 1)
     {
         _device = device;
-        _osrs = oversampling switch
-        {
-            1 => 1,
-            2 => 2,
-            4 => 3,
-            8 => 4,
-            16 => 5,
-            _ => throw new ArgumentOutOfRangeException(nameof(oversampling), oversampling, "oversampling is 1, 2, 4, 8 or 16"),
-        };
+        _osrs = Bme280.OversamplingCode(oversampling);
         MeasurementTime = TimeSpan.FromMilliseconds(1.25 + (2 * 2.3 * oversampling) + 0.575);
     }
 
