@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Device.I2c;
 
 namespace EdgeExporter.Devices;
@@ -56,21 +55,17 @@ public sealed class Ads1115
     public DeviceError Measure(Span<double> volts)
     {
         volts.Fill(double.NaN);
-        Span<byte> write = stackalloc byte[3];
-        Span<byte> read = stackalloc byte[2];
         for (int i = 0; i < _inputs.Length; i++)
         {
             ushort config = Config(_inputs[i]);
-            write[0] = ConfigRegister;
-            BinaryPrimitives.WriteUInt16BigEndian(write[1..], config);
-            _device.Write(write);
+            WordRegisters.Write(_device, ConfigRegister, config);
             Thread.Sleep(_conversionTime);
 
-            ushort status = ReadRegister(ConfigRegister, read);
+            ushort status = WordRegisters.Read(_device, ConfigRegister);
             if ((status & 0x8000) == 0)
             {
                 Thread.Sleep(_conversionTime); // still converting: once more, then give up
-                status = ReadRegister(ConfigRegister, read);
+                status = WordRegisters.Read(_device, ConfigRegister);
                 if ((status & 0x8000) == 0)
                 {
                     return DeviceError.Timeout;
@@ -82,15 +77,9 @@ public sealed class Ads1115
                 return DeviceError.Invalid;
             }
 
-            volts[i] = (short)ReadRegister(ConversionRegister, read) * VoltsPerCount;
+            volts[i] = (short)WordRegisters.Read(_device, ConversionRegister) * VoltsPerCount;
         }
 
         return DeviceError.None;
-    }
-
-    private ushort ReadRegister(byte pointer, Span<byte> buffer)
-    {
-        _device.WriteRead([pointer], buffer);
-        return BinaryPrimitives.ReadUInt16BigEndian(buffer);
     }
 }

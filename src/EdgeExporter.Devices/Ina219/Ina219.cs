@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Device.I2c;
 
 namespace EdgeExporter.Devices;
@@ -64,15 +63,14 @@ public sealed class Ina219 : IPowerMonitor
     {
         busVolts = shuntVolts = amperes = watts = double.NaN;
         fingerprint = 0;
-        Span<byte> write = stackalloc byte[3];
-        WriteRegister(write, 0x00, Configuration);
-        WriteRegister(write, 0x05, Calibration);
+        WordRegisters.Write(_device, 0x00, Configuration);
+        WordRegisters.Write(_device, 0x05, Calibration);
         Thread.Sleep(2); // one 12-bit conversion of each channel: 2 × 532 µs
 
-        ushort shunt = ReadRegister(0x01);
-        ushort bus = ReadRegister(0x02);
-        ushort power = ReadRegister(0x03);
-        ushort current = ReadRegister(0x04);
+        ushort shunt = WordRegisters.Read(_device, 0x01);
+        ushort bus = WordRegisters.Read(_device, 0x02);
+        ushort power = WordRegisters.Read(_device, 0x03);
+        ushort current = WordRegisters.Read(_device, 0x04);
         if (Overflow(bus))
         {
             return DeviceError.Invalid; // the chip's current or power math overflowed: the values are not valid
@@ -84,19 +82,5 @@ public sealed class Ina219 : IPowerMonitor
         watts = Watts(power);
         fingerprint = ((ulong)shunt << 48) | ((ulong)bus << 32) | ((ulong)power << 16) | current;
         return DeviceError.None;
-    }
-
-    private void WriteRegister(Span<byte> buffer, byte register, ushort value)
-    {
-        buffer[0] = register;
-        BinaryPrimitives.WriteUInt16BigEndian(buffer[1..], value);
-        _device.Write(buffer);
-    }
-
-    private ushort ReadRegister(byte register)
-    {
-        Span<byte> value = stackalloc byte[2];
-        _device.WriteRead([register], value);
-        return BinaryPrimitives.ReadUInt16BigEndian(value);
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Device.I2c;
 
 namespace EdgeExporter.Devices;
@@ -70,7 +69,7 @@ public sealed class Ina226 : IPowerMonitor
         {
             if (!_identified)
             {
-                if (ReadRegister(0xFE) != ManufacturerId || ReadRegister(0xFF) >> 4 != DieId)
+                if (WordRegisters.Read(_device, 0xFE) != ManufacturerId || WordRegisters.Read(_device, 0xFF) >> 4 != DieId)
                 {
                     return DeviceError.Invalid; // an INA219 (no id registers) or another part at 0x40..0x4F
                 }
@@ -78,16 +77,15 @@ public sealed class Ina226 : IPowerMonitor
                 _identified = true;
             }
 
-            Span<byte> write = stackalloc byte[3];
-            WriteRegister(write, 0x00, Configuration);
-            WriteRegister(write, 0x05, Calibration);
+            WordRegisters.Write(_device, 0x00, Configuration);
+            WordRegisters.Write(_device, 0x05, Calibration);
             Thread.Sleep(3); // one conversion of each channel: 2 × 1.1 ms
 
-            ushort shunt = ReadRegister(0x01);
-            ushort bus = ReadRegister(0x02);
-            ushort power = ReadRegister(0x03);
-            ushort current = ReadRegister(0x04);
-            if ((ReadRegister(0x06) & 0x0004) != 0)
+            ushort shunt = WordRegisters.Read(_device, 0x01);
+            ushort bus = WordRegisters.Read(_device, 0x02);
+            ushort power = WordRegisters.Read(_device, 0x03);
+            ushort current = WordRegisters.Read(_device, 0x04);
+            if ((WordRegisters.Read(_device, 0x06) & 0x0004) != 0)
             {
                 return DeviceError.Invalid; // OVF: the chip's current or power arithmetic overflowed
             }
@@ -104,19 +102,5 @@ public sealed class Ina226 : IPowerMonitor
             _identified = false;
             throw;
         }
-    }
-
-    private void WriteRegister(Span<byte> buffer, byte register, ushort value)
-    {
-        buffer[0] = register;
-        BinaryPrimitives.WriteUInt16BigEndian(buffer[1..], value);
-        _device.Write(buffer);
-    }
-
-    private ushort ReadRegister(byte register)
-    {
-        Span<byte> value = stackalloc byte[2];
-        _device.WriteRead([register], value);
-        return BinaryPrimitives.ReadUInt16BigEndian(value);
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Device.I2c;
 
 namespace EdgeExporter.Devices;
@@ -50,7 +49,7 @@ public sealed class Mcp9808 : IThermometer
                 }
             }
 
-            ushort ambient = ReadRegister(Ambient);
+            ushort ambient = WordRegisters.Read(_device, Ambient);
             celsius = ToCelsius(ambient);
             fingerprint = (ulong)(ambient & 0x1FFF); // the flags follow the limits, not the measurement
             return DeviceError.None;
@@ -64,30 +63,20 @@ public sealed class Mcp9808 : IThermometer
 
     private DeviceError Identify()
     {
-        if (ReadRegister(Manufacturer) != ManufacturerId || ReadRegister(Device) >> 8 != DeviceId)
+        if (WordRegisters.Read(_device, Manufacturer) != ManufacturerId || WordRegisters.Read(_device, Device) >> 8 != DeviceId)
         {
             return DeviceError.Invalid; // another chip at this address (0x18..0x1F are popular)
         }
 
-        ushort config = ReadRegister(Config);
-        Span<byte> write = stackalloc byte[3];
+        ushort config = WordRegisters.Read(_device, Config);
         if ((config & Shutdown) != 0)
         {
-            write[0] = Config;
-            BinaryPrimitives.WriteUInt16BigEndian(write[1..], (ushort)(config & ~Shutdown));
-            _device.Write(write);
+            WordRegisters.Write(_device, Config, (ushort)(config & ~Shutdown));
         }
 
         _device.Write([Resolution, 0x03]); // 0.0625 °C, the power-on default, in case something changed it
         Thread.Sleep(ConversionTime); // a conversion at this resolution, so the first reading is one
         _identified = true;
         return DeviceError.None;
-    }
-
-    private ushort ReadRegister(byte register)
-    {
-        Span<byte> value = stackalloc byte[2];
-        _device.WriteRead([register], value);
-        return BinaryPrimitives.ReadUInt16BigEndian(value);
     }
 }
